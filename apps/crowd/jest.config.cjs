@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'crowd',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/apps/crowd',
+};

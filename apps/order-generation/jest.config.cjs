@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'order-generation',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/apps/order-generation',
+};

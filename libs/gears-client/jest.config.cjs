@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'gears-client',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/gears-client',
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'keys',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/keys',
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'redis-harness',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/redis-harness',
+};

@@ -1,0 +1,2 @@
+export * from './lib/redis-source';
+export * from './lib/test-redis';

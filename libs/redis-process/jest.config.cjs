@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'redis-process',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/redis-process',
+};

@@ -1,0 +1,199 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export type AppendFsync = 'always' | 'everysec' | 'no';
+
+export interface RedisServerOptions {
+  /** Folder for the AOF and logs; a fresh temp folder (removed on `dispose`) when omitted. */
+  dir?: string;
+  /** Port to bind on 127.0.0.1; a free one when omitted. */
+  port?: number;
+  /** Append-only file with this fsync policy; no persistence at all when omitted. */
+  appendfsync?: AppendFsync;
+  /** The `redis-server` binary; `REDIS_SERVER_BIN` or the one on PATH by default. */
+  binary?: string;
+  /** Extra `--name value` settings passed through verbatim. */
+  extraArgs?: string[];
+}
+
+export interface RestartOptions {
+  /** Change the persistence between runs (for instance to recover from AOF with another policy). */
+  appendfsync?: AppendFsync | null;
+}
+
+const READY_TIMEOUT_MS = 10_000;
+
+/**
+ * A private `redis-server` child process on 127.0.0.1 with helpers to stop, kill -9, pause and restart it on the
+ * same port and data folder. It owns only the process it spawned.
+ */
+export class RedisServerProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+    private appendfsync: AppendFsync | undefined,
+    private readonly binary: string,
+    private readonly extraArgs: string[],
+    private readonly ownsDir: boolean,
+  ) {}
+
+  static async start(options: RedisServerOptions = {}): Promise<RedisServerProcess> {
+    const ownsDir = options.dir === undefined;
+    const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'popup-redis-')));
+    const binary = options.binary ?? process.env['REDIS_SERVER_BIN'] ?? 'redis-server';
+    // A port picked as free can be taken before redis-server binds it (parallel test workers): try a few.
+    for (let attempt = 1; ; attempt++) {
+      const port = options.port ?? (await freePort());
+      const server = new RedisServerProcess(port, dir, options.appendfsync, binary, options.extraArgs ?? [], ownsDir);
+      try {
+        await server.launch();
+        return server;
+      } catch (error) {
+        if (options.port !== undefined || attempt >= 3) {
+          if (ownsDir) await rm(dir, { recursive: true, force: true });
+          throw error;
+        }
+      }
+    }
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Graceful stop: SIGTERM lets Redis flush the AOF before it exits. */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  /** kill -9: the crash a fault test wants, with whatever the fsync policy had not written lost. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  /** SIGSTOP: the process stays, its port accepts connections but nothing answers. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  /** Start again on the same port and folder, so an AOF written before is replayed. */
+  async restart(options: RestartOptions = {}): Promise<void> {
+    if (this.running) await this.stop();
+    if (options.appendfsync !== undefined) this.appendfsync = options.appendfsync ?? undefined;
+    await this.launch();
+  }
+
+  /** Stop the process and remove the folder if this object created it. */
+  async dispose(): Promise<void> {
+    if (this.running) {
+      this.resume();
+      await this.kill();
+    }
+    if (this.ownsDir) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private args(): string[] {
+    const persistence = this.appendfsync
+      ? ['--appendonly', 'yes', '--appendfsync', this.appendfsync]
+      : ['--appendonly', 'no'];
+    return [
+      '--port', String(this.port),
+      '--bind', '127.0.0.1',
+      '--dir', this.dir,
+      '--save', '',
+      '--daemonize', 'no',
+      '--logfile', '',
+      ...persistence,
+      ...this.extraArgs,
+    ];
+  }
+
+  private async launch(): Promise<void> {
+    const child = spawn(this.binary, this.args(), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const failed = new Promise<never>((_, reject) => {
+      child.once('error', (error) => reject(new Error(`cannot run ${this.binary}: ${error.message}`)));
+      child.once('exit', (code, signal) =>
+        reject(new Error(`redis-server on port ${this.port} exited (${signal ?? code}) before it was ready:\n${output}`)),
+      );
+    });
+    failed.catch(() => undefined);
+    await Promise.race([waitForPong(this.port, READY_TIMEOUT_MS), failed]);
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    child.kill(signal);
+    await this.exited;
+  }
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Polls with a raw RESP PING until the server answers PONG: ready means loaded (an AOF replay answers -LOADING).
+ * Raw socket rather than a client library so this lib stays free of one.
+ */
+async function waitForPong(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await pingOnce(port)) return;
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} not ready after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function pingOnce(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+  });
+}
