@@ -1,1 +1,2 @@
-export {};
+export * from './lib/common-env';
+export * from './lib/read-env';

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** Where Redis is: `redis://`, `rediss://` (TLS), with user and password for ACL users. */
+export const redisUrl = z
+  .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+  .default('redis://127.0.0.1:6379');
+
+/** The sale every key of a process belongs to (the hash tag of its keys). */
+export const saleId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and -, at most 32')
+  .default('popup');
+
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+
+/** The variables every service reads. */
+export const commonEnv = {
+  REDIS_URL: redisUrl,
+  SALE_ID: saleId,
+  LOG_LEVEL: logLevel,
+};
