@@ -1,2 +1,77 @@
-console.error('crowd: the load generator arrives with the "whole sale end to end" issue.');
-process.exitCode = 1;
+import { writeFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { planArrivals } from './lib/arrivals';
+import { HttpShopper } from './lib/http-shopper';
+import { playCrowd } from './lib/play-crowd';
+
+const number = (min: number) => (value: string) => {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < min) throw new InvalidArgumentError(`a number >= ${min}`);
+  return parsed;
+};
+
+const program = new Command('crowd')
+  .description('Plays a flash-sale crowd against customer-intake: N customers at rate R, seeded and reproducible.')
+  .option('--customers <n>', 'distinct customers', number(1), 15_000)
+  .option('--rate <r>', 'mean arrivals per second', number(1), 5_000)
+  .option('--repeat-share <s>', 'share of arrivals that are a customer ordering again', number(0), 0.1)
+  .option('--seed <n>', 'seed of the schedule', number(0), 1)
+  .option('--url <url>', 'customer-intake base URL', process.env['INTAKE_URL'] ?? 'http://127.0.0.1:3000')
+  .option('--connections <n>', 'HTTP connections', number(1), 64)
+  .option('--max-retries <n>', 'retries of a customer told to wait (429/503)', number(0), 3)
+  .option('--summary <file>', 'write the summary, with every accepted ticket, as JSON')
+  .option('--quiet', 'no progress bar')
+  .parse();
+
+async function main(): Promise<void> {
+  const options = program.opts();
+  if (options.repeatShare >= 1) throw new InvalidArgumentError('--repeat-share must be below 1');
+  const arrivals = planArrivals({
+    customers: options.customers,
+    rate: options.rate,
+    repeatShare: options.repeatShare,
+    seed: options.seed,
+  });
+  const shopper = new HttpShopper({ url: options.url, connections: options.connections, maxRetries: options.maxRetries });
+  const bar = new SingleBar({
+    format: 'crowd {bar} {value}/{total} orders | {accepted} accepted | {rate} answers/s',
+    stream: process.stderr,
+    noTTYOutput: !options.quiet,
+    notTTYSchedule: 2000,
+  });
+  if (!options.quiet) bar.start(arrivals.length, 0, { accepted: 0, rate: 0 });
+  const startedAt = performance.now();
+  const { tally, durationMs } = await playCrowd(
+    arrivals,
+    (customerId, at, t) => shopper.order(customerId, at, t),
+    (done, _total, t) => {
+      if (options.quiet) return;
+      const seconds = (performance.now() - startedAt) / 1000;
+      bar.update(done, { accepted: t.accepted.length, rate: Math.round(t.answered / seconds) });
+    },
+  );
+  if (!options.quiet) bar.stop();
+  await shopper.close();
+
+  const summary = {
+    customers: options.customers,
+    orders: arrivals.length,
+    sent: tally.sent,
+    answered: tally.answered,
+    retries: tally.retries,
+    networkErrors: tally.networkErrors,
+    statuses: tally.statuses,
+    latencyMs: tally.latency(),
+    durationMs: Math.round(durationMs),
+    answersPerSecond: Math.round(tally.answered / (durationMs / 1000)),
+    acceptedCount: tally.accepted.length,
+  };
+  console.log(JSON.stringify(summary, null, 2));
+  if (options.summary) await writeFile(options.summary, JSON.stringify({ ...summary, accepted: tally.accepted }));
+}
+
+main().catch((error: unknown) => {
+  console.error(`crowd: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});
