@@ -1,1 +1,2 @@
-export {};
+export * from './lib/trace-context';
+export * from './lib/in-memory-tracing';
