@@ -1,0 +1,158 @@
+-- popup_decide_orders: decides a batch of orders read from the orders stream, each exactly once.
+-- Per order, in this order: sale not open -> rejected 'closed'; customer already holds a unit -> rejected
+-- 'duplicate'; no unit left -> rejected 'sold_out'; else the next unit is the customer's. A customer without a
+-- unit may order again (after 'closed' before the start, or 'sold_out'): the rule is one unit per customer.
+-- Each decision is recorded in the decisions hash with the order's entry acknowledged and deleted in the same
+-- atomic call, so an order delivered again (a retried FCALL, a producer's duplicate) changes nothing and gets
+-- its first decision back.
+-- KEYS[1] state      {sale:<id>}:state hash (left, soldOutAt and the counters are updated)
+-- KEYS[2] buyers     {sale:<id>}:buyers hash (customerId -> '<orderId>:<unit>')
+-- KEYS[3] decisions  {sale:<id>}:decisions hash (orderId -> decision)
+-- KEYS[4] orders     {sale:<id>}:orders stream (each entry XACKed in ARGV[1]'s group, then XDELed)
+-- KEYS[5] customers  {sale:<id>}:customers stream (the customer's entry XDELed once the order is decided)
+-- KEYS[6] completed  {sale:<id>}:completed stream
+-- KEYS[7] rejected   {sale:<id>}:rejected stream
+-- ARGV[1] group      the consumer group that read the orders (fulfilment)
+-- ARGV[2+7k .. 8+7k] for order k (1 to 1000 orders): entryId, orderId, customerId, submittedAt (ms),
+--   customerEntryId, traceparent, tracestate ('' when absent)
+-- Returns: one { decision, replayed } pair per order, in ARGV order; decision is 'completed:<unit>:<at>' or
+--   'rejected:<reason>:<at>', replayed is 1 when the order had been decided before.
+-- Errors: ERR_POPUP_BAD_ARG (wrong key count, argument count not 1 + 7k, more than 1000 orders, a malformed
+--   stream id, an empty id, a non-integer submittedAt); nothing is written then.
+--- @include "../includes/errors"
+--- @include "../includes/args"
+--- @include "../includes/now_ms"
+--- @include "../includes/sale_state"
+--- @include "../includes/stream_entry"
+
+local ORDER_FIELDS = 7
+-- Keeps every variadic call below Lua's unpack limit (8000 values).
+local MAX_ORDERS = 1000
+
+local function check_orders(args)
+  local count = (#args - 1) / ORDER_FIELDS
+  if count < 1 or count > MAX_ORDERS or count ~= math.floor(count) then
+    return nil, 'expected a group then 7 fields per order for 1 to ' .. MAX_ORDERS .. ' orders, got '
+      .. #args .. ' arguments'
+  end
+  for base = 2, #args, ORDER_FIELDS do
+    if not is_stream_id(args[base]) or not is_stream_id(args[base + 4]) then
+      return nil, 'malformed stream id in order ' .. args[base + 1]
+    end
+    if args[base + 1] == '' or args[base + 2] == '' then
+      return nil, 'empty orderId or customerId at entry ' .. args[base]
+    end
+    if not to_int(args[base + 3]) then
+      return nil, 'submittedAt must be an integer, got ' .. args[base + 3] .. ' in order ' .. args[base + 1]
+    end
+  end
+  return count
+end
+
+local function decide_orders(keys, args)
+  local state_key, buyers_key, decisions_key = keys[1], keys[2], keys[3]
+  local orders_key, customers_key, completed_key, rejected_key = keys[4], keys[5], keys[6], keys[7]
+  if #keys ~= 7 then
+    return fail(ERR_BAD_ARG, 'popup_decide_orders takes 7 keys, got ' .. #keys)
+  end
+  local count, problem = check_orders(args)
+  if not count then
+    return fail(ERR_BAD_ARG, problem)
+  end
+  local group = args[1]
+
+  local entry_ids, order_ids, customer_ids = {}, {}, {}
+  for k = 1, count do
+    local base = 2 + (k - 1) * ORDER_FIELDS
+    entry_ids[k], order_ids[k], customer_ids[k] = args[base], args[base + 1], args[base + 2]
+  end
+
+  local now = now_ms()
+  local sale = read_sale(state_key)
+  local open = sale_open(sale, now)
+  local earlier = rcall('HMGET', decisions_key, unpack(order_ids))
+  -- Whether a customer holds a unit: read once for the batch, then kept current as units go.
+  local holds_unit = {}
+  if open then
+    local owned = rcall('HMGET', buyers_key, unpack(customer_ids))
+    for k = 1, count do
+      if owned[k] then
+        holds_unit[customer_ids[k]] = true
+      end
+    end
+  end
+
+  local left, completed = sale.left, sale.completed
+  local sold_out_at = sale.soldOutAt
+  local tallies = { closed = sale.closed, duplicate = sale.duplicate, sold_out = sale.sold_out }
+  local decided = {}
+  local new_decisions, new_buyers, customer_entries = {}, {}, {}
+  local reply = {}
+
+  for k = 1, count do
+    local order_id, customer_id = order_ids[k], customer_ids[k]
+    local prior = decided[order_id] or earlier[k]
+    if prior then
+      reply[k] = { prior, 1 }
+    else
+      local base = 2 + (k - 1) * ORDER_FIELDS
+      local submitted_at = tonumber(args[base + 3])
+      local reason
+      if not open then
+        reason = 'closed'
+      elseif holds_unit[customer_id] then
+        reason = 'duplicate'
+      elseif left <= 0 then
+        reason = 'sold_out'
+        sold_out_at = sold_out_at or now
+      end
+
+      local decision
+      if reason then
+        tallies[reason] = tallies[reason] + 1
+        decision = 'rejected:' .. reason .. ':' .. now
+        xadd_entry(rejected_key, cjson.encode({
+          orderId = order_id, customerId = customer_id, reason = reason,
+          submittedAt = submitted_at, decidedAt = now,
+        }), args[base + 5], args[base + 6])
+      else
+        left = left - 1
+        completed = completed + 1
+        if left == 0 then
+          sold_out_at = sold_out_at or now
+        end
+        holds_unit[customer_id] = true
+        new_buyers[#new_buyers + 1] = customer_id
+        new_buyers[#new_buyers + 1] = order_id .. ':' .. completed
+        decision = 'completed:' .. completed .. ':' .. now
+        xadd_entry(completed_key, cjson.encode({
+          orderId = order_id, customerId = customer_id, unit = completed,
+          submittedAt = submitted_at, completedAt = now,
+        }), args[base + 5], args[base + 6])
+      end
+      decided[order_id] = decision
+      new_decisions[#new_decisions + 1] = order_id
+      new_decisions[#new_decisions + 1] = decision
+      customer_entries[#customer_entries + 1] = args[base + 4]
+      reply[k] = { decision, 0 }
+    end
+  end
+
+  if #new_decisions > 0 then
+    rcall('HSET', decisions_key, unpack(new_decisions))
+    rcall('XDEL', customers_key, unpack(customer_entries))
+    rcall('HSET', state_key, 'left', left, 'completed', completed, 'closed', tallies.closed,
+      'duplicate', tallies.duplicate, 'sold_out', tallies.sold_out)
+    if sold_out_at and not sale.soldOutAt then
+      rcall('HSET', state_key, 'soldOutAt', sold_out_at)
+    end
+  end
+  if #new_buyers > 0 then
+    rcall('HSET', buyers_key, unpack(new_buyers))
+  end
+  rcall('XACK', orders_key, group, unpack(entry_ids))
+  rcall('XDEL', orders_key, unpack(entry_ids))
+  return reply
+end
+
+redis.register_function('popup_decide_orders', decide_orders)

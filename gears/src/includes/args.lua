@@ -1,0 +1,21 @@
+-- Strict argument parsing: tonumber alone accepts '0x1f', ' 7', 'nan' and 'inf'.
+
+local MAX_SAFE_INTEGER = 9007199254740991
+
+-- The integer a decimal string spells, or nil.
+local function to_int(text)
+  if type(text) ~= 'string' or not string.find(text, '^%-?%d+$') or #text > 16 then
+    return nil
+  end
+  local n = tonumber(text)
+  if n > MAX_SAFE_INTEGER or n < -MAX_SAFE_INTEGER then
+    return nil
+  end
+  return n
+end
+
+-- Stream ids are checked before any write: a bad one would make XACK fail halfway through a batch, and a
+-- function's earlier writes are not rolled back.
+local function is_stream_id(text)
+  return string.find(text, '^%d+%-%d+$') ~= nil
+end

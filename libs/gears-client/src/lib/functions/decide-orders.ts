@@ -1,0 +1,63 @@
+import { ConsumerGroup } from '@popup-store/keys';
+import { parseDecision, type Decision } from '../decision';
+import type { GearsFunction } from '../gears-function';
+
+/** The library decides at most this many orders per call (Lua's unpack limit bounds its variadic commands). */
+export const MAX_ORDERS_PER_CALL = 1000;
+
+/** An order entry of the orders stream, as the function takes it. */
+export interface OrderToDecide {
+  /** The entry's id on the orders stream: acknowledged and deleted with the decision. */
+  readonly entryId: string;
+  readonly orderId: string;
+  readonly customerId: string;
+  /** ms since the epoch. */
+  readonly submittedAt: number;
+  /** The id of the customer's entry on the customers stream: deleted once the order is decided. */
+  readonly customerEntryId: string;
+  readonly traceparent?: string;
+  readonly tracestate?: string;
+}
+
+export interface DecideOrdersInput {
+  readonly orders: readonly OrderToDecide[];
+  /** The consumer group that read the orders; `fulfilment` by default. */
+  readonly group?: string;
+}
+
+export interface DecidedOrder {
+  readonly entryId: string;
+  readonly orderId: string;
+  readonly decision: Decision;
+  /** The order had been decided before (a retried call or a duplicate entry): nothing changed this time. */
+  readonly replayed: boolean;
+}
+
+/** `popup_decide_orders`: decides a batch exactly once; replies one decision per order, in order. */
+export const decideOrdersFunction: GearsFunction<DecideOrdersInput, DecidedOrder[]> = {
+  name: 'popup_decide_orders',
+  readOnly: false,
+  keys: (sale) => [sale.state, sale.buyers, sale.decisions, sale.orders, sale.customers, sale.completed, sale.rejected],
+  args: ({ orders, group = ConsumerGroup.fulfilment }) => {
+    const args = [group];
+    for (const order of orders) {
+      args.push(
+        order.entryId,
+        order.orderId,
+        order.customerId,
+        String(order.submittedAt),
+        order.customerEntryId,
+        order.traceparent ?? '',
+        order.tracestate ?? '',
+      );
+    }
+    return args;
+  },
+  parse: (reply, { orders }) =>
+    (reply as [string, number][]).map(([decision, replayed], i) => ({
+      entryId: (orders[i] as OrderToDecide).entryId,
+      orderId: (orders[i] as OrderToDecide).orderId,
+      decision: parseDecision(decision),
+      replayed: replayed === 1,
+    })),
+};

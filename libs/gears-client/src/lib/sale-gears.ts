@@ -1,0 +1,39 @@
+import type { SaleKeys } from '@popup-store/keys';
+import { orderDecision, type Decision } from './decision';
+import { configureSaleFunction, type SaleConfig } from './functions/configure-sale';
+import { decideOrdersFunction, type DecidedOrder, type OrderToDecide } from './functions/decide-orders';
+import { saleStatusFunction, type SaleStatus } from './functions/sale-status';
+import { setSaleStateFunction, type SaleState } from './functions/set-sale-state';
+import { callGears, type RedisConnection } from './gears-function';
+
+/** The popup functions bound to one sale and one connection. */
+export class SaleGears {
+  constructor(
+    readonly redis: RedisConnection,
+    readonly sale: SaleKeys,
+  ) {}
+
+  /** Sets stock and window and opens the sale; the units sold before (0 unless `force`). */
+  configure(config: SaleConfig): Promise<number> {
+    return callGears(this.redis, configureSaleFunction, this.sale, config);
+  }
+
+  /** The operator's switch; the state before. */
+  setState(state: SaleState): Promise<SaleState> {
+    return callGears(this.redis, setSaleStateFunction, this.sale, state);
+  }
+
+  status(): Promise<SaleStatus> {
+    return callGears(this.redis, saleStatusFunction, this.sale, undefined);
+  }
+
+  /** Decides orders read by `group` (fulfilment by default), each exactly once. */
+  decide(orders: readonly OrderToDecide[], group?: string): Promise<DecidedOrder[]> {
+    return callGears(this.redis, decideOrdersFunction, this.sale, { orders, group });
+  }
+
+  /** The decision on one order, null while undecided. */
+  decision(orderId: string): Promise<Decision | null> {
+    return orderDecision(this.redis, this.sale, orderId);
+  }
+}

@@ -1,0 +1,163 @@
+import { saleKeys, type SaleKeys } from '@popup-store/keys';
+import type { Redis } from 'ioredis';
+import { FulfilmentTrigger } from '../src/lib/fulfilment-trigger';
+
+let sales = 0;
+
+/** A sale of its own for one test, inside the harness namespace. */
+export function freshSale(namespace: string): SaleKeys {
+  return saleKeys(`${namespace}-${++sales}`);
+}
+
+/** Redis TIME in ms: the clock the library decides by. */
+export async function redisNow(redis: Redis): Promise<number> {
+  const [seconds, micros] = (await redis.call('TIME')) as [string, string];
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/** Polls until `condition` holds, failing after `timeoutMs`. */
+export async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+export interface TestOrder {
+  readonly orderId: string;
+  readonly customerId: string;
+  readonly traceparent?: string;
+}
+
+/**
+ * Plays intake and order-generation: a customers entry then an orders entry per order, in the v1 wire format.
+ * An order id seen before (in this call or in `customerEntries`) is a producer's duplicate: a second orders
+ * entry for the same customers entry. Returns the customers entry of every order id.
+ */
+export async function addOrders(
+  redis: Redis,
+  sale: SaleKeys,
+  orders: readonly TestOrder[],
+  customerEntries = new Map<string, string>(),
+): Promise<Map<string, string>> {
+  const submittedAt = Date.now();
+  const fresh = [...new Map(orders.filter((o) => !customerEntries.has(o.orderId)).map((o) => [o.orderId, o])).values()];
+  const customers = redis.pipeline();
+  for (const { orderId, customerId } of fresh) {
+    customers.xadd(sale.customers, '*', 'v', '1', 'data', JSON.stringify({ orderId, customerId, submittedAt }));
+  }
+  const added = fresh.length > 0 ? ((await customers.exec()) ?? []) : [];
+  added.forEach(([error, id], i) => {
+    if (error) throw error;
+    customerEntries.set((fresh[i] as TestOrder).orderId, id as string);
+  });
+  const generated = redis.pipeline();
+  for (const { orderId, customerId, traceparent } of orders) {
+    const data = { orderId, customerId, submittedAt, orderedAt: Date.now(), customerEntryId: customerEntries.get(orderId) };
+    const trace = traceparent ? ['traceparent', traceparent] : [];
+    generated.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(data), ...trace);
+  }
+  if (orders.length > 0) await generated.exec();
+  return customerEntries;
+}
+
+/** True when every order entry was decided: the orders stream is empty and nothing is pending. */
+export async function drained(redis: Redis, sale: SaleKeys): Promise<boolean> {
+  const [length, pending] = await Promise.all([
+    redis.xlen(sale.orders),
+    redis.xpending(sale.orders, 'fulfilment') as Promise<[number, ...unknown[]]>,
+  ]);
+  return length === 0 && pending[0] === 0;
+}
+
+/**
+ * Runs one trigger per connection until the orders stream is drained. A trigger that finds nothing new reclaims
+ * what others left pending, so orders read by a request whose reply was lost are decided too.
+ */
+export async function drain(
+  connections: readonly Redis[],
+  sale: SaleKeys,
+  count: number,
+  options: { timeoutMs?: number; onError?: (error: unknown) => void } = {},
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  await Promise.all(
+    connections.map(async (redis, i) => {
+      const trigger = new FulfilmentTrigger({ redis, sale, consumer: `consumer-${i}`, count });
+      await trigger.ensureGroup();
+      for (;;) {
+        if (Date.now() > deadline) throw new Error(`orders of ${sale.orders} not drained in time`);
+        try {
+          const round = await trigger.poll();
+          if (round.decided.length > 0 || round.deadLettered > 0) continue;
+          const reclaimed = await trigger.reclaimStale(50);
+          if (reclaimed.decided.length === 0 && (await drained(redis, sale))) return;
+        } catch (error) {
+          if (!options.onError) throw error;
+          options.onError(error);
+        }
+      }
+    }),
+  );
+}
+
+export interface StreamRecord {
+  readonly id: string;
+  readonly fields: Record<string, string>;
+  readonly data: Record<string, unknown>;
+}
+
+async function records(redis: Redis, stream: string): Promise<StreamRecord[]> {
+  const entries = await redis.xrange(stream, '-', '+');
+  return entries.map(([id, flat]) => {
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+    return { id, fields, data: JSON.parse(fields['data'] ?? 'null') };
+  });
+}
+
+/** Everything the library writes for a sale. */
+export async function snapshot(redis: Redis, sale: SaleKeys) {
+  const [completed, rejected, state, decisions, buyers, customers] = await Promise.all([
+    records(redis, sale.completed),
+    records(redis, sale.rejected),
+    redis.hgetall(sale.state),
+    redis.hgetall(sale.decisions),
+    redis.hgetall(sale.buyers),
+    redis.xlen(sale.customers),
+  ]);
+  return { completed, rejected, state, decisions, buyers, customers };
+}
+
+export type SaleSnapshot = Awaited<ReturnType<typeof snapshot>>;
+
+/**
+ * The invariants of a drained sale: every distinct order decided once, no customer twice, stock never negative,
+ * counters equal to the records, each customer entry deleted.
+ */
+export function expectSaleInvariants(after: SaleSnapshot, orders: readonly TestOrder[], stock: number): void {
+  const orderIds = new Set(orders.map((o) => o.orderId));
+  const decided = [...after.completed, ...after.rejected].map((r) => r.data['orderId']);
+  expect(decided).toHaveLength(orderIds.size);
+  expect(new Set(decided)).toEqual(orderIds);
+  expect(Object.keys(after.decisions)).toHaveLength(orderIds.size);
+
+  const buyers = after.completed.map((r) => r.data['customerId']);
+  expect(new Set(buyers).size).toBe(buyers.length);
+  expect(after.completed.map((r) => r.data['unit']).sort((a, b) => Number(a) - Number(b))).toEqual(
+    after.completed.map((_, i) => i + 1),
+  );
+  expect(after.completed.length).toBeLessThanOrEqual(stock);
+  expect(Object.keys(after.buyers).sort()).toEqual([...buyers].sort());
+
+  const reasons = (reason: string) => after.rejected.filter((r) => r.data['reason'] === reason).length;
+  expect(after.state).toMatchObject({
+    left: String(stock - after.completed.length),
+    completed: String(after.completed.length),
+    closed: String(reasons('closed')),
+    duplicate: String(reasons('duplicate')),
+    sold_out: String(reasons('sold_out')),
+  });
+  expect(after.customers).toBe(0);
+}

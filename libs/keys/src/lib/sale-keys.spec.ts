@@ -1,0 +1,26 @@
+import { DEFAULT_SALE_ID, deadLetterStream, saleKeys } from './sale-keys';
+
+describe('saleKeys', () => {
+  it('puts every key of a sale under one hash tag', () => {
+    const keys = saleKeys('spring');
+    const { saleId, tag, ...redisKeys } = keys;
+    expect(saleId).toBe('spring');
+    expect(tag).toBe('{sale:spring}');
+    expect(Object.values(redisKeys)).toHaveLength(8);
+    for (const key of Object.values(redisKeys)) expect(key).toMatch(/^\{sale:spring\}:[a-z]+$/);
+    expect(keys.orders).toBe('{sale:spring}:orders');
+  });
+
+  it('names the default sale popup', () => {
+    expect(saleKeys().tag).toBe(`{sale:${DEFAULT_SALE_ID}}`);
+    expect(DEFAULT_SALE_ID).toBe('popup');
+  });
+
+  it('refuses an id that would break the hash tag', () => {
+    for (const bad of ['', 'a}b', '{x}', 'with space', 'x'.repeat(65)]) expect(() => saleKeys(bad)).toThrow(RangeError);
+  });
+
+  it('keeps a dead-letter stream on its stream’s slot', () => {
+    expect(deadLetterStream(saleKeys().orders)).toBe('{sale:popup}:orders:dead-letter');
+  });
+});

@@ -1,0 +1,87 @@
+/** The sale every service works on when none is named. */
+export const DEFAULT_SALE_ID = 'popup';
+
+/** A sale id goes inside a hash tag, so it must not contain braces; kept short and URL-safe. */
+const SALE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Every Redis key of one sale. All share the hash tag `{sale:<id>}`, so one function call may touch them all. */
+export interface SaleKeys {
+  readonly saleId: string;
+  /** `{sale:<id>}`: the hash tag itself, for keys a caller derives (dead-letter streams). */
+  readonly tag: string;
+  /** Stream: HTTP intake → order-generation, one entry per customer request. */
+  readonly customers: string;
+  /** Stream: order-generation → completion (the gears). */
+  readonly orders: string;
+  /** Stream: one entry per completed order, written by the gears. */
+  readonly completed: string;
+  /** Stream: one entry per rejected order, written by the gears. */
+  readonly rejected: string;
+  /** Stream: findings of the auditing service. */
+  readonly alerts: string;
+  /** Hash: the sale's configuration and live counters (fields in {@link SaleStateField}). */
+  readonly state: string;
+  /** Hash: customer id → `<orderId>:<unit>` of the one unit that customer bought. */
+  readonly buyers: string;
+  /** Hash: order id → its decision (`completed:<unit>:<at>` or `rejected:<reason>:<at>`). */
+  readonly decisions: string;
+}
+
+/** Fields of the `{sale:<id>}:state` hash. */
+export const SaleStateField = {
+  /** Initial stock. */
+  stock: 'stock',
+  /** Units left. */
+  left: 'left',
+  /** Window start and end, ms since the epoch; orders are decided inside `[startsAt, endsAt)`. */
+  startsAt: 'startsAt',
+  endsAt: 'endsAt',
+  /** `open` or `closed`: the operator's switch, on top of the window. */
+  state: 'state',
+  /** When the last unit went (ms), set once. */
+  soldOutAt: 'soldOutAt',
+  /** Decisions so far, by outcome. */
+  completed: 'completed',
+  closed: 'closed',
+  duplicate: 'duplicate',
+  soldOut: 'sold_out',
+} as const;
+
+/** Consumer groups, by the stream they read. */
+export const ConsumerGroup = {
+  /** order-generation on `customers`. */
+  orderGeneration: 'order-generation',
+  /** The completion trigger (fulfilment-auditing) on `orders`: its FCALL acknowledges what it decides. */
+  fulfilment: 'fulfilment',
+  /** fulfilment-auditing on `completed` and `rejected`. */
+  auditing: 'auditing',
+  /** metrics-export on `completed` and `rejected`. */
+  metrics: 'metrics',
+} as const;
+
+export type ConsumerGroupName = (typeof ConsumerGroup)[keyof typeof ConsumerGroup];
+
+/** The keys of a sale; throws on an id that cannot sit inside a hash tag. */
+export function saleKeys(saleId: string = DEFAULT_SALE_ID): SaleKeys {
+  if (!SALE_ID.test(saleId)) {
+    throw new RangeError(`sale id must match ${SALE_ID} (it goes inside a Redis hash tag), got ${JSON.stringify(saleId)}`);
+  }
+  const tag = `{sale:${saleId}}`;
+  return {
+    saleId,
+    tag,
+    customers: `${tag}:customers`,
+    orders: `${tag}:orders`,
+    completed: `${tag}:completed`,
+    rejected: `${tag}:rejected`,
+    alerts: `${tag}:alerts`,
+    state: `${tag}:state`,
+    buyers: `${tag}:buyers`,
+    decisions: `${tag}:decisions`,
+  };
+}
+
+/** Where entries of `stream` that cannot be processed go; same hash tag as the stream. */
+export function deadLetterStream(stream: string): string {
+  return `${stream}:dead-letter`;
+}
