@@ -1,0 +1,74 @@
+import { saleKeys } from '@popup-store/keys';
+import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
+import type { Redis } from 'ioredis';
+import { addOrders, drain, freshSale, redisNow } from '../../../test/sale-fixture';
+import { GearsErrorCode } from '../gears-error';
+import { loadGears } from '../load-gears';
+import { SaleGears } from '../sale-gears';
+import { configureSaleFunction } from './configure-sale';
+
+describe('configureSaleFunction arguments', () => {
+  it('passes stock, window and force as the Lua header lists them', () => {
+    const sale = saleKeys('s');
+    expect(configureSaleFunction.keys(sale)).toEqual([sale.state, sale.buyers, sale.decisions]);
+    expect(configureSaleFunction.args({ stock: 10, startsAt: 1, endsAt: 2 })).toEqual(['10', '1', '2', '0']);
+    expect(configureSaleFunction.args({ stock: 0, startsAt: 1, endsAt: 2, force: true })).toEqual(['0', '1', '2', '1']);
+  });
+});
+
+describe('popup_configure_sale', () => {
+  let redis: TestRedis;
+  let client: Redis;
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    client = redis.client();
+    await loadGears(client);
+  });
+  afterAll(() => redis.dispose());
+
+  it('configures and reconfigures a sale that sold nothing, keeping its history', async () => {
+    const gears = new SaleGears(client, freshSale(redis.namespace));
+    const now = await redisNow(client);
+    await expect(gears.configure({ stock: 0, startsAt: now - 10, endsAt: now + 60_000 })).resolves.toBe(0);
+    await addOrders(client, gears.sale, [{ orderId: 'o1', customerId: 'ann' }]);
+    await drain([client], gears.sale, 10);
+    expect((await gears.status()).soldOutAt).not.toBeNull();
+    await expect(gears.configure({ stock: 5, startsAt: now - 10, endsAt: now + 60_000 })).resolves.toBe(0);
+    expect(await gears.status()).toMatchObject({ phase: 'open', stock: 5, left: 5, soldOutAt: null, counts: { sold_out: 1 } });
+  });
+
+  it('refuses to reconfigure a sale that sold units unless forced, which starts it over', async () => {
+    const gears = new SaleGears(client, freshSale(redis.namespace));
+    const now = await redisNow(client);
+    const window = { startsAt: now - 10, endsAt: now + 60_000 };
+    await gears.configure({ stock: 3, ...window });
+    await addOrders(client, gears.sale, [{ orderId: 'o1', customerId: 'ann' }]);
+    await drain([client], gears.sale, 10);
+    await expect(gears.configure({ stock: 9, ...window })).rejects.toMatchObject({
+      code: GearsErrorCode.SaleStarted,
+      detail: expect.stringContaining('1 units sold already'),
+    });
+    await expect(gears.configure({ stock: 9, ...window, force: true })).resolves.toBe(1);
+    expect(await gears.status()).toMatchObject({ left: 9, counts: { completed: 0, closed: 0, duplicate: 0, sold_out: 0 } });
+    expect(await client.exists(gears.sale.buyers, gears.sale.decisions)).toBe(0);
+  });
+
+  it('refuses arguments out of range with ERR_POPUP_BAD_ARG', async () => {
+    const gears = new SaleGears(client, freshSale(redis.namespace));
+    for (const [config, detail] of [
+      [{ stock: -1, startsAt: 0, endsAt: 1 }, /stock must be an integer >= 0, got -1/],
+      [{ stock: 1.5, startsAt: 0, endsAt: 1 }, /stock must be an integer/],
+      [{ stock: Number.NaN, startsAt: 0, endsAt: 1 }, /got NaN/],
+      [{ stock: 1, startsAt: 5, endsAt: 5 }, /0 <= startsAt < endsAt/],
+      [{ stock: 1, startsAt: 0, endsAt: 2 ** 60 }, /0 <= startsAt < endsAt/],
+    ] as const) {
+      await expect(gears.configure(config)).rejects.toMatchObject({ code: GearsErrorCode.BadArgument, detail: expect.stringMatching(detail) });
+    }
+    const keys = configureSaleFunction.keys(gears.sale);
+    await expect(client.call('FCALL', 'popup_configure_sale', 3, ...keys, '1', '0', '1', 'yes')).rejects.toThrow(
+      /^ERR_POPUP_BAD_ARG force must be '0' or '1', got yes$/,
+    );
+    expect(await client.exists(gears.sale.state)).toBe(0);
+  });
+});
