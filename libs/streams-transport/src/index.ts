@@ -1,1 +1,14 @@
-export {};
+export * from './lib/server';
+export * from './lib/client';
+export * from './lib/client.module';
+export * from './lib/context';
+export * from './lib/decorators';
+export * from './lib/error-filter';
+export * from './lib/events';
+export * from './lib/options';
+export * from './lib/status';
+export * from './lib/stream-trimmer';
+export * from './lib/transport-id';
+export { ContractViolationError } from './lib/wire-format';
+export type { RedisClient, RedisConnection } from './lib/connection';
+export { MESSAGING_SYSTEM } from './lib/tracing';

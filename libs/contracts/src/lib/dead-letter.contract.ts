@@ -21,8 +21,8 @@ export const deadLetterContract = defineContract(
     group: z.string().min(1).max(256),
     consumer: z.string().min(1).max(256),
     error: z.string().max(DEAD_LETTER_ERROR_MAX),
-    /** How many times the entry had been delivered when the transport gave up (0 if it was never handled). */
-    deliveries: z.int().min(0),
+    /** How many times the entry had been delivered, counting the delivery that gave up on it. */
+    deliveries: z.int().min(1),
     /** The entry's original fields, as written. */
     fields: z
       .record(z.string().max(256), z.string().max(DEAD_LETTER_VALUE_MAX))

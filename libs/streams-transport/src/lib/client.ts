@@ -1,0 +1,147 @@
+import { Logger } from '@nestjs/common';
+import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import { context, isSpanContextValid, trace, type Span } from '@opentelemetry/api';
+import type { Contract } from '@popup-store/contracts';
+import { injectTraceContext } from '@popup-store/telemetry';
+import { EventEmitter } from 'node:events';
+import { openConnection, type OpenedConnection, type RedisClient } from './connection';
+import { describeError } from './describe-error';
+import type { RedisStreamsEvents } from './events';
+import { clientSettings, type ClientSettings, type RedisStreamsClientOptions } from './options';
+import { PipelinedWriter } from './pipelined-writer';
+import { RedisStreamsStatus, reportStatus } from './status';
+import { StreamTrimmer } from './stream-trimmer';
+import { recordFailure, setMessageId, startSendSpan } from './tracing';
+import { addTraceContext, encodeEntry, type FlatFields } from './wire-format';
+
+interface Connected {
+  readonly connection: OpenedConnection;
+  readonly writer: PipelinedWriter;
+  readonly retention: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Nest client for Redis Streams: `client.emit('<stream key>', payload)` validates the payload against the stream's
+ * contract and appends it with XADD; the emits of one event-loop turn share a pipeline. Streams with a retention
+ * policy are trimmed every trimIntervalMs, never past what a consumer group still needs.
+ */
+export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStreamsStatus> {
+  private readonly settings: ClientSettings;
+  private readonly events = new EventEmitter();
+  private readonly log = new Logger(RedisStreamsClient.name);
+  private connected: Connected | undefined;
+  private trimming: Promise<void> | undefined;
+
+  constructor(options: RedisStreamsClientOptions) {
+    super();
+    this.settings = clientSettings(options);
+  }
+
+  /** Opens the connection once; later calls return the same client. Writes queue while Redis is unreachable. */
+  async connect(): Promise<RedisClient> {
+    this.connected ??= this.open();
+    return this.connected.connection.redis;
+  }
+
+  /** Sends what is queued, stops trimming and closes the connection if the client opened it. */
+  async close(): Promise<void> {
+    const connected = this.connected;
+    if (!connected) return;
+    this.connected = undefined;
+    clearInterval(connected.retention);
+    await connected.writer.drain();
+    await this.trimming;
+    if (connected.connection.owned) await connected.connection.redis.quit().catch(() => connected.connection.redis.disconnect());
+    this._status$.next(RedisStreamsStatus.DISCONNECTED);
+  }
+
+  /**
+   * Appends the payloads to the stream, in order, in one pipeline; resolves with their entry ids. Every payload is
+   * validated first: if one breaks the contract, none is written.
+   */
+  async emitBatch(stream: string, payloads: readonly unknown[]): Promise<string[]> {
+    return this.write(stream, payloads);
+  }
+
+  override on<K extends keyof RedisStreamsEvents>(event: K, listener: RedisStreamsEvents[K]): void {
+    this.events.on(event, listener);
+  }
+
+  /** The connection (after connect()). */
+  unwrap<T = RedisClient>(): T {
+    if (!this.connected) throw new Error('RedisStreamsClient is not connected');
+    return this.connected.connection.redis as T;
+  }
+
+  protected async dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
+    const [id] = await this.write(packet.pattern, [packet.data]);
+    return id as T;
+  }
+
+  protected publish(_packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    callback({ err: new Error('Redis Streams carry events only: use emit(), not send()'), isDisposed: true });
+    return () => undefined;
+  }
+
+  private async write(stream: unknown, payloads: readonly unknown[]): Promise<string[]> {
+    if (typeof stream !== 'string') throw new Error('the pattern of a Redis Streams event is a stream key (a string)');
+    const contract = this.contractOf(stream);
+    const entries = payloads.map((payload) => encodeEntry(stream, contract, payload, this.settings.maxDataBytes));
+    await this.connect();
+    const { writer } = this.connected as Connected;
+    const spans = entries.map((fields) => this.traced(stream, fields));
+    try {
+      const ids = await writer.add(stream, entries);
+      spans.forEach((span, index) => setMessageId(span, ids[index]));
+      return ids;
+    } catch (error) {
+      for (const span of spans) recordFailure(span, error);
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
+    }
+  }
+
+  /** Starts the entry's PRODUCER span and puts its trace context into the entry. */
+  private traced(stream: string, fields: FlatFields): Span {
+    const span = startSendSpan(stream);
+    // Without a valid span (no SDK, no incoming trace) there is nothing to propagate.
+    if (isSpanContextValid(span.spanContext())) {
+      addTraceContext(fields, injectTraceContext(trace.setSpan(context.active(), span)));
+    }
+    return span;
+  }
+
+  private contractOf(stream: string): Contract {
+    const contract = this.settings.streams[stream];
+    if (!contract) throw new Error(`no contract for stream "${stream}": add it to the client's streams option`);
+    return contract;
+  }
+
+  private open(): Connected {
+    const connection = openConnection(this.settings.connection, this.log);
+    const { redis } = connection;
+    reportStatus(redis, this._status$);
+    redis.on('error', (error: Error) => {
+      if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
+    });
+    return { connection, writer: new PipelinedWriter(redis), retention: this.scheduleRetention(redis) };
+  }
+
+  private scheduleRetention(redis: RedisClient): NodeJS.Timeout | undefined {
+    const policies = Object.entries(this.settings.retention);
+    if (policies.length === 0) return undefined;
+    const trimmer = new StreamTrimmer(redis);
+    const trimAll = async () => {
+      for (const [stream, policy] of policies) {
+        await trimmer.trim(stream, policy).catch((error) => this.log.warn(`trimming ${stream} failed: ${describeError(error)}`));
+      }
+    };
+    const timer = setInterval(() => {
+      this.trimming ??= trimAll().finally(() => (this.trimming = undefined));
+    }, this.settings.trimIntervalMs);
+    // Trimming alone must not keep a process alive.
+    timer.unref();
+    return timer;
+  }
+}

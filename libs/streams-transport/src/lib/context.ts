@@ -1,0 +1,42 @@
+import { BaseRpcContext } from '@nestjs/microservices';
+
+/** One stream entry as a handler sees it. */
+export interface StreamMessage<T = unknown> {
+  readonly id: string;
+  /** The payload, validated against the stream's contract. */
+  readonly data: T;
+  /** 1 on the first delivery; more when earlier deliveries failed or their consumer died. */
+  readonly deliveryCount: number;
+  /** The entry's fields as written (`v`, `data`, `traceparent`, …). */
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+/** The context of a handler that takes one entry at a time (`@Ctx() context: RedisStreamsContext`). */
+export class RedisStreamsContext extends BaseRpcContext<[stream: string, message: StreamMessage]> {
+  getStream(): string {
+    return this.args[0];
+  }
+
+  getMessageId(): string {
+    return this.args[1].id;
+  }
+
+  getDeliveryCount(): number {
+    return this.args[1].deliveryCount;
+  }
+
+  getFields(): Readonly<Record<string, string>> {
+    return this.args[1].fields;
+  }
+}
+
+/** The context of a batch handler (`@BatchEventPattern`): every entry of one read, in stream order. */
+export class RedisStreamsBatchContext extends BaseRpcContext<[stream: string, messages: readonly StreamMessage[]]> {
+  getStream(): string {
+    return this.args[0];
+  }
+
+  getMessages(): readonly StreamMessage[] {
+    return this.args[1];
+  }
+}

@@ -1,0 +1,116 @@
+import type { Contract } from '@popup-store/contracts';
+import { hostname } from 'node:os';
+import type { RedisConnection } from './connection';
+
+/** Which contract each stream carries, by stream key. */
+export type StreamContracts = Readonly<Record<string, Contract>>;
+
+export interface RedisStreamsServerOptions {
+  /** A Redis URL, ioredis options, or a ready Redis/Cluster client (used, never closed, by the server). */
+  connection: RedisConnection;
+  /** The consumer group: one per consuming service, shared by all its processes. */
+  group: string;
+  /** This process's name in the group. Default `${hostname()}-${process.pid}`. */
+  consumer?: string;
+  /** The contract of every stream a handler listens to. */
+  streams: StreamContracts;
+  /** Most entries one XREADGROUP (or XAUTOCLAIM) asks for. Default 100. */
+  batchSize?: number;
+  /** How long a read waits for new entries before it asks again. Default 2000 ms. */
+  blockMs?: number;
+  /** Most entries held at once (read, not yet settled) across the server's streams. Default 1000. */
+  maxInFlight?: number;
+  /** How often pending entries are looked at for reclaiming. Default 5000 ms. */
+  reclaimIntervalMs?: number;
+  /**
+   * How long an entry stays pending before another delivery is tried (its consumer died, or its handler failed).
+   * Must exceed the longest handler run, or entries still being handled get a second delivery. Default 30000 ms.
+   */
+  minIdleMs?: number;
+  /** Deliveries that fail before an entry goes to the dead-letter stream. Default 5. */
+  maxDeliveries?: number;
+  /** The dead-letter stream of a stream. Default `${stream}:dead-letter` (same hash tag, same cluster slot). */
+  deadLetterStream?: (stream: string) => string;
+  /** Largest `data` field accepted, in UTF-8 bytes; bigger entries are dead-lettered. Default 65536. */
+  maxDataBytes?: number;
+  /** Where a new group starts reading: `0` (the whole stream) or `$` (new entries only). Default `0`. */
+  groupStartId?: string;
+}
+
+/** How much of a stream to keep. Entries some group has not yet been delivered, or not acked, are always kept. */
+export interface RetentionPolicy {
+  /** Keep about this many entries. */
+  maxLen?: number;
+  /** Keep entries younger than this, by their id's time. */
+  maxAgeMs?: number;
+  /** Trim to the exact id instead of whole radix-tree nodes (`~`, cheaper, the default). */
+  exact?: boolean;
+}
+
+export interface RedisStreamsClientOptions {
+  /** A Redis URL, ioredis options, or a ready Redis/Cluster client (used, never closed, by the client). */
+  connection: RedisConnection;
+  /** The contract of every stream the client writes to. */
+  streams: StreamContracts;
+  /** Retention of streams this client trims, by stream key. */
+  retention?: Readonly<Record<string, RetentionPolicy>>;
+  /** How often the retention policies are applied. Default 10000 ms. */
+  trimIntervalMs?: number;
+  /** Largest `data` field written, in UTF-8 bytes. Default 65536. */
+  maxDataBytes?: number;
+}
+
+export type ServerSettings = Required<RedisStreamsServerOptions>;
+export type ClientSettings = Required<RedisStreamsClientOptions>;
+
+const DEFAULT_MAX_DATA_BYTES = 65_536;
+
+export function serverSettings(options: RedisStreamsServerOptions): ServerSettings {
+  const settings: ServerSettings = {
+    consumer: `${hostname()}-${process.pid}`,
+    batchSize: 100,
+    blockMs: 2000,
+    maxInFlight: 1000,
+    reclaimIntervalMs: 5000,
+    minIdleMs: 30_000,
+    maxDeliveries: 5,
+    deadLetterStream: (stream) => `${stream}:dead-letter`,
+    maxDataBytes: DEFAULT_MAX_DATA_BYTES,
+    groupStartId: '0',
+    ...withoutUndefined(options),
+  };
+  const counts = ['batchSize', 'maxInFlight', 'maxDeliveries', 'maxDataBytes', 'blockMs', 'reclaimIntervalMs', 'minIdleMs'] as const;
+  for (const name of counts) requirePositiveInteger(name, settings[name]);
+  if (!settings.group) throw new Error('RedisStreamsServer: the group option is required');
+  return settings;
+}
+
+export function clientSettings(options: RedisStreamsClientOptions): ClientSettings {
+  const settings: ClientSettings = {
+    retention: {},
+    trimIntervalMs: 10_000,
+    maxDataBytes: DEFAULT_MAX_DATA_BYTES,
+    ...withoutUndefined(options),
+  };
+  requirePositiveInteger('trimIntervalMs', settings.trimIntervalMs);
+  requirePositiveInteger('maxDataBytes', settings.maxDataBytes);
+  for (const [stream, policy] of Object.entries(settings.retention)) {
+    if (policy.maxLen === undefined && policy.maxAgeMs === undefined) {
+      throw new Error(`retention of ${stream}: set maxLen, maxAgeMs or both`);
+    }
+    if (policy.maxLen !== undefined && (!Number.isInteger(policy.maxLen) || policy.maxLen < 0)) {
+      throw new Error(`retention of ${stream}: maxLen must be an integer >= 0`);
+    }
+    if (policy.maxAgeMs !== undefined) requirePositiveInteger(`retention of ${stream}: maxAgeMs`, policy.maxAgeMs);
+  }
+  return settings;
+}
+
+function requirePositiveInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not ${value}`);
+}
+
+// An option given as undefined means "the default", not "undefined".
+function withoutUndefined<T extends object>(options: T): T {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T;
+}

@@ -1,0 +1,82 @@
+import type { Logger } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { RedisClient } from './connection';
+import { describeError } from './describe-error';
+import type { EntryProcessor } from './entry-processor';
+import type { InFlightBudget } from './in-flight-budget';
+import type { FlatFields, RawEntry } from './wire-format';
+
+export interface ReclaimSettings {
+  readonly stream: string;
+  readonly group: string;
+  readonly consumer: string;
+  readonly batchSize: number;
+  readonly minIdleMs: number;
+  readonly reclaimIntervalMs: number;
+}
+
+type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: number];
+
+/**
+ * Delivers again the entries that stayed pending longer than minIdleMs: their consumer died, or their handler
+ * failed. XAUTOCLAIM moves them to this consumer and counts the delivery; XPENDING tells the count, which decides
+ * when an entry goes to the dead-letter stream.
+ */
+export class Reclaimer {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly processor: EntryProcessor,
+    private readonly budget: InFlightBudget,
+    private readonly settings: ReclaimSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Sweeps now and then every reclaimIntervalMs, until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await this.sweep(signal).catch((error) =>
+        this.logger.warn(`${this.settings.stream}: reclaiming failed (${describeError(error)})`),
+      );
+      await delay(this.settings.reclaimIntervalMs, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /** One pass over the group's pending entries, as far as the in-flight budget allows. */
+  async sweep(signal: AbortSignal): Promise<void> {
+    const { stream, group, consumer, batchSize, minIdleMs } = this.settings;
+    let cursor = '0-0';
+    do {
+      const count = this.budget.tryTake(batchSize);
+      if (count === 0) return;
+      let handed = 0;
+      try {
+        const [next, claimed] = (await this.redis.xautoclaim(
+          stream, group, consumer, minIdleMs, cursor, 'COUNT', count,
+        )) as [string, RawEntry[]];
+        cursor = next;
+        // Skip what this process is still handling: claiming it only reset its idle time.
+        const fresh = claimed.filter(
+          (entry): entry is [string, FlatFields] => entry[1] !== null && !this.processor.has(entry[0]),
+        );
+        if (fresh.length > 0) {
+          const deliveries = await this.deliveryCounts(fresh);
+          handed = fresh.length;
+          void this.processor.process(fresh, deliveries).then(() => this.budget.release(fresh.length));
+        }
+      } finally {
+        this.budget.release(count - handed);
+      }
+    } while (cursor !== '0-0' && !signal.aborted);
+  }
+
+  private async deliveryCounts(entries: Array<[string, FlatFields]>): Promise<Map<string, number>> {
+    const { stream, group, consumer } = this.settings;
+    const first = entries[0][0];
+    const last = entries[entries.length - 1][0];
+    // The range may also hold entries this consumer is handling; ask for enough rows to cover them.
+    const rows = (await this.redis.xpending(
+      stream, group, first, last, entries.length + this.processor.size, consumer,
+    )) as PendingRow[];
+    return new Map(rows.map(([id, , , deliveries]) => [id, deliveries]));
+  }
+}

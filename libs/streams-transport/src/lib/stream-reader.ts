@@ -1,0 +1,108 @@
+import type { Logger } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { RedisClient } from './connection';
+import { ensureGroup, isMissingGroup } from './consumer-group';
+import { describeError } from './describe-error';
+import type { EntryProcessor } from './entry-processor';
+import type { InFlightBudget } from './in-flight-budget';
+import type { FlatFields, RawEntry } from './wire-format';
+
+export interface ReaderSettings {
+  readonly stream: string;
+  readonly group: string;
+  readonly consumer: string;
+  readonly batchSize: number;
+  readonly blockMs: number;
+  readonly groupStartId: string;
+}
+
+const MAX_BACKOFF_MS = 5000;
+
+/**
+ * Reads new entries of one stream for the group with a blocking XREADGROUP on a connection of its own, and hands
+ * them to the processor without waiting for their handlers: reading goes on while the in-flight budget allows.
+ */
+export class StreamReader {
+  private loop: Promise<void> = Promise.resolve();
+  /** CLIENT ID of the blocking connection, to unblock it on stop; unknown on a cluster or after a reconnect. */
+  private clientId: number | undefined;
+
+  constructor(
+    private readonly commands: RedisClient,
+    private readonly blocking: RedisClient,
+    private readonly processor: EntryProcessor,
+    private readonly budget: InFlightBudget,
+    private readonly settings: ReaderSettings,
+    private readonly logger: Logger,
+  ) {
+    blocking.on('close', () => (this.clientId = undefined));
+  }
+
+  /** Reads until the signal aborts; `stop` waits for the end. */
+  start(signal: AbortSignal): void {
+    this.loop = this.run(signal);
+  }
+
+  /**
+   * Ends a read in progress (the signal must be aborted already) and waits for the loop to finish. CLIENT UNBLOCK
+   * makes the blocked read return as if it timed out, so no entry is delivered to a read nobody listens to any
+   * more. It is retried because it may reach Redis before the read does; on a cluster the read is waited out;
+   * if Redis does not answer at all, the connection is dropped once the block time is over.
+   */
+  async stop(): Promise<void> {
+    let finished = false;
+    void this.loop.then(() => (finished = true));
+    const deadline = Date.now() + this.settings.blockMs + 1000;
+    while (!finished) {
+      if (this.clientId !== undefined) {
+        await (this.commands.client('UNBLOCK', this.clientId) as Promise<unknown>).catch(() => undefined);
+      }
+      if (Date.now() > deadline) this.blocking.disconnect();
+      await Promise.race([this.loop, delay(20)]);
+    }
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    const { batchSize } = this.settings;
+    let failures = 0;
+    while (!signal.aborted) {
+      const count = await this.budget.take(batchSize, signal);
+      if (count === 0) return;
+      let entries: Array<[string, FlatFields]> = [];
+      try {
+        entries = await this.read(count);
+        failures = 0;
+      } catch (error) {
+        if (!signal.aborted) await this.recover(error, ++failures, signal);
+      } finally {
+        this.budget.release(count - entries.length);
+      }
+      if (entries.length > 0) {
+        const held = entries.length;
+        void this.processor.process(entries).then(() => this.budget.release(held));
+      }
+    }
+  }
+
+  private async read(count: number): Promise<Array<[string, FlatFields]>> {
+    const { stream, group, consumer, blockMs } = this.settings;
+    if (this.clientId === undefined && !this.blocking.isCluster) {
+      this.clientId = (await this.blocking.client('ID')) as number;
+    }
+    const reply = (await this.blocking.xreadgroup(
+      'GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, '>',
+    )) as Array<[string, RawEntry[]]> | null;
+    // New entries ('>') always have fields; only re-reads of pending ones can come back deleted.
+    return (reply?.[0]?.[1] ?? []) as Array<[string, FlatFields]>;
+  }
+
+  private async recover(error: unknown, failures: number, signal: AbortSignal): Promise<void> {
+    const { stream, group, groupStartId } = this.settings;
+    const backoff = Math.min(100 * 2 ** (failures - 1), MAX_BACKOFF_MS);
+    this.logger.warn(`${stream}: read failed (${describeError(error)}); retrying in ${backoff} ms`);
+    if (isMissingGroup(error)) {
+      await ensureGroup(this.commands, stream, group, groupStartId).catch(() => undefined);
+    }
+    await delay(backoff, undefined, { signal }).catch(() => undefined);
+  }
+}

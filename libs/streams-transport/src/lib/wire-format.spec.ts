@@ -1,0 +1,75 @@
+import { customerContract, orderContract } from '@popup-store/contracts';
+import fc from 'fast-check';
+import { ContractViolationError, decodeEntry, encodeEntry } from './wire-format';
+
+const stream = '{sale:popup}:customers';
+const customer = { orderId: 't-1', customerId: 'alice', submittedAt: 1_760_000_000_000 };
+const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+describe('wire format', () => {
+  it('writes v, data and the trace context, and reads them back', () => {
+    const fields = encodeEntry(stream, customerContract, customer, 1024, { traceparent, tracestate: 'k=v' });
+    expect(fields).toEqual(['v', '1', 'data', JSON.stringify(customer), 'traceparent', traceparent, 'tracestate', 'k=v']);
+    expect(decodeEntry(customerContract, fields, 1024)).toMatchObject({
+      ok: true,
+      data: customer,
+      carrier: { traceparent, tracestate: 'k=v' },
+    });
+  });
+
+  it('reads an entry as Lua writes it: v and data only, any field order, extra fields ignored', () => {
+    const fields = ['data', JSON.stringify(customer), 'source', 'gears', 'v', '1'];
+    expect(decodeEntry(customerContract, fields, 1024)).toMatchObject({ ok: true, data: customer, carrier: {} });
+  });
+
+  it('round-trips any payload the contract accepts', () => {
+    const order = fc.record({
+      orderId: fc.stringMatching(/^[\x21-\x7E]{1,64}$/),
+      customerId: fc.stringMatching(/^[A-Za-z0-9_.:@-]{1,64}$/),
+      submittedAt: fc.nat(),
+      orderedAt: fc.nat(),
+      customerEntryId: fc.tuple(fc.nat(), fc.nat()).map(([ms, seq]) => `${ms}-${seq}`),
+    });
+    fc.assert(
+      fc.property(order, (payload) => {
+        const decoded = decodeEntry(orderContract, encodeEntry(stream, orderContract, payload, 4096), 4096);
+        expect(decoded).toMatchObject({ ok: true, data: payload });
+      }),
+    );
+  });
+
+  it('refuses to write a payload that breaks the contract, naming the field', () => {
+    const write = () => encodeEntry(stream, customerContract, { ...customer, customerId: 'no spaces' }, 1024);
+    expect(write).toThrow(ContractViolationError);
+    expect(write).toThrow(/customer v1: customerId: letters, digits/);
+    expect(() => encodeEntry(stream, customerContract, { ...customer, extra: true }, 1024)).toThrow(/extra/);
+    expect(() => encodeEntry(stream, customerContract, customer, 10)).toThrow(/over the 10-byte limit/);
+  });
+
+  it.each([
+    ['no v', ['data', '{}'], /missing field "v"/],
+    ['no data', ['v', '1'], /missing field "data"/],
+    ['no fields at all', [], /missing field "v"/],
+    ['a duplicate field', ['v', '1', 'v', '1', 'data', '{}'], /"v" appears more than once/],
+    ['an unknown version', ['v', '2', 'data', JSON.stringify(customer)], /unsupported version "2"/],
+    ['a version that is not a number', ['v', 'one', 'data', JSON.stringify(customer)], /unsupported version/],
+    ['data that is not JSON', ['v', '1', 'data', '{oops'], /data is not JSON/],
+    ['wrong types', ['v', '1', 'data', JSON.stringify({ ...customer, submittedAt: 'now' })], /submittedAt/],
+    ['a huge value', ['v', '1', 'data', JSON.stringify({ ...customer, orderId: 'x'.repeat(5000) })], /over the 1024-byte limit/],
+    ['multi-byte characters over the limit', ['v', '1', 'data', `"${'é'.repeat(600)}"`], /over the 1024-byte limit/],
+  ])('turns an entry with %s into an error, not an exception', (_, fields, error) => {
+    const decoded = decodeEntry(customerContract, fields as string[], 1024);
+    expect(decoded.ok).toBe(false);
+    expect(decoded.ok ? '' : decoded.error).toMatch(error);
+  });
+
+  it('keeps a field named __proto__ as a field', () => {
+    const decoded = decodeEntry(customerContract, ['__proto__', 'x', 'v', '1', 'data', JSON.stringify(customer)], 1024);
+    expect(decoded.fields['__proto__']).toBe('x');
+  });
+
+  it('ignores trace fields too long to be trace context', () => {
+    const fields = ['v', '1', 'data', JSON.stringify(customer), 'traceparent', 'x'.repeat(10_000)];
+    expect(decodeEntry(customerContract, fields, 1024)).toMatchObject({ ok: true, carrier: {} });
+  });
+});
