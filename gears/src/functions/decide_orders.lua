@@ -15,15 +15,17 @@
 -- ARGV[1] group      the consumer group that read the orders (fulfilment)
 -- ARGV[2+7k .. 8+7k] for order k (1 to 1000 orders): entryId, orderId, customerId, submittedAt (ms),
 --   customerEntryId, traceparent, tracestate ('' when absent)
--- Returns: one { decision, replayed } pair per order, in ARGV order; decision is 'completed:<unit>:<at>' or
---   'rejected:<reason>:<at>', replayed is 1 when the order had been decided before.
+-- Returns: { decisions, replayed }: decisions holds one decision per order, in ARGV order, each
+--   'completed:<unit>:<at>' or 'rejected:<reason>:<at>'; replayed lists the positions (from 1) of the orders
+--   decided before, whose decision is the earlier one and for which nothing was written.
 -- Errors: ERR_POPUP_BAD_ARG (wrong key count, argument count not 1 + 7k, more than 1000 orders, a malformed
---   stream id, an empty id, a non-integer submittedAt); nothing is written then.
+--   stream id, an empty id, a submittedAt not an integer >= 0); nothing is written then.
 --- @include "../includes/errors"
 --- @include "../includes/args"
 --- @include "../includes/now_ms"
 --- @include "../includes/sale_state"
 --- @include "../includes/stream_entry"
+--- @include "../includes/json"
 
 local ORDER_FIELDS = 7
 -- Keeps every variadic call below Lua's unpack limit (8000 values).
@@ -42,8 +44,9 @@ local function check_orders(args)
     if args[base + 1] == '' or args[base + 2] == '' then
       return nil, 'empty orderId or customerId at entry ' .. args[base]
     end
-    if not to_int(args[base + 3]) then
-      return nil, 'submittedAt must be an integer, got ' .. args[base + 3] .. ' in order ' .. args[base + 1]
+    local submitted_at = to_int(args[base + 3])
+    if not submitted_at or submitted_at < 0 then
+      return nil, 'submittedAt must be an integer >= 0, got ' .. args[base + 3] .. ' in order ' .. args[base + 1]
     end
   end
   return count
@@ -68,6 +71,7 @@ local function decide_orders(keys, args)
   end
 
   local now = now_ms()
+  local at = ':' .. now
   local sale = read_sale(state_key)
   local open = sale_open(sale, now)
   local earlier = rcall('HMGET', decisions_key, unpack(order_ids))
@@ -87,16 +91,16 @@ local function decide_orders(keys, args)
   local tallies = { closed = sale.closed, duplicate = sale.duplicate, sold_out = sale.sold_out }
   local decided = {}
   local new_decisions, new_buyers, customer_entries = {}, {}, {}
-  local reply = {}
+  local decision_fields, buyer_fields, fresh = 0, 0, 0
+  local decisions, replayed = {}, {}
 
   for k = 1, count do
     local order_id, customer_id = order_ids[k], customer_ids[k]
-    local prior = decided[order_id] or earlier[k]
-    if prior then
-      reply[k] = { prior, 1 }
+    local decision = decided[order_id] or earlier[k]
+    if decision then
+      replayed[#replayed + 1] = k
     else
       local base = 2 + (k - 1) * ORDER_FIELDS
-      local submitted_at = tonumber(args[base + 3])
       local reason
       if not open then
         reason = 'closed'
@@ -107,14 +111,13 @@ local function decide_orders(keys, args)
         sold_out_at = sold_out_at or now
       end
 
-      local decision
+      -- submittedAt passed check_orders as a canonical integer, so its text is already JSON.
+      local ids = '{"orderId":' .. json_string(order_id) .. ',"customerId":' .. json_string(customer_id)
       if reason then
         tallies[reason] = tallies[reason] + 1
-        decision = 'rejected:' .. reason .. ':' .. now
-        xadd_entry(rejected_key, cjson.encode({
-          orderId = order_id, customerId = customer_id, reason = reason,
-          submittedAt = submitted_at, decidedAt = now,
-        }), args[base + 5], args[base + 6])
+        decision = 'rejected:' .. reason .. at
+        xadd_entry(rejected_key, ids .. ',"reason":"' .. reason .. '","submittedAt":' .. args[base + 3]
+          .. ',"decidedAt":' .. now .. '}', args[base + 5], args[base + 6])
       else
         left = left - 1
         completed = completed + 1
@@ -122,23 +125,24 @@ local function decide_orders(keys, args)
           sold_out_at = sold_out_at or now
         end
         holds_unit[customer_id] = true
-        new_buyers[#new_buyers + 1] = customer_id
-        new_buyers[#new_buyers + 1] = order_id .. ':' .. completed
-        decision = 'completed:' .. completed .. ':' .. now
-        xadd_entry(completed_key, cjson.encode({
-          orderId = order_id, customerId = customer_id, unit = completed,
-          submittedAt = submitted_at, completedAt = now,
-        }), args[base + 5], args[base + 6])
+        new_buyers[buyer_fields + 1] = customer_id
+        new_buyers[buyer_fields + 2] = order_id .. ':' .. completed
+        buyer_fields = buyer_fields + 2
+        decision = 'completed:' .. completed .. at
+        xadd_entry(completed_key, ids .. ',"unit":' .. completed .. ',"submittedAt":' .. args[base + 3]
+          .. ',"completedAt":' .. now .. '}', args[base + 5], args[base + 6])
       end
       decided[order_id] = decision
-      new_decisions[#new_decisions + 1] = order_id
-      new_decisions[#new_decisions + 1] = decision
-      customer_entries[#customer_entries + 1] = args[base + 4]
-      reply[k] = { decision, 0 }
+      new_decisions[decision_fields + 1] = order_id
+      new_decisions[decision_fields + 2] = decision
+      decision_fields = decision_fields + 2
+      fresh = fresh + 1
+      customer_entries[fresh] = args[base + 4]
     end
+    decisions[k] = decision
   end
 
-  if #new_decisions > 0 then
+  if fresh > 0 then
     rcall('HSET', decisions_key, unpack(new_decisions))
     rcall('XDEL', customers_key, unpack(customer_entries))
     rcall('HSET', state_key, 'left', left, 'completed', completed, 'closed', tallies.closed,
@@ -147,12 +151,12 @@ local function decide_orders(keys, args)
       rcall('HSET', state_key, 'soldOutAt', sold_out_at)
     end
   end
-  if #new_buyers > 0 then
+  if buyer_fields > 0 then
     rcall('HSET', buyers_key, unpack(new_buyers))
   end
   rcall('XACK', orders_key, group, unpack(entry_ids))
   rcall('XDEL', orders_key, unpack(entry_ids))
-  return reply
+  return { decisions, replayed }
 end
 
 redis.register_function('popup_decide_orders', decide_orders)

@@ -1,10 +1,11 @@
--- Strict argument parsing: tonumber alone accepts '0x1f', ' 7', 'nan' and 'inf'.
+-- Strict argument parsing: tonumber alone accepts '0x1f', ' 7', 'nan' and 'inf'. Integers must be canonical
+-- (no leading zero, no '+') so their text can go into JSON as it is.
 
 local MAX_SAFE_INTEGER = 9007199254740991
 
 -- The integer a decimal string spells, or nil.
 local function to_int(text)
-  if type(text) ~= 'string' or not string.find(text, '^%-?%d+$') or #text > 16 then
+  if type(text) ~= 'string' or #text > 17 or (text ~= '0' and not string.find(text, '^%-?[1-9]%d*$')) then
     return nil
   end
   local n = tonumber(text)

@@ -34,7 +34,7 @@ describe('decideOrdersFunction arguments', () => {
 
   it('pairs each reply with its order', () => {
     const orders = [order(1, 'a'), order(2, 'b')];
-    expect(decideOrdersFunction.parse([['completed:1:5', 0], ['rejected:duplicate:5', 1]], { orders })).toEqual([
+    expect(decideOrdersFunction.parse([['completed:1:5', 'rejected:duplicate:5'], [2]], { orders })).toEqual([
       { entryId: '1-1', orderId: 'o1', decision: { outcome: 'completed', unit: 1, at: 5 }, replayed: false },
       { entryId: '1-2', orderId: 'o2', decision: { outcome: 'rejected', reason: 'duplicate', at: 5 }, replayed: true },
     ]);
@@ -113,6 +113,14 @@ describe('popup_decide_orders', () => {
     });
   });
 
+  it('escapes ids that JSON needs escaped', async () => {
+    const { sale, gears, orders } = await openSale(1, ['ann', 'bob']);
+    const odd = ['say "hi"\\', 'tab\there'];
+    await gears.decide(orders.map((o, i) => ({ ...o, orderId: odd[i] as string })));
+    const after = await snapshot(client, sale);
+    expect([after.completed[0]!.data['orderId'], after.rejected[0]!.data['orderId']]).toEqual(odd);
+  });
+
   it('rejects every order of a closed or unconfigured sale as closed, and a customer may order again', async () => {
     const { sale, gears, orders } = await openSale(5, ['ann', 'ann']);
     await gears.setState('closed');
@@ -137,6 +145,7 @@ describe('popup_decide_orders', () => {
     await refused(decideOrdersFunction.args({ orders: Array.from({ length: 1001 }, (_, i) => order(i, 'x')) }), /1 to 1000/);
     await refused([...good.slice(0, 1), 'not-an-id', ...good.slice(2)], /malformed stream id/);
     await refused([...good.slice(0, 4), '12.5', ...good.slice(5)], /submittedAt must be an integer/);
+    await refused([...good.slice(0, 4), '0012', ...good.slice(5)], /submittedAt must be an integer/);
     await refused([...good.slice(0, 2), '', ...good.slice(3)], /empty orderId/);
     const typed = gears.decide([{ ...orders[0]!, submittedAt: Number.NaN }]);
     await expect(typed).rejects.toBeInstanceOf(GearsError);

@@ -53,11 +53,14 @@ export const decideOrdersFunction: GearsFunction<DecideOrdersInput, DecidedOrder
     }
     return args;
   },
-  parse: (reply, { orders }) =>
-    (reply as [string, number][]).map(([decision, replayed], i) => ({
+  parse: (reply, { orders }) => {
+    const [decisions, replayed] = reply as [string[], number[]];
+    const again = new Set(replayed);
+    return decisions.map((decision, i) => ({
       entryId: (orders[i] as OrderToDecide).entryId,
       orderId: (orders[i] as OrderToDecide).orderId,
       decision: parseDecision(decision),
-      replayed: replayed === 1,
-    })),
+      replayed: again.has(i + 1),
+    }));
+  },
 };
