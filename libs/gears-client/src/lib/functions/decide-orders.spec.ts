@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { addOrders, freshSale, redisNow, snapshot } from '../../../test/sale-fixture';
 import { GearsError, GearsErrorCode } from '../gears-error';
 import { loadGears } from '../load-gears';
+import { parseOrderEntry } from '../order-entry';
 import { SaleGears } from '../sale-gears';
 import { decideOrdersFunction, type OrderToDecide } from './decide-orders';
 
@@ -64,9 +65,10 @@ describe('popup_decide_orders', () => {
       string,
       [string, string[]][],
     ][];
-    const orders = read[0]![1].map(([entryId, fields]) => {
-      const data = JSON.parse(fields[3] as string);
-      return { entryId, ...data, traceparent: fields[5], tracestate: fields[7] } as OrderToDecide;
+    const orders = (read[0]?.[1] ?? []).map(([entryId, fields]) => {
+      const parsed = parseOrderEntry(entryId, fields);
+      if (!parsed.ok) throw new Error(parsed.error);
+      return parsed.order;
     });
     return { sale, gears, orders };
   }
@@ -83,12 +85,12 @@ describe('popup_decide_orders', () => {
       expect.objectContaining({ orderId: 'o3', customerId: 'bob', unit: 2 }),
     ]);
     expect(after.state).toMatchObject({ left: '0', completed: '2', duplicate: '2', sold_out: '1', closed: '0' });
-    expect(Number(after.state['soldOutAt'])).toBe(decided[2]!.decision.at);
+    expect(Number(after.state['soldOutAt'])).toBe(decided[2]?.decision.at);
     expect(after.buyers).toEqual({ ann: 'o1:1', bob: 'o3:2' });
     expect(after.customers).toBe(0);
     expect(await client.xlen(sale.orders)).toBe(0);
     expect(((await client.xpending(sale.orders, 'fulfilment')) as [number])[0]).toBe(0);
-    await expect(gears.decision('o3')).resolves.toEqual(decided[2]!.decision);
+    await expect(gears.decision('o3')).resolves.toEqual(decided[2]?.decision);
     await expect(gears.decision('nope')).resolves.toBeNull();
   });
 
@@ -106,10 +108,10 @@ describe('popup_decide_orders', () => {
     const { sale, gears, orders } = await openSale(1, ['ann', 'bob'], { traceparent });
     await gears.decide(orders.map((o, i) => (i === 1 ? { ...o, tracestate: 'k=v' } : o)));
     const after = await snapshot(client, sale);
-    expect(after.completed[0]!.fields).toEqual({ v: '1', data: expect.any(String), traceparent });
-    expect(after.rejected[0]!.fields).toEqual({ v: '1', data: expect.any(String), traceparent, tracestate: 'k=v' });
-    expect(after.rejected[0]!.data).toEqual({
-      orderId: 'o2', customerId: 'bob', reason: 'sold_out', submittedAt: orders[1]!.submittedAt, decidedAt: expect.any(Number),
+    expect(after.completed[0]?.fields).toEqual({ v: '1', data: expect.any(String), traceparent });
+    expect(after.rejected[0]?.fields).toEqual({ v: '1', data: expect.any(String), traceparent, tracestate: 'k=v' });
+    expect(after.rejected[0]?.data).toEqual({
+      orderId: 'o2', customerId: 'bob', reason: 'sold_out', submittedAt: orders[1]?.submittedAt, decidedAt: expect.any(Number),
     });
   });
 
@@ -118,17 +120,17 @@ describe('popup_decide_orders', () => {
     const odd = ['say "hi"\\', 'tab\there'];
     await gears.decide(orders.map((o, i) => ({ ...o, orderId: odd[i] as string })));
     const after = await snapshot(client, sale);
-    expect([after.completed[0]!.data['orderId'], after.rejected[0]!.data['orderId']]).toEqual(odd);
+    expect([after.completed[0]?.data['orderId'], after.rejected[0]?.data['orderId']]).toEqual(odd);
   });
 
   it('rejects every order of a closed or unconfigured sale as closed, and a customer may order again', async () => {
-    const { sale, gears, orders } = await openSale(5, ['ann', 'ann']);
+    const { gears, orders } = await openSale(5, ['ann', 'ann']);
     await gears.setState('closed');
-    expect((await gears.decide(orders.slice(0, 1)))[0]!.decision).toMatchObject({ reason: 'closed' });
+    expect((await gears.decide(orders.slice(0, 1)))[0]?.decision).toMatchObject({ reason: 'closed' });
     await gears.setState('open');
-    expect((await gears.decide(orders.slice(1)))[0]!.decision).toMatchObject({ outcome: 'completed', unit: 1 });
+    expect((await gears.decide(orders.slice(1)))[0]?.decision).toMatchObject({ outcome: 'completed', unit: 1 });
     const never = new SaleGears(client, freshSale(redis.namespace));
-    expect((await never.decide([order(1, 'x')]))[0]!.decision).toMatchObject({ reason: 'closed' });
+    expect((await never.decide([order(1, 'x')]))[0]?.decision).toMatchObject({ reason: 'closed' });
   });
 
   it('refuses malformed arguments with ERR_POPUP_BAD_ARG and writes nothing', async () => {
@@ -147,7 +149,7 @@ describe('popup_decide_orders', () => {
     await refused([...good.slice(0, 4), '12.5', ...good.slice(5)], /submittedAt must be an integer/);
     await refused([...good.slice(0, 4), '0012', ...good.slice(5)], /submittedAt must be an integer/);
     await refused([...good.slice(0, 2), '', ...good.slice(3)], /empty orderId/);
-    const typed = gears.decide([{ ...orders[0]!, submittedAt: Number.NaN }]);
+    const typed = gears.decide([{ ...(orders[0] as OrderToDecide), submittedAt: Number.NaN }]);
     await expect(typed).rejects.toBeInstanceOf(GearsError);
     await expect(typed).rejects.toMatchObject({ code: GearsErrorCode.BadArgument, fn: 'popup_decide_orders' });
     expect(await snapshot(client, sale)).toEqual(before);
