@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # crowd: the seeded load generator: customers arriving through the HTTP API. Runs once, prints a summary.
 #
 # Build context: the repository root (deploy/compose.yaml builds it that way too):

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # customer-intake: the HTTP edge. Takes orders (POST /api/orders) and appends them to the customers stream.
 #
 # Build context: the repository root (deploy/compose.yaml builds it that way too):

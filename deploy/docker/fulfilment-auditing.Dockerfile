@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # fulfilment-auditing: reads the completed and rejected streams, checks every decision, raises alerts.
 #
 # Build context: the repository root (deploy/compose.yaml builds it that way too):

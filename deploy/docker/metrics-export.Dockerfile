@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # metrics-export: turns the completed and rejected streams into metrics, served for Prometheus on :9464/metrics.
 #
 # Build context: the repository root (deploy/compose.yaml builds it that way too):

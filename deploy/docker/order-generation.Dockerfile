@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # order-generation: reads the customers stream in a consumer group and appends orders to the orders stream.
 #
 # Build context: the repository root (deploy/compose.yaml builds it that way too):

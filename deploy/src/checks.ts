@@ -15,7 +15,7 @@ import {
 } from './dockerfile.ts';
 import { checkDashboardProvisioning, checkDatasources } from './grafana.ts';
 import { type Dict, dict, str } from './json.ts';
-import { checkDockerfileAgainstNx, checkGeneratesPackageJson, projectGraph } from './nx.ts';
+import { checkContextKeepsProjects, checkDockerfileAgainstNx, checkGeneratesPackageJson, projectGraph } from './nx.ts';
 import {
   checkAddresses,
   checkCollector,
@@ -199,10 +199,14 @@ export function dockerfileProblems(deployment: Deployment): string[] {
 
 export async function nxProblems(deployment: Deployment, graph?: ProjectGraph): Promise<string[]> {
   const resolved = graph ?? (await projectGraph());
-  return [...deployment.dockerfiles].flatMap(([app, dockerfile]) => [
-    ...checkDockerfileAgainstNx(dockerfile, resolved, app),
-    ...checkGeneratesPackageJson(deployment.ws, resolved, app),
-  ]);
+  return [...deployment.dockerfiles].flatMap(([app, dockerfile]) => {
+    const ignoreFile = `${dockerfile.path}.dockerignore`;
+    return [
+      ...checkDockerfileAgainstNx(dockerfile, resolved, app),
+      ...checkGeneratesPackageJson(deployment.ws, resolved, app),
+      ...(deployment.ws.isFile(ignoreFile) ? checkContextKeepsProjects(ignoreFile, deployment.ws.read(ignoreFile), resolved) : []),
+    ];
+  });
 }
 
 /** The Node version of the images is the one the repository pins (package.json's `node` devDependency). */

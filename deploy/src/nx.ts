@@ -109,3 +109,22 @@ export function checkGeneratesPackageJson(ws: Workspace, graph: ProjectGraph, ap
     ? []
     : [`${config}: needs generatePackageJson: true (the image installs from the package-lock.json it writes)`];
 }
+
+/** Whether a .dockerignore line (plain paths and `**\/name` only) leaves out `path`. */
+export function ignores(pattern: string, path: string): boolean {
+  const segments = path.split('/');
+  if (pattern.startsWith('**/')) return segments.includes(pattern.slice(3));
+  return path === pattern || path.startsWith(`${pattern}/`);
+}
+
+/** The build context keeps every Nx project, or Nx in the build stage would see another project graph. */
+export function checkContextKeepsProjects(ignoreFile: string, text: string, graph: ProjectGraph): string[] {
+  const patterns = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  return Object.values(graph.nodes).flatMap((node) => {
+    const pattern = patterns.find((candidate) => ignores(candidate, node.data.root));
+    return pattern ? [`${ignoreFile}: ${pattern} leaves Nx project ${node.name} (${node.data.root}) out of the build context`] : [];
+  });
+}

@@ -12,7 +12,7 @@ import {
   stageByName,
   unpinned,
 } from '../src/dockerfile.ts';
-import { checkDockerfileAgainstNx, projectGraph, targetClosure } from '../src/nx.ts';
+import { checkContextKeepsProjects, checkDockerfileAgainstNx, ignores, projectGraph, targetClosure } from '../src/nx.ts';
 import { SERVICE_APPS } from '../src/workspace.ts';
 
 let deployment: Deployment;
@@ -124,6 +124,16 @@ describe('the Dockerfiles against the Nx targets', () => {
 
     const otherApp = parseDockerfileText(text('crowd').replace('RUN npx nx build crowd', 'RUN npx nx build customer-intake'), dockerfilePath('crowd'));
     expect(checkDockerfileAgainstNx(otherApp, graph, 'crowd').join('\n')).toMatch(/builds customer-intake, but the file is for crowd/);
+  });
+
+  it('keep every Nx project in the build context, and say so when an ignore line drops one', () => {
+    expect(ignores('**/node_modules', 'apps/crowd/node_modules')).toBe(true);
+    expect(ignores('dist', 'apps/dist-tools')).toBe(false);
+    const ignoreFile = `${dockerfilePath('crowd')}.dockerignore`;
+    expect(checkContextKeepsProjects(ignoreFile, deployment.ws.read(ignoreFile), graph)).toEqual([]);
+    expect(checkContextKeepsProjects(ignoreFile, '# x\napps/crowd\n', graph)).toEqual([
+      `${ignoreFile}: apps/crowd leaves Nx project crowd (apps/crowd) out of the build context`,
+    ]);
   });
 
   it('reads nx run <project>:<target>:<configuration> too', () => {
