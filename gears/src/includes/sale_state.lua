@@ -3,7 +3,6 @@
 
 local SALE_FIELDS = { 'stock', 'left', 'startsAt', 'endsAt', 'state', 'soldOutAt',
   'completed', 'closed', 'duplicate', 'sold_out' }
-local REASONS = { 'closed', 'duplicate', 'sold_out' }
 
 -- The sale as a table; configured is false when the hash has never been set up by popup_configure_sale.
 local function read_sale(state_key)

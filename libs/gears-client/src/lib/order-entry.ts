@@ -49,10 +49,10 @@ export function parseOrderEntry(entryId: string, flat: readonly string[]): Order
 }
 
 /** The fields of a dead-letter entry (contract `dead-letter` v1), cut to the contract's bounds. */
-export function deadLetterFields(source: Omit<DeadLetter, 'fields' | 'truncated' | 'deadAt' | 'error'>, refused: {
-  readonly error: string;
-  readonly fields: Readonly<Record<string, string>>;
-}): string[] {
+export function deadLetterFields(
+  source: Pick<DeadLetter, 'stream' | 'id' | 'group' | 'consumer' | 'deliveries'>,
+  refused: { readonly error: string; readonly fields: Readonly<Record<string, string>> },
+): string[] {
   const entries = Object.entries(refused.fields).filter(([name]) => name.length <= 256);
   const kept = entries.slice(0, DEAD_LETTER_FIELDS_MAX);
   const letter: DeadLetter = {
