@@ -33,7 +33,11 @@ async function main(): Promise<void> {
     repeatShare: options.repeatShare,
     seed: options.seed,
   });
-  const shopper = new HttpShopper({ url: options.url, connections: options.connections, maxRetries: options.maxRetries });
+  const shopper = new HttpShopper({
+    url: options.url,
+    connections: options.connections,
+    maxRetries: options.maxRetries,
+  });
   const bar = new SingleBar({
     format: 'crowd {bar} {value}/{total} orders | {accepted} accepted | {rate} answers/s',
     stream: process.stderr,

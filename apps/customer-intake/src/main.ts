@@ -1,13 +1,24 @@
-import { Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-
-@Module({})
-class AppModule {}
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app/app.module';
+import { intakeConfig } from './app/intake-config';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(AppModule);
+  const config = intakeConfig();
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config),
+    new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES }),
+    { bufferLogs: true },
+  );
+  app.useLogger(app.get(Logger));
+  app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
   app.enableShutdownHooks();
-  Logger.log('started; its stream handlers arrive with the "whole sale" issue');
+  await app.listen(config.PORT, config.HOST);
+  app.get(Logger).log(`customer-intake listening on http://${config.HOST}:${config.PORT}`);
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => {
+  console.error(`customer-intake: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

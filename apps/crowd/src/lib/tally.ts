@@ -19,7 +19,8 @@ export class Tally {
   /** Nearest-rank percentiles over every answer. */
   latency(): { p50: number; p95: number; p99: number; max: number } {
     const sorted = Float64Array.from(this.latencies).sort();
-    const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : 0);
+    const at = (q: number) =>
+      sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : 0;
     return { p50: round(at(0.5)), p95: round(at(0.95)), p99: round(at(0.99)), max: round(at(1)) };
   }
 }

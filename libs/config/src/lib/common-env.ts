@@ -8,7 +8,7 @@ export const redisUrl = z
 /** The sale every key of a process belongs to (the hash tag of its keys). */
 export const saleId = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and -, at most 32')
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64')
   .default('popup');
 
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);

@@ -3,7 +3,11 @@ import { ConfigError, readEnv } from './read-env';
 
 describe('readEnv', () => {
   it('gives working defaults for an empty environment', () => {
-    expect(readEnv(commonEnv, {})).toEqual({ REDIS_URL: 'redis://127.0.0.1:6379', SALE_ID: 'popup', LOG_LEVEL: 'info' });
+    expect(readEnv(commonEnv, {})).toEqual({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      SALE_ID: 'popup',
+      LOG_LEVEL: 'info',
+    });
   });
 
   it('reads and coerces what is set, treating empty as unset', () => {
@@ -16,7 +20,8 @@ describe('readEnv', () => {
   });
 
   it('fails at boot naming every bad variable', () => {
-    const attempt = () => readEnv({ ...commonEnv, PORT: port(3000) }, { REDIS_URL: 'http://x', PORT: '99999', SALE_ID: 'a b' });
+    const attempt = () =>
+      readEnv({ ...commonEnv, PORT: port(3000) }, { REDIS_URL: 'http://x', PORT: '99999', SALE_ID: 'a b' });
     expect(attempt).toThrow(ConfigError);
     try {
       attempt();

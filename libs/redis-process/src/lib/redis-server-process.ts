@@ -115,12 +115,18 @@ export class RedisServerProcess {
       ? ['--appendonly', 'yes', '--appendfsync', this.appendfsync]
       : ['--appendonly', 'no'];
     return [
-      '--port', String(this.port),
-      '--bind', '127.0.0.1',
-      '--dir', this.dir,
-      '--save', '',
-      '--daemonize', 'no',
-      '--logfile', '',
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
       ...persistence,
       ...this.extraArgs,
     ];
@@ -139,7 +145,9 @@ export class RedisServerProcess {
     const failed = new Promise<never>((_, reject) => {
       child.once('error', (error) => reject(new Error(`cannot run ${this.binary}: ${error.message}`)));
       child.once('exit', (code, signal) =>
-        reject(new Error(`redis-server on port ${this.port} exited (${signal ?? code}) before it was ready:\n${output}`)),
+        reject(
+          new Error(`redis-server on port ${this.port} exited (${signal ?? code}) before it was ready:\n${output}`),
+        ),
       );
     });
     failed.catch(() => undefined);
@@ -162,7 +170,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -1,0 +1,60 @@
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { saleKeys } from '@popup-store/keys';
+import type { RedisStreamsClient } from '@popup-store/streams-transport';
+import { LoggerModule } from 'nestjs-pino';
+import { HealthController } from '../health/health.controller';
+import { RedisHealthIndicator } from '../health/redis-health.indicator';
+import { OrderDeskService } from '../orders/order-desk.service';
+import { OrdersController } from '../orders/orders.controller';
+import { RetryLaterFilter } from '../orders/retry-later.filter';
+import { ZodErrorsPipe } from '../orders/zod-errors.pipe';
+import { SaleController } from '../sale/sale.controller';
+import { SaleSnapshotService } from '../sale/sale-snapshot.service';
+import { INTAKE_CONFIG, SALE_KEYS, type IntakeConfig } from './intake-config';
+import { RedisCloser, redisProvider } from './redis.provider';
+import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider';
+
+@Module({
+  controllers: [OrdersController, SaleController, HealthController],
+  providers: [
+    redisProvider,
+    streamsClientProvider,
+    RedisCloser,
+    SaleSnapshotService,
+    OrderDeskService,
+    RedisHealthIndicator,
+    { provide: APP_PIPE, useClass: ZodErrorsPipe },
+    { provide: APP_FILTER, useClass: RetryLaterFilter },
+  ],
+})
+export class AppModule implements OnApplicationShutdown {
+  constructor(@Inject(STREAMS_CLIENT) private readonly streams: RedisStreamsClient) {}
+
+  static register(config: IntakeConfig): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: { level: config.LOG_LEVEL, autoLogging: false },
+        }),
+        TerminusModule,
+        ThrottlerModule.forRoot({
+          throttlers: [{ ttl: 1000, limit: config.RATE_LIMIT_PER_SECOND }],
+        }),
+      ],
+      providers: [
+        { provide: INTAKE_CONFIG, useValue: config },
+        { provide: SALE_KEYS, useValue: saleKeys(config.SALE_ID) },
+      ],
+      exports: [INTAKE_CONFIG, SALE_KEYS],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.streams.close();
+  }
+}

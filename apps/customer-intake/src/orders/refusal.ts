@@ -1,0 +1,29 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+
+/** Every refusal has one body shape: status, its name, a stable `reason` a client can branch on, and a message. */
+export function refusalBody(status: HttpStatus, reason: string, message: string, extra: Record<string, unknown> = {}) {
+  return {
+    statusCode: status,
+    error: STATUS_CODES[status],
+    reason,
+    message,
+    ...extra,
+  };
+}
+
+export function refusal(status: HttpStatus, reason: string, message: string, extra: Record<string, unknown> = {}) {
+  return new HttpException(refusalBody(status, reason, message, extra), status);
+}
+
+/** A refusal the client should retry: the filter adds `Retry-After` (seconds). */
+export class RetryLaterException extends HttpException {
+  constructor(
+    status: HttpStatus.TOO_MANY_REQUESTS | HttpStatus.SERVICE_UNAVAILABLE,
+    reason: string,
+    message: string,
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(refusalBody(status, reason, message), status);
+  }
+}
