@@ -23,10 +23,19 @@ export function openConnection(connection: RedisConnection, logger: Logger): Ope
 
 /**
  * A connection of its own for blocking reads: a blocked XREADGROUP holds its connection for up to BLOCK ms, and
- * every other command would queue behind it. It waits through reconnections instead of failing the read.
+ * every other command would queue behind it. Reads are sent only on a live connection (no offline queue, so none
+ * is sent late with a stale deadline), and one that gets no answer (a dead socket that never closes) resolves
+ * empty a second after its BLOCK time, so the read loop can always notice it has to stop.
  */
 export function openBlockingConnection(redis: RedisClient, logger: Logger): RedisClient {
-  const blocking = redis.isCluster ? redis.duplicate() : (redis as Redis).duplicate({ maxRetriesPerRequest: null });
+  // blockingTimeout only switches the client-side deadline on: for a read with BLOCK n it is n + the grace.
+  const deadline = { blockingTimeout: 1, blockingTimeoutGrace: 1000 };
+  const blocking = redis.isCluster
+    ? (redis as Cluster).duplicate(undefined, {
+        enableOfflineQueue: false,
+        redisOptions: { ...(redis as Cluster).options.redisOptions, ...deadline },
+      })
+    : (redis as Redis).duplicate({ enableOfflineQueue: false, ...deadline });
   logErrors(blocking, logger);
   return blocking;
 }

@@ -24,7 +24,7 @@ const MAX_BACKOFF_MS = 5000;
  */
 export class StreamReader {
   private loop: Promise<void> = Promise.resolve();
-  /** CLIENT ID of the blocking connection, to unblock it on stop; unknown on a cluster or after a reconnect. */
+  /** CLIENT ID of the blocking connection, to unblock it on stop; unknown on a cluster or while reconnecting. */
   private clientId: number | undefined;
 
   constructor(
@@ -35,6 +35,10 @@ export class StreamReader {
     private readonly settings: ReaderSettings,
     private readonly logger: Logger,
   ) {
+    // Asked on every (re)connection; until the answer comes, stop() waits the read out instead of unblocking it.
+    blocking.on('ready', () => {
+      if (!blocking.isCluster) void (blocking.client('ID') as Promise<number>).then((id) => (this.clientId = id), () => undefined);
+    });
     blocking.on('close', () => (this.clientId = undefined));
   }
 
@@ -46,18 +50,17 @@ export class StreamReader {
   /**
    * Ends a read in progress (the signal must be aborted already) and waits for the loop to finish. CLIENT UNBLOCK
    * makes the blocked read return as if it timed out, so no entry is delivered to a read nobody listens to any
-   * more. It is retried because it may reach Redis before the read does; on a cluster the read is waited out;
-   * if Redis does not answer at all, the connection is dropped once the block time is over.
+   * more. It is repeated because it may reach Redis before the read does; without it (cluster, Redis down) the
+   * read ends by itself within its BLOCK time and a second.
    */
   async stop(): Promise<void> {
     let finished = false;
     void this.loop.then(() => (finished = true));
-    const deadline = Date.now() + this.settings.blockMs + 1000;
     while (!finished) {
-      if (this.clientId !== undefined) {
+      // Only on a live connection: queued while Redis is down, it would hold stop() for the connection's retries.
+      if (this.clientId !== undefined && this.commands.status === 'ready') {
         await (this.commands.client('UNBLOCK', this.clientId) as Promise<unknown>).catch(() => undefined);
       }
-      if (Date.now() > deadline) this.blocking.disconnect();
       await Promise.race([this.loop, delay(20)]);
     }
   }
@@ -70,6 +73,8 @@ export class StreamReader {
       if (count === 0) return;
       let entries: Array<[string, FlatFields]> = [];
       try {
+        if (this.blocking.status !== 'ready') await this.connected(signal);
+        if (signal.aborted) break;
         entries = await this.read(count);
         failures = 0;
       } catch (error) {
@@ -86,14 +91,24 @@ export class StreamReader {
 
   private async read(count: number): Promise<Array<[string, FlatFields]>> {
     const { stream, group, consumer, blockMs } = this.settings;
-    if (this.clientId === undefined && !this.blocking.isCluster) {
-      this.clientId = (await this.blocking.client('ID')) as number;
-    }
     const reply = (await this.blocking.xreadgroup(
       'GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, '>',
     )) as Array<[string, RawEntry[]]> | null;
     // New entries ('>') always have fields; only re-reads of pending ones can come back deleted.
     return (reply?.[0]?.[1] ?? []) as Array<[string, FlatFields]>;
+  }
+
+  /** Resolves once the blocking connection is ready again, or the signal aborts. */
+  private connected(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.blocking.off('ready', done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.blocking.once('ready', done);
+      signal.addEventListener('abort', done);
+    });
   }
 
   private async recover(error: unknown, failures: number, signal: AbortSignal): Promise<void> {
