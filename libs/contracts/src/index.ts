@@ -5,4 +5,5 @@ export * from './lib/completion.contract';
 export * from './lib/rejection.contract';
 export * from './lib/alert.contract';
 export * from './lib/dead-letter.contract';
+export * from './lib/sale-report.contract';
 export * from './lib/registry';

@@ -20,6 +20,31 @@ const valid = {
     truncated: false,
     deadAt: now,
   },
+  'sale-report': {
+    saleId: 'popup',
+    stock: 2,
+    left: 0,
+    sold: 2,
+    oversold: 0,
+    duplicates: 0,
+    lost: 0,
+    outsideWindow: 0,
+    accepted: 3,
+    decided: 3,
+    pending: 0,
+    rejected: { closed: 0, duplicate: 0, sold_out: 1 },
+    latencyMs: {
+      completion: { p50: 1.5, p95: 2, p99: 2, max: 2, count: 2 },
+      decision: { p50: 1.5, p95: 3, p99: 3, max: 3, count: 3 },
+    },
+    startsAt: now,
+    endsAt: now + 600_000,
+    soldOutAt: now + 10,
+    timeToSellOutMs: 10,
+    ok: true,
+    violations: [],
+    reportedAt: now + 20,
+  },
 };
 
 describe('contracts', () => {

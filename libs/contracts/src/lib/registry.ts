@@ -5,6 +5,7 @@ import { customerContract } from './customer.contract';
 import { deadLetterContract } from './dead-letter.contract';
 import { orderContract } from './order.contract';
 import { rejectionContract } from './rejection.contract';
+import { saleReportContract } from './sale-report.contract';
 
 /** Every contract by name, for tools that meet a contract name at run time (replay, inspection). */
 export const contracts = {
@@ -14,6 +15,7 @@ export const contracts = {
   rejection: rejectionContract,
   alert: alertContract,
   'dead-letter': deadLetterContract,
+  'sale-report': saleReportContract,
 } as const;
 
 export type ContractName = keyof typeof contracts;
