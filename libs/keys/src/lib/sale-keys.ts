@@ -25,6 +25,14 @@ export interface SaleKeys {
   readonly buyers: string;
   /** Hash: order id → its decision (`completed:<unit>:<at>` or `rejected:<reason>:<at>`). */
   readonly decisions: string;
+  /** Hash: the auditor's running record (status, violations, completions seen, last check). */
+  readonly audit: string;
+  /** Hash: customer id → order id of each completion the auditor saw, to catch a customer served twice. */
+  readonly auditBuyers: string;
+  /** Hash: unit number → order id of each completion the auditor saw, to catch a unit sold twice. */
+  readonly auditUnits: string;
+  /** String: the final sale report (JSON, the sale-report contract), written by the auditor when the sale closes. */
+  readonly report: string;
 }
 
 /** Fields of the `{sale:<id>}:state` hash. */
@@ -78,6 +86,10 @@ export function saleKeys(saleId: string = DEFAULT_SALE_ID): SaleKeys {
     state: `${tag}:state`,
     buyers: `${tag}:buyers`,
     decisions: `${tag}:decisions`,
+    audit: `${tag}:audit`,
+    auditBuyers: `${tag}:audit:buyers`,
+    auditUnits: `${tag}:audit:units`,
+    report: `${tag}:report`,
   };
 }
 
