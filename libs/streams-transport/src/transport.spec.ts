@@ -172,6 +172,29 @@ describe('Redis Streams transport', () => {
     await eventually(async () => (await pendingCount(customers, group)) === 0, 'nothing left pending');
   });
 
+  it('holds at most maxInFlight entries: reads ask only for what is free', async () => {
+    const { customers, group } = freshSale();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let running = 0;
+    let most = 0;
+    const handled: string[] = [];
+    const held = async (data: Customer) => {
+      most = Math.max(most, ++running);
+      await gate;
+      running--;
+      handled.push(data.orderId);
+    };
+    await consume(serverOptions(customers, group, { maxInFlight: 5, batchSize: 10 }), customers, held as Handle);
+    await client({ [customers]: customerContract }).emitBatch(customers, Array.from({ length: 30 }, (_, i) => customer(i)));
+
+    await eventually(() => running === 5, 'five handlers running');
+    expect(await pendingCount(customers, group)).toBe(5);
+    open();
+    await eventually(() => handled.length === 30, 'every entry handled');
+    expect(most).toBe(5);
+  });
+
   it('on close, stops reading, finishes and acks what it holds, and leaves nothing pending', async () => {
     const { customers, group } = freshSale();
     const started = new Set<string>();
