@@ -1,13 +1,18 @@
-import { Logger, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-
-@Module({})
-class AppModule {}
+import { Logger } from 'nestjs-pino';
+import { createMetricsExport } from './app/metrics-export';
+import { metricsConfig } from './app/metrics-config';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(AppModule);
+  const config = metricsConfig();
+  const app = await createMetricsExport(config);
   app.enableShutdownHooks();
-  Logger.log('started; its stream handlers arrive with the "whole sale" issue');
+  await app.listen();
+  app
+    .get(Logger)
+    .log(`metrics-export sampling sale ${config.SALE_ID}; Prometheus on http://${config.METRICS_HOST}:${config.METRICS_PORT}/metrics`);
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => {
+  console.error(`metrics-export: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,36 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { saleKeys } from '@popup-store/keys';
+import { LoggerModule } from 'nestjs-pino';
+import { DecisionLatencies } from '../latency/decision-latencies';
+import { decisionsController } from '../latency/decisions.controller';
+import { MeterProviderCloser, meterProvider, meterProviderProvider } from '../otel/meter.provider';
+import { SaleInstruments } from '../otel/sale-instruments';
+import { Sampler } from '../sampling/sampler';
+import { SeriesWriter } from '../series/series-writer';
+import { METRICS_CONFIG, SALE_KEYS, type MetricsConfig } from './metrics-config';
+import { RedisCloser, redisProvider } from './redis.provider';
+
+@Module({})
+export class AppModule {
+  static register(config: MetricsConfig): DynamicModule {
+    const sale = saleKeys(config.SALE_ID);
+    return {
+      module: AppModule,
+      imports: [LoggerModule.forRoot({ pinoHttp: { level: config.LOG_LEVEL } })],
+      controllers: [decisionsController(sale)],
+      providers: [
+        { provide: METRICS_CONFIG, useValue: config },
+        { provide: SALE_KEYS, useValue: sale },
+        redisProvider,
+        RedisCloser,
+        meterProviderProvider,
+        meterProvider,
+        MeterProviderCloser,
+        DecisionLatencies,
+        SeriesWriter,
+        Sampler,
+        SaleInstruments,
+      ],
+    };
+  }
+}

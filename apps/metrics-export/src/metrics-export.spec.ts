@@ -1,0 +1,116 @@
+import type { INestMicroservice } from '@nestjs/common';
+import { rejectionReasons } from '@popup-store/contracts';
+import { loadGears, SaleGears, type SaleStatus } from '@popup-store/gears-client';
+import { saleKeys, type SaleKeys } from '@popup-store/keys';
+import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
+import type { Redis } from 'ioredis';
+import { metricsConfig } from './app/metrics-config';
+import { createMetricsExport } from './app/metrics-export';
+import { sampledStreams } from './sampling/sale-sample';
+import { seriesKeys } from './series/series-keys';
+import { detectBackend, type SeriesBackend } from './series/series-writer';
+import { scrape, valueOf } from './test/prometheus';
+import { freePort, lastValue, playSale, pointCount, until } from './test/sale';
+
+// The same spec covers both backends: capped streams on a Redis without RedisTimeSeries (the spawned 7.x here),
+// RedisTimeSeries on the Redis 8 container the harness starts where Docker is available.
+describe('metrics-export on a finished sale', () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let sale: SaleKeys;
+  let backend: SeriesBackend;
+  let app: INestMicroservice;
+  let port: number;
+  let status: SaleStatus;
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    client = redis.client();
+    await loadGears(client);
+    sale = saleKeys(`${redis.namespace}-export`);
+    await playSale(client, sale);
+    status = await new SaleGears(client, sale).status();
+    backend = await detectBackend(client);
+    port = await freePort();
+    const env = { REDIS_URL: redis.url, SALE_ID: sale.saleId, LOG_LEVEL: 'silent', METRICS_INTERVAL_MS: '50', METRICS_PORT: String(port) };
+    app = await createMetricsExport(metricsConfig(env));
+    await app.listen();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await redis?.dispose();
+  });
+
+  const series = () => seriesKeys(sale);
+  const value = (key: string) => lastValue(client, key, backend);
+
+  it('uses RedisTimeSeries where the server has it, capped streams elsewhere', async () => {
+    if (redis.source === 'container') expect(backend).toBe('timeseries');
+    await until(async () => (await value(series().stockLeft.key)) !== undefined, 'a first point');
+    expect(await client.type(series().stockLeft.key)).toBe(backend === 'timeseries' ? 'TSDB-TYPE' : 'stream');
+  });
+
+  it('writes every series with the values Redis holds', async () => {
+    expect(status.counts).toEqual({ completed: 3, closed: 1, duplicate: 1, sold_out: 1 });
+    const keys = series();
+    const latency = (['p50', 'p95', 'p99'] as const).map((q) => keys.latency(q).key);
+    const rates = (['completed', 'rejected', 'decisions'] as const).map((of) => keys.rate(of).key);
+    const enqueues = sampledStreams(sale).map(({ name }) => keys.enqueue(name).key);
+    await until(async () => {
+      const all = await Promise.all([...latency, ...rates, ...enqueues].map((key) => value(key)));
+      return all.every((v) => v !== undefined);
+    }, 'latency, rate and enqueue series');
+
+    expect(await value(keys.stockLeft.key)).toBe(status.left);
+    expect(await value(keys.stockInitial.key)).toBe(3);
+    for (const reason of rejectionReasons) expect(await value(keys.rejections(reason).key)).toBe(status.counts[reason]);
+    for (const { name, key } of sampledStreams(sale)) expect([name, await value(keys.length(name).key)]).toEqual([name, await client.xlen(key)]);
+    expect(await client.xlen(`${sale.orders}:dead-letter`)).toBe(1);
+
+    // Orders were submitted 40 ms before they were decided; all three completions fall in one sampling window.
+    const [p50, p95, p99] = (await Promise.all(latency.map(value))) as number[];
+    expect(p50).toBeGreaterThanOrEqual(40);
+    expect(p50).toBeLessThanOrEqual(p95 as number);
+    expect(p95).toBeLessThanOrEqual(p99 as number);
+    for (const key of [...rates, ...enqueues]) expect(await value(key)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('turns entries added between two samples into a per-second rate', async () => {
+    const key = series().enqueue('customers:dead-letter').key;
+    const before = await pointCount(client, key, backend);
+    for (let i = 0; i < 5; i++) await client.xadd(`${sale.customers}:dead-letter`, '*', 'note', String(i));
+    await until(async () => ((await value(key)) ?? 0) > 0, 'a positive enqueue rate');
+    expect(await pointCount(client, key, backend)).toBeGreaterThan(before);
+    await until(async () => (await value(series().length('customers:dead-letter').key)) === 5, 'the new length');
+  });
+
+  it('serves the sale on /metrics under the documented names', async () => {
+    const labels = { sale: sale.saleId };
+    // The consumer group reads the completed and rejected streams from their start: every decision is seen once.
+    await until(async () => valueOf((await scrape(port)).samples, 'popup_order_latency_count', { ...labels, outcome: 'rejected' }) === 3, 'the histogram');
+    const { samples, types } = await scrape(port);
+    const at = (name: string, more: Record<string, string> = {}) => valueOf(samples, name, { ...labels, ...more });
+
+    expect(at('popup_stock_left')).toBe(status.left);
+    expect(at('popup_stock_initial')).toBe(3);
+    expect(at('popup_backlog')).toBe(await client.xlen(sale.customers));
+    expect(at('popup_stream_length', { stream: 'completed' })).toBe(await client.xlen(sale.completed));
+    expect(at('popup_stream_length', { stream: 'orders:dead-letter' })).toBe(1);
+    expect(at('popup_stream_entries_added_total', { stream: 'customers' })).toBe(6);
+    expect(at('popup_decisions_total', { outcome: 'completed' })).toBe(3);
+    for (const reason of rejectionReasons) expect(at('popup_decisions_total', { outcome: 'rejected', reason })).toBe(1);
+    expect(at('popup_order_latency_count', { outcome: 'completed' })).toBe(3);
+    expect(at('popup_order_latency_bucket', { outcome: 'completed', le: '10' })).toBe(0);
+    expect(at('popup_order_latency_bucket', { outcome: 'completed', le: '+Inf' })).toBe(3);
+    expect(Object.fromEntries([...types].filter(([name]) => name.startsWith('popup_')))).toEqual({
+      popup_stock_left: 'gauge',
+      popup_stock_initial: 'gauge',
+      popup_stream_length: 'gauge',
+      popup_backlog: 'gauge',
+      popup_stream_entries_added_total: 'counter',
+      popup_decisions_total: 'counter',
+      popup_order_latency: 'histogram',
+    });
+  });
+});
