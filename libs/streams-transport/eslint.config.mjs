@@ -8,8 +8,14 @@ export default [
       '@nx/dependency-checks': [
         'error',
         {
-          // The benchmark's tools (swc, a private redis-server) are not dependencies of the lib.
-          ignoredFiles: ['{projectRoot}/eslint.config.{js,cjs,mjs,ts,cts,mts}', '{projectRoot}/bench/**/*'],
+          // What only specs, test helpers and the benchmark use (Nest's testing and core, swc, a private
+          // redis-server) is not a dependency of the lib.
+          ignoredFiles: [
+            '{projectRoot}/eslint.config.{js,cjs,mjs,ts,cts,mts}',
+            '{projectRoot}/src/**/*.spec.ts',
+            '{projectRoot}/src/test/**/*',
+            '{projectRoot}/bench/**/*',
+          ],
         },
       ],
     },

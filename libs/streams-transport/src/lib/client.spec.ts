@@ -1,9 +1,11 @@
+import { Test } from '@nestjs/testing';
 import { customerContract, type Customer } from '@popup-store/contracts';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 import { eventually } from '../test/eventually';
 import { RedisStreamsClient } from './client';
+import { RedisStreamsClientModule } from './client.module';
 import { RedisStreamsStatus } from './status';
 import { ContractViolationError } from './wire-format';
 
@@ -67,6 +69,20 @@ describe('RedisStreamsClient', () => {
     await shared.xack(stream, 'g', ids[3]);
     await eventually(async () => (await first()) === ids[4], 'trimmed to the policy once acked');
     await trimming.close();
+  });
+
+  it('is provided by RedisStreamsClientModule and closed with the application', async () => {
+    const app = await Test.createTestingModule({
+      imports: [RedisStreamsClientModule.register({ name: 'ORDERS', connection: redis.url, streams: { [stream]: customerContract } })],
+    }).compile();
+    const provided = app.get<RedisStreamsClient>('ORDERS');
+    expect(provided).toBeInstanceOf(RedisStreamsClient);
+    const [id] = await provided.emitBatch(stream, [customer(1)]);
+    expect(await shared.xrange(stream, id, id)).toHaveLength(1);
+    const statuses: string[] = [];
+    provided.status.subscribe((status) => statuses.push(status));
+    await app.close();
+    expect(statuses.at(-1)).toBe(RedisStreamsStatus.DISCONNECTED);
   });
 
   it('reports its status and leaves a connection it was given open', async () => {

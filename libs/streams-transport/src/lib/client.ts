@@ -39,8 +39,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
 
   /** Opens the connection once; later calls return the same client. Writes queue while Redis is unreachable. */
   async connect(): Promise<RedisClient> {
-    this.connected ??= this.open();
-    return this.connected.connection.redis;
+    return this.ensureOpen().connection.redis;
   }
 
   /** Sends what is queued, stops trimming and closes the connection if the client opened it. */
@@ -87,8 +86,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
     if (typeof stream !== 'string') throw new Error('the pattern of a Redis Streams event is a stream key (a string)');
     const contract = this.contractOf(stream);
     const entries = payloads.map((payload) => encodeEntry(stream, contract, payload, this.settings.maxDataBytes));
-    await this.connect();
-    const { writer } = this.connected as Connected;
+    const { writer } = this.ensureOpen();
     const spans = entries.map((fields) => this.traced(stream, fields));
     try {
       const ids = await writer.add(stream, entries);
@@ -116,6 +114,10 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
     const contract = this.settings.streams[stream];
     if (!contract) throw new Error(`no contract for stream "${stream}": add it to the client's streams option`);
     return contract;
+  }
+
+  private ensureOpen(): Connected {
+    return (this.connected ??= this.open());
   }
 
   private open(): Connected {
