@@ -1,13 +1,7 @@
-import { Logger, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { orderGenerationConfig } from './app/order-generation-config';
+import { startOrderGeneration } from './app/start-order-generation';
 
-@Module({})
-class AppModule {}
-
-async function bootstrap(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(AppModule);
-  app.enableShutdownHooks();
-  Logger.log('started; its stream handlers arrive with the "whole sale" issue');
-}
-
-void bootstrap();
+startOrderGeneration(orderGenerationConfig()).catch((error: unknown) => {
+  console.error(`order-generation: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -32,6 +32,7 @@ const valid = {
     accepted: 3,
     decided: 3,
     pending: 0,
+    deadLettered: 0,
     rejected: { closed: 0, duplicate: 0, sold_out: 1 },
     latencyMs: {
       completion: { p50: 1.5, p95: 2, p99: 2, max: 2, count: 2 },

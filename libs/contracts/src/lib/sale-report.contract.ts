@@ -26,10 +26,11 @@ export const saleReportContract = defineContract(
     lost: count,
     /** Completions outside the sale's window; must be 0. */
     outsideWindow: count,
-    /** Orders accepted, decided, and still waiting when the report was made. */
+    /** Orders accepted, decided, still waiting, and refused as malformed (dead-lettered) when the report was made. */
     accepted: count,
     decided: count,
     pending: count,
+    deadLettered: count,
     rejected: z.strictObject({ closed: count, duplicate: count, sold_out: count }),
     /** Submission → completion, and submission → any decision, in ms. */
     latencyMs: z.strictObject({ completion: percentiles, decision: percentiles }),

@@ -1,0 +1,121 @@
+import type { INestMicroservice } from '@nestjs/common';
+import { ConsumerGroup, deadLetterStream, saleKeys, type SaleKeys } from '@popup-store/keys';
+import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
+import { startInMemoryTracing, type InMemoryTracing } from '@popup-store/telemetry';
+import type { Redis } from 'ioredis';
+import { orderGenerationConfig } from './app/order-generation-config';
+import { startOrderGeneration } from './app/start-order-generation';
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met in time; last value ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const dataOf = (fields: string[]) => JSON.parse(fields[fields.indexOf('data') + 1] as string);
+
+jest.setTimeout(15_000);
+
+describe('order-generation', () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let sale: SaleKeys;
+  let app: INestMicroservice;
+  let tracing: InMemoryTracing;
+
+  beforeAll(async () => {
+    tracing = await startInMemoryTracing();
+    redis = await startTestRedis();
+    client = redis.client();
+    sale = saleKeys(`${redis.namespace}-og`);
+    app = await startOrderGeneration(
+      orderGenerationConfig({
+        REDIS_URL: redis.url,
+        SALE_ID: sale.saleId,
+        LOG_LEVEL: 'silent',
+        BLOCK_MS: '100',
+        BATCH_SIZE: '50',
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await redis.dispose();
+    await tracing.shutdown();
+  });
+
+  it('turns every customer entry into one order that names it, keeping its trace context', async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const ids: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      const data = JSON.stringify({ orderId: `o${i}`, customerId: `c${i % 100}`, submittedAt: 1_000 + i });
+      ids.push((await client.xadd(sale.customers, '*', 'v', '1', 'data', data, 'traceparent', traceparent)) as string);
+    }
+    const entries = await until(
+      () => client.xrange(sale.orders, '-', '+'),
+      (found) => found.length >= 120,
+    );
+    expect(entries).toHaveLength(120);
+    const orders = entries.map(([, fields]) => dataOf(fields));
+    expect(orders.map((o) => o.orderId)).toEqual(ids.map((_, i) => `o${i}`));
+    expect(orders[7]).toEqual({
+      orderId: 'o7',
+      customerId: 'c7',
+      submittedAt: 1_007,
+      orderedAt: expect.any(Number),
+      customerEntryId: ids[7],
+    });
+    // Each order continues its customer's trace: same trace id, a span of its own (the send span) as parent.
+    for (const [, fields] of entries) {
+      const [, traceId, spanId] = (fields[fields.indexOf('traceparent') + 1] as string).split('-');
+      expect([traceId, spanId === 'b7ad6b7169203331']).toEqual(['0af7651916cd43dd8448eb211c80319c', false]);
+    }
+    const sends = () => tracing.spans().filter((span) => span.name === `send ${sale.orders}`).length;
+    await until(
+      async () => sends(),
+      (count) => count === 120,
+    );
+    const pending = (await client.xpending(sale.customers, ConsumerGroup.orderGeneration)) as [number, ...unknown[]];
+    expect(pending[0]).toBe(0);
+  });
+
+  it('dead-letters a customer entry that breaks the contract and goes on', async () => {
+    const before = await client.xlen(sale.orders);
+    const waiting = await client.xlen(sale.customers);
+    await client.xadd(
+      sale.customers,
+      '*',
+      'v',
+      '1',
+      'data',
+      '{"orderId":"bad","customerId":"has space","submittedAt":1}',
+    );
+    await client.xadd(
+      sale.customers,
+      '*',
+      'v',
+      '1',
+      'data',
+      JSON.stringify({ orderId: 'good', customerId: 'ok', submittedAt: 2 }),
+    );
+    await until(
+      () => client.xlen(sale.orders),
+      (length) => length === before + 1,
+    );
+    const [[, letter]] = (await until(
+      () => client.xrange(deadLetterStream(sale.customers), '-', '+'),
+      (found) => found.length === 1,
+    )) as [[string, string[]]];
+    expect(letter.join(' ')).toContain('customerId');
+    // It left the customers stream: what remains there is what still waits for a decision.
+    await until(
+      () => client.xlen(sale.customers),
+      (length) => length === waiting + 1,
+    );
+  });
+});
