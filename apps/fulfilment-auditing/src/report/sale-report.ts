@@ -1,0 +1,114 @@
+import {
+  completionContract,
+  rejectionContract,
+  type Completion,
+  type Rejection,
+  type SaleReport,
+} from '@popup-store/contracts';
+import { SaleGears } from '@popup-store/gears-client';
+import { deadLetterStream, type SaleKeys } from '@popup-store/keys';
+import type { Redis } from 'ioredis';
+import { percentiles } from './percentiles';
+
+const PAGE = 5000;
+
+/**
+ * The sale's report from what Redis holds: the completed and rejected streams, the decisions, the customers
+ * stream's count of entries ever added, and the sale's state. It trusts no service's counters, its own included.
+ */
+export async function computeSaleReport(redis: Redis, sale: SaleKeys): Promise<SaleReport> {
+  const status = await new SaleGears(redis, sale).status();
+  const [accepted, pending, decided, deadLettered] = await Promise.all([
+    entriesAdded(redis, sale.customers),
+    redis.xlen(sale.customers),
+    redis.hlen(sale.decisions),
+    redis.xlen(deadLetterStream(sale.customers)),
+  ]);
+  const completions = await readAll(
+    redis,
+    sale.completed,
+    (data) => completionContract.schema.parse(data) as Completion,
+  );
+  const rejections = await readAll(redis, sale.rejected, (data) => rejectionContract.schema.parse(data) as Rejection);
+
+  const customers = new Set(completions.map((c) => c.customerId));
+  const units = new Set(completions.map((c) => c.unit));
+  const sold = completions.length;
+  const oversold = Math.max(0, sold - status.stock, completions.filter((c) => c.unit > status.stock).length);
+  const duplicates = sold - customers.size + (sold - units.size);
+  const outsideWindow = completions.filter(
+    (c) =>
+      status.startsAt === null ||
+      status.endsAt === null ||
+      c.completedAt < status.startsAt ||
+      c.completedAt >= status.endsAt,
+  ).length;
+  const lost = Math.max(0, accepted - decided - pending - deadLettered);
+  const rejected = { closed: 0, duplicate: 0, sold_out: 0 };
+  for (const r of rejections) rejected[r.reason]++;
+
+  const violations: string[] = [];
+  if (oversold > 0) violations.push(`oversold: ${sold} units sold of ${status.stock}`);
+  if (status.left + status.counts.completed !== status.stock) {
+    violations.push(`stock does not add up: ${status.left} left + ${status.counts.completed} sold != ${status.stock}`);
+  }
+  if (sold !== status.counts.completed)
+    violations.push(`${sold} completion records for ${status.counts.completed} units sold`);
+  if (duplicates > 0) violations.push(`${duplicates} duplicate units or customers served twice`);
+  if (outsideWindow > 0) violations.push(`${outsideWindow} completions outside the sale window`);
+  if (lost > 0) violations.push(`${lost} accepted orders neither decided nor waiting`);
+  if (sold + rejections.length !== decided)
+    violations.push(`${decided} decisions but ${sold + rejections.length} decision records`);
+  const auditStatus = await redis.hget(sale.audit, 'status');
+  if (auditStatus === 'violated') violations.push('the running audit raised violations (see the alerts stream)');
+
+  const firstOrder = Math.min(...completions.map((c) => c.submittedAt), ...rejections.map((r) => r.submittedAt));
+  const sellingFrom = Math.max(status.startsAt ?? 0, Number.isFinite(firstOrder) ? firstOrder : 0);
+  return {
+    saleId: sale.saleId,
+    stock: status.stock,
+    left: status.left,
+    sold,
+    oversold,
+    duplicates,
+    lost,
+    outsideWindow,
+    accepted,
+    decided,
+    pending,
+    deadLettered,
+    rejected,
+    latencyMs: {
+      completion: percentiles(completions.map((c) => c.completedAt - c.submittedAt)),
+      decision: percentiles([
+        ...completions.map((c) => c.completedAt - c.submittedAt),
+        ...rejections.map((r) => r.decidedAt - r.submittedAt),
+      ]),
+    },
+    startsAt: status.startsAt,
+    endsAt: status.endsAt,
+    soldOutAt: status.soldOutAt,
+    timeToSellOutMs: status.soldOutAt === null || status.left > 0 ? null : Math.max(0, status.soldOutAt - sellingFrom),
+    ok: violations.length === 0,
+    violations,
+    reportedAt: Date.now(),
+  };
+}
+
+/** Entries ever added to a stream (XINFO STREAM `entries-added`, Redis 7+): deletions do not lower it. */
+async function entriesAdded(redis: Redis, stream: string): Promise<number> {
+  if ((await redis.exists(stream)) === 0) return 0;
+  const info = (await redis.xinfo('STREAM', stream)) as unknown[];
+  return Number(info[info.indexOf('entries-added') + 1]);
+}
+
+async function readAll<T>(redis: Redis, stream: string, parse: (data: unknown) => T): Promise<T[]> {
+  const items: T[] = [];
+  let from = '-';
+  for (;;) {
+    const page = (await redis.xrange(stream, from, '+', 'COUNT', PAGE)) as [string, string[]][];
+    for (const [, fields] of page) items.push(parse(JSON.parse(fields[fields.indexOf('data') + 1] ?? 'null')));
+    if (page.length < PAGE) return items;
+    from = `(${page[page.length - 1]?.[0]}`;
+  }
+}
