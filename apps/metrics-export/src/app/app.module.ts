@@ -3,7 +3,7 @@ import { saleKeys } from '@popup-store/keys';
 import { LoggerModule } from 'nestjs-pino';
 import { DecisionLatencies } from '../latency/decision-latencies';
 import { decisionsController } from '../latency/decisions.controller';
-import { MeterProviderCloser, meterProvider, meterProviderProvider } from '../otel/meter.provider';
+import { MeterProviderCloser, meterProvider, prometheusMeterProvider } from '../otel/meter.provider';
 import { SaleInstruments } from '../otel/sale-instruments';
 import { Sampler } from '../sampling/sampler';
 import { SeriesWriter } from '../series/series-writer';
@@ -23,7 +23,7 @@ export class AppModule {
         { provide: SALE_KEYS, useValue: sale },
         redisProvider,
         RedisCloser,
-        meterProviderProvider,
+        prometheusMeterProvider,
         meterProvider,
         MeterProviderCloser,
         DecisionLatencies,

@@ -12,7 +12,7 @@ export const METER = Symbol('Meter');
  * A MeterProvider of this service's own, read by a Prometheus exporter that serves `/metrics` on its own HTTP server.
  * Not registered globally: these metrics are the service's output, not instrumentation of the process.
  */
-export const meterProviderProvider: Provider = {
+export const prometheusMeterProvider: Provider = {
   provide: MeterProvider,
   inject: [METRICS_CONFIG],
   useFactory: async (config: MetricsConfig) => {
@@ -31,6 +31,7 @@ export const meterProviderProvider: Provider = {
   },
 };
 
+/** The service's one Meter, for every instrument it records. */
 export const meterProvider: Provider = {
   provide: METER,
   inject: [MeterProvider],
