@@ -1,32 +1,7 @@
-import { NestFactory } from '@nestjs/core';
-import { completionContract } from '@popup-store/contracts';
-import { ConsumerGroup, saleKeys } from '@popup-store/keys';
-import { RedisStreamsErrorFilter, RedisStreamsServer } from '@popup-store/streams-transport';
-import { Logger } from 'nestjs-pino';
-import { AppModule } from './app/app.module';
 import { auditingConfig } from './app/auditing-config';
+import { startFulfilmentAuditing } from './app/start-fulfilment-auditing';
 
-async function bootstrap(): Promise<void> {
-  const config = auditingConfig();
-  const sale = saleKeys(config.SALE_ID);
-  const server = new RedisStreamsServer({
-    connection: config.REDIS_URL,
-    group: ConsumerGroup.auditing,
-    streams: { [sale.completed]: completionContract },
-    batchSize: 500,
-  });
-  const app = await NestFactory.createMicroservice(AppModule.register(config, sale), {
-    strategy: server,
-    bufferLogs: true,
-  });
-  app.useLogger(app.get(Logger));
-  app.useGlobalFilters(new RedisStreamsErrorFilter());
-  app.enableShutdownHooks();
-  await app.listen();
-  app.get(Logger).log(`fulfilment-auditing completing ${sale.orders} and auditing ${sale.completed}`);
-}
-
-bootstrap().catch((error: unknown) => {
+startFulfilmentAuditing(auditingConfig()).catch((error: unknown) => {
   console.error(`fulfilment-auditing: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

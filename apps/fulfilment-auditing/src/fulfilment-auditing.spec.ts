@@ -1,0 +1,176 @@
+import type { INestMicroservice } from '@nestjs/common';
+import { saleReportContract, type SaleReport } from '@popup-store/contracts';
+import { loadGears, SaleGears } from '@popup-store/gears-client';
+import { saleKeys, type SaleKeys } from '@popup-store/keys';
+import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
+import type { Redis } from 'ioredis';
+import { auditingConfig } from './app/auditing-config';
+import { startFulfilmentAuditing } from './app/start-fulfilment-auditing';
+
+jest.setTimeout(20_000);
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met in time; last value ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('fulfilment-auditing', () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let sales = 0;
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    client = redis.client();
+    await loadGears(client);
+  });
+  afterAll(() => redis.dispose());
+
+  async function runService(sale: SaleKeys): Promise<INestMicroservice> {
+    return startFulfilmentAuditing(
+      auditingConfig({
+        REDIS_URL: redis.url,
+        SALE_ID: sale.saleId,
+        LOG_LEVEL: 'silent',
+        AUDIT_INTERVAL_MS: '50',
+        COMPLETION_BLOCK_MS: '100',
+      }),
+    );
+  }
+
+  /** Customer entries and their orders, as intake and order-generation write them. */
+  async function order(sale: SaleKeys, orderId: string, customerId: string): Promise<void> {
+    const submittedAt = Date.now();
+    const customer = JSON.stringify({ orderId, customerId, submittedAt });
+    const entryId = (await client.xadd(sale.customers, '*', 'v', '1', 'data', customer)) as string;
+    const data = JSON.stringify({ orderId, customerId, submittedAt, orderedAt: Date.now(), customerEntryId: entryId });
+    await client.xadd(sale.orders, '*', 'v', '1', 'data', data);
+  }
+
+  async function openSale(stock: number): Promise<SaleKeys> {
+    const sale = saleKeys(`${redis.namespace}-${++sales}`);
+    const [seconds] = await client.time();
+    await new SaleGears(client, sale).configure({
+      stock,
+      startsAt: Number(seconds) * 1000 - 1000,
+      endsAt: Number(seconds) * 1000 + 60_000,
+    });
+    return sale;
+  }
+
+  const reportOf = async (sale: SaleKeys) => {
+    const text = await until(
+      () => client.get(sale.report),
+      (value) => value !== null,
+    );
+    return saleReportContract.schema.parse(JSON.parse(text as string)) as SaleReport;
+  };
+
+  it('decides every order, and once the sale is closed and drained writes a report that matches Redis', async () => {
+    const sale = await openSale(30);
+    const app = await runService(sale);
+    try {
+      for (let i = 0; i < 100; i++) await order(sale, `o${i}`, `c${i % 60}`);
+      await until(
+        () => client.hlen(sale.decisions),
+        (n) => n === 100,
+      );
+      await new SaleGears(client, sale).setState('closed');
+      const report = await reportOf(sale);
+      const status = await new SaleGears(client, sale).status();
+      expect(report).toMatchObject({
+        ok: true,
+        violations: [],
+        stock: 30,
+        left: 0,
+        sold: 30,
+        oversold: 0,
+        duplicates: 0,
+        lost: 0,
+        outsideWindow: 0,
+        accepted: 100,
+        decided: 100,
+        pending: 0,
+        rejected: { closed: 0, duplicate: status.counts.duplicate, sold_out: status.counts.sold_out },
+      });
+      expect(report.rejected.duplicate + report.rejected.sold_out).toBe(70);
+      expect(await client.xlen(sale.completed)).toBe(30);
+      expect(await client.hlen(sale.buyers)).toBe(30);
+      expect(report.latencyMs.completion.count).toBe(30);
+      expect(report.latencyMs.decision.count).toBe(100);
+      expect(report.timeToSellOutMs).toEqual(expect.any(Number));
+      await until(
+        () => client.hget(sale.audit, 'completionsSeen'),
+        (seen) => seen === '30',
+      );
+      expect(await client.hget(sale.audit, 'status')).toBe('ok');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('raises an alert and fails the report when a completion record serves a customer twice', async () => {
+    const sale = await openSale(5);
+    const app = await runService(sale);
+    try {
+      await order(sale, 'o1', 'alice');
+      await until(
+        () => client.hlen(sale.decisions),
+        (n) => n === 1,
+      );
+      // A forged record, as a faulty writer would leave it: alice again, with another order and unit.
+      const forged = {
+        orderId: 'forged',
+        customerId: 'alice',
+        unit: 2,
+        submittedAt: Date.now(),
+        completedAt: Date.now(),
+      };
+      await client.xadd(sale.completed, '*', 'v', '1', 'data', JSON.stringify(forged));
+      const [[, alert]] = (await until(
+        () => client.xrange(sale.alerts, '-', '+'),
+        (entries) => entries.length > 0,
+      )) as [[string, string[]]];
+      expect(JSON.parse(alert[alert.indexOf('data') + 1] as string)).toMatchObject({ kind: 'customer_served_twice' });
+      expect(await client.hget(sale.audit, 'status')).toBe('violated');
+      await new SaleGears(client, sale).setState('closed');
+      const report = await reportOf(sale);
+      expect(report.ok).toBe(false);
+      expect(report.violations.join('\n')).toMatch(/duplicate|completion records|running audit/);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('picks up orders a dead consumer read but never decided', async () => {
+    const sale = await openSale(10);
+    await client.xgroup('CREATE', sale.orders, 'fulfilment', '0', 'MKSTREAM');
+    for (let i = 0; i < 5; i++) await order(sale, `o${i}`, `c${i}`);
+    // Read and left pending by a consumer that then died (its name is not this service's).
+    await client.xreadgroup('GROUP', 'fulfilment', 'crashed-elsewhere', 'COUNT', 10, 'STREAMS', sale.orders, '>');
+    const app = await startFulfilmentAuditing(
+      auditingConfig({
+        REDIS_URL: redis.url,
+        SALE_ID: sale.saleId,
+        LOG_LEVEL: 'silent',
+        RECLAIM_IDLE_MS: '1',
+        COMPLETION_BLOCK_MS: '100',
+      }),
+    );
+    try {
+      await until(
+        () => client.hlen(sale.decisions),
+        (n) => n === 5,
+      );
+      expect(await client.xlen(sale.completed)).toBe(5);
+      expect(await client.xlen(sale.orders)).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+});
