@@ -14,7 +14,7 @@ export interface Percentiles {
 export type Quantile = keyof Percentiles;
 
 /** 1 ms to 10 s: a decision inside Redis takes microseconds, a backlog in front of it seconds. */
-export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000];
+const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000];
 
 /** Beyond this many completions between two samples, the percentiles are taken over the first ones only. */
 const MAX_WINDOW = 100_000;
