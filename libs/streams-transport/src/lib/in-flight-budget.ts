@@ -1,43 +1,41 @@
 /**
- * Bounds how many entries a consumer holds at once (read or claimed, not yet acked or left pending): every read
- * asks for at most what is free, so a slow handler slows reading instead of filling memory.
+ * Bounds how many entries a consumer holds at once (read or claimed, not yet acked or left pending): a read asks
+ * for at most the free slots, so a slow handler slows reading instead of filling memory. Slots are counted when
+ * entries arrive, not reserved while a read blocks, so an idle stream never holds slots another stream or the
+ * reclaimer needs; the price is that reads of several streams issued at once may overshoot by a batch each.
  */
 export class InFlightBudget {
   private used = 0;
-  private waiters: Array<() => void> = [];
+  private waiters = new Set<() => void>();
 
   constructor(readonly limit: number) {}
 
-  /** Takes up to `max` slots now; 0 when none is free. */
-  tryTake(max: number): number {
-    const taken = Math.min(max, this.limit - this.used);
-    if (taken <= 0) return 0;
-    this.used += taken;
-    return taken;
+  get free(): number {
+    return Math.max(0, this.limit - this.used);
   }
 
-  /** Takes up to `max` slots, waiting for one to be free; 0 once the signal aborts. */
-  async take(max: number, signal: AbortSignal): Promise<number> {
-    while (!signal.aborted) {
-      const taken = this.tryTake(max);
-      if (taken > 0) return taken;
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          signal.removeEventListener('abort', wake);
-          resolve();
-        };
-        this.waiters.push(wake);
-        signal.addEventListener('abort', wake);
-      });
-    }
-    return 0;
+  hold(count: number): void {
+    this.used += count;
   }
 
   release(count: number): void {
-    if (count <= 0) return;
     this.used -= count;
     const waiters = this.waiters;
-    this.waiters = [];
+    this.waiters = new Set();
     for (const wake of waiters) wake();
+  }
+
+  /** Resolves when slots are released, or at once if the signal aborts. */
+  freed(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.waiters.delete(wake);
+        signal.removeEventListener('abort', wake);
+        resolve();
+      };
+      this.waiters.add(wake);
+      signal.addEventListener('abort', wake);
+    });
   }
 }

@@ -46,25 +46,25 @@ export class Reclaimer {
     const { stream, group, consumer, batchSize, minIdleMs } = this.settings;
     let cursor = '0-0';
     do {
-      const count = this.budget.tryTake(batchSize);
+      const count = Math.min(batchSize, this.budget.free);
       if (count === 0) return;
-      let handed = 0;
-      try {
-        const [next, claimed] = (await this.redis.xautoclaim(
-          stream, group, consumer, minIdleMs, cursor, 'COUNT', count,
-        )) as [string, RawEntry[]];
-        cursor = next;
-        // Skip what this process is still handling: claiming it only reset its idle time.
-        const fresh = claimed.filter(
-          (entry): entry is [string, FlatFields] => entry[1] !== null && !this.processor.has(entry[0]),
-        );
-        if (fresh.length > 0) {
+      const [next, claimed] = (await this.redis.xautoclaim(
+        stream, group, consumer, minIdleMs, cursor, 'COUNT', count,
+      )) as [string, RawEntry[]];
+      cursor = next;
+      // Skip what this process is still handling: claiming it only reset its idle time.
+      const fresh = claimed.filter(
+        (entry): entry is [string, FlatFields] => entry[1] !== null && !this.processor.has(entry[0]),
+      );
+      if (fresh.length > 0) {
+        this.budget.hold(fresh.length);
+        try {
           const deliveries = await this.deliveryCounts(fresh);
-          handed = fresh.length;
           void this.processor.process(fresh, deliveries).then(() => this.budget.release(fresh.length));
+        } catch (error) {
+          this.budget.release(fresh.length);
+          throw error;
         }
-      } finally {
-        this.budget.release(count - handed);
       }
     } while (cursor !== '0-0' && !signal.aborted);
   }

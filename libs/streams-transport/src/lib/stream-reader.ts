@@ -66,25 +66,26 @@ export class StreamReader {
   }
 
   private async run(signal: AbortSignal): Promise<void> {
-    const { batchSize } = this.settings;
     let failures = 0;
     while (!signal.aborted) {
-      const count = await this.budget.take(batchSize, signal);
-      if (count === 0) return;
-      let entries: Array<[string, FlatFields]> = [];
+      const count = Math.min(this.settings.batchSize, this.budget.free);
+      if (count === 0) {
+        await this.budget.freed(signal);
+        continue;
+      }
+      if (this.blocking.status !== 'ready') {
+        await this.connected(signal);
+        continue;
+      }
       try {
-        if (this.blocking.status !== 'ready') await this.connected(signal);
-        if (signal.aborted) break;
-        entries = await this.read(count);
+        const entries = await this.read(count);
         failures = 0;
+        if (entries.length > 0) {
+          this.budget.hold(entries.length);
+          void this.processor.process(entries).then(() => this.budget.release(entries.length));
+        }
       } catch (error) {
         if (!signal.aborted) await this.recover(error, ++failures, signal);
-      } finally {
-        this.budget.release(count - entries.length);
-      }
-      if (entries.length > 0) {
-        const held = entries.length;
-        void this.processor.process(entries).then(() => this.budget.release(held));
       }
     }
   }
