@@ -1,4 +1,52 @@
-console.error(
-  'npm start runs a whole sale once the services exist (issue "A whole sale end to end"); nothing to run yet.',
+import { writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { launchOptions } from './lib/launch-options';
+import { renderReport } from './lib/report-view';
+import { failedInvariants, outcomeJson } from './lib/sale-outcome';
+import { runSale } from './lib/sale-run';
+import { Terminal } from './lib/terminal';
+
+/** This file is built to `<workspace>/dist/apps/launcher/main.js`. */
+const workspace = resolve(dirname(process.argv[1]), '../../..');
+const EXIT_ON_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
+
+async function main(): Promise<number> {
+  const options = launchOptions(process.argv.slice(2));
+  const terminal = new Terminal(process.stdout);
+  const interrupted = new AbortController();
+  for (const name of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(name, () => {
+      // A second signal means now: whatever is left running gets no more time.
+      if (interrupted.signal.aborted) process.exit(EXIT_ON_SIGNAL[name]);
+      terminal.line(`\n${name}: stopping the services and Redis (again to quit at once)`);
+      interrupted.abort(name);
+    });
+  }
+  try {
+    const outcome = await runSale(
+      { ...options, distDir: join(workspace, 'dist'), dataDir: join(workspace, '.sale-data') },
+      { terminal, signal: interrupted.signal },
+    );
+    terminal.line(renderReport(outcome));
+    if (options.reportFile) {
+      await writeFile(options.reportFile, `${JSON.stringify(outcomeJson(outcome), null, 2)}\n`);
+      terminal.line(`Report written to ${options.reportFile}`);
+    }
+    return failedInvariants(outcome).length ? 1 : 0;
+  } catch (error) {
+    if (interrupted.signal.aborted) {
+      terminal.line('Interrupted: every service and Redis stopped.');
+      return EXIT_ON_SIGNAL[interrupted.signal.reason as keyof typeof EXIT_ON_SIGNAL];
+    }
+    throw error;
+  }
+}
+
+// Everything started was stopped by then; exiting at once spares waiting on idle keep-alive sockets.
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
 );
-process.exitCode = 1;

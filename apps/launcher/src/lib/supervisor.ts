@@ -64,7 +64,13 @@ export class Supervisor {
 
   private launch(supervised: Supervised): void {
     const { spec } = supervised;
-    const child = spawn(process.execPath, [spec.main], { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a Ctrl-C in the terminal reaches the launcher alone, which stops the services in
+    // order; were they in its group, they would all get SIGINT at once and be restarted as crashed.
+    const child = spawn(process.execPath, [spec.main], {
+      env: spec.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     child.stdout?.pipe(supervised.log, { end: false });
     child.stderr?.pipe(supervised.log, { end: false });
     supervised.child = child;

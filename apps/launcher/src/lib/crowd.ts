@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+
+export interface CrowdPlan {
+  /** The crowd's built entry point. */
+  readonly main: string;
+  readonly url: string;
+  readonly customers: number;
+  readonly rate: number;
+  readonly seed: number;
+  readonly summaryFile: string;
+  readonly logFile: string;
+  /** Aborting kills the crowd. */
+  readonly signal: AbortSignal;
+}
+
+const percentiles = z.object({ p50: z.number(), p95: z.number(), p99: z.number(), max: z.number() });
+
+/** What the crowd writes with `--summary`: its HTTP side of the sale. */
+const crowdSummary = z.object({
+  customers: z.number(),
+  orders: z.number(),
+  sent: z.number(),
+  answered: z.number(),
+  retries: z.number(),
+  networkErrors: z.number(),
+  statuses: z.record(z.string(), z.number()),
+  latencyMs: percentiles,
+  durationMs: z.number(),
+  answersPerSecond: z.number(),
+  acceptedCount: z.number(),
+  /** Every ticket (order id) that got a 202. */
+  accepted: z.array(z.string()),
+});
+export type CrowdSummary = z.infer<typeof crowdSummary>;
+/** The crowd's figures without its list of tickets. */
+export type CrowdFigures = Omit<CrowdSummary, 'accepted'>;
+
+/**
+ * Plays the crowd as its own process against customer-intake, as real customers would come over HTTP, and
+ * reads back its summary. Its progress bar is off: the launcher's live view shows the sale instead.
+ */
+export async function playCrowd(plan: CrowdPlan): Promise<CrowdSummary> {
+  const args = [
+    plan.main,
+    ['--url', plan.url],
+    ['--customers', String(plan.customers)],
+    ['--rate', String(plan.rate)],
+    ['--seed', String(plan.seed)],
+    ['--summary', plan.summaryFile],
+    '--quiet',
+  ].flat();
+  // Its own process group: a Ctrl-C reaches the launcher alone, which then stops the crowd itself.
+  const crowd = spawn(process.execPath, args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    signal: plan.signal,
+    detached: true,
+  });
+  const log = createWriteStream(plan.logFile);
+  let errors = '';
+  crowd.stderr.on('data', (chunk: Buffer) => {
+    log.write(chunk);
+    errors = (errors + chunk.toString()).slice(-2000);
+  });
+  let code: number | null;
+  let signal: NodeJS.Signals | null;
+  try {
+    [code, signal] = (await once(crowd, 'close')) as [number | null, NodeJS.Signals | null];
+  } finally {
+    log.end();
+  }
+  if (code !== 0) throw new Error(`the crowd failed (${signal ?? `code ${code}`}): ${errors.trim() || 'no output'}`);
+  return crowdSummary.parse(JSON.parse(await readFile(plan.summaryFile, 'utf8')));
+}

@@ -1,0 +1,72 @@
+import { ConfigError } from '@popup-store/config';
+import { launchOptions } from './launch-options';
+
+describe('launchOptions', () => {
+  it('plays a default sale that sells out, on a private Redis', () => {
+    expect(launchOptions([], {})).toEqual({
+      redisUrl: undefined,
+      saleId: 'popup',
+      units: 10_000,
+      customers: 15_000,
+      rate: 4_000,
+      durationMs: 600_000,
+      seed: 1,
+      reportFile: undefined,
+    });
+  });
+
+  it('reads durations in seconds, minutes, hours and ms', () => {
+    const window = (text: string) => launchOptions(['--duration', text], {}).durationMs;
+    expect(window('600')).toBe(600_000);
+    expect(window('600s')).toBe(600_000);
+    expect(window('10m')).toBe(600_000);
+    expect(window('1.5h')).toBe(5_400_000);
+    expect(window('2500ms')).toBe(2_500);
+  });
+
+  it('takes the environment, and a flag over its variable', () => {
+    const env = { UNITS: '500', CUSTOMERS: '900', SALE_ID: 'spring', REDIS_URL: 'redis://cache:6380', DURATION: '30s' };
+    const options = launchOptions(['--units=700', '--report', 'out.json', '--seed', '7'], env);
+    expect(options).toMatchObject({
+      units: 700,
+      customers: 900,
+      saleId: 'spring',
+      redisUrl: 'redis://cache:6380',
+      durationMs: 30_000,
+      seed: 7,
+      reportFile: 'out.json',
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(launchOptions([], { REDIS_URL: '', UNITS: '' })).toMatchObject({ redisUrl: undefined, units: 10_000 });
+  });
+
+  it('names every bad flag or variable', () => {
+    const attempt = () =>
+      launchOptions(['--duration', 'ten minutes', '--units', '-3', '--sale', 'a}b'], {
+        REDIS_URL: 'http://x',
+        RATE: '0',
+      });
+    expect(attempt).toThrow(ConfigError);
+    const problems = (() => {
+      try {
+        attempt();
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    })();
+    expect(problems).toEqual([
+      expect.stringMatching(/^REDIS_URL: must be a redis/),
+      expect.stringMatching(/^--sale \/ SALE_ID: /),
+      expect.stringMatching(/^--units \/ UNITS: /),
+      expect.stringMatching(/^--rate \/ RATE: /),
+      expect.stringMatching(/^--duration \/ DURATION: a duration such as 600, 600s, 10m or 1h/),
+    ]);
+  });
+
+  it('refuses a window under a second', () => {
+    expect(() => launchOptions(['--duration', '200ms'], {})).toThrow(/--duration \/ DURATION: at least one second/);
+  });
+});

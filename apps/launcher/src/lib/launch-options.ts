@@ -1,0 +1,118 @@
+import { ConfigError, redisUrl, saleId } from '@popup-store/config';
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+
+/** What one `npm start` plays. */
+export interface LaunchOptions {
+  /** The Redis to use (shared: only this sale's keys are touched); a private redis-server when absent. */
+  readonly redisUrl: string | undefined;
+  readonly saleId: string;
+  readonly units: number;
+  readonly customers: number;
+  /** Mean arrivals per second. */
+  readonly rate: number;
+  /** The sale window, from when the sale is configured. */
+  readonly durationMs: number;
+  readonly seed: number;
+  /** Where to write the outcome as JSON. */
+  readonly reportFile: string | undefined;
+}
+
+const count = z.coerce.number().int().positive();
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const MS_PER = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/** `600`, `600s`, `10m`, `1h`, `1500ms`; a bare number is seconds. */
+const duration = z
+  .string()
+  .regex(DURATION, 'a duration such as 600, 600s, 10m or 1h')
+  .transform((text) => {
+    const [, amount, unit = 's'] = DURATION.exec(text) as RegExpExecArray;
+    return Math.round(Number(amount) * MS_PER[unit as keyof typeof MS_PER]);
+  })
+  .pipe(z.number().min(1_000, 'at least one second'));
+
+interface Setting {
+  /** Commander's flag syntax; none for settings only the environment gives. */
+  readonly flag?: string;
+  readonly env?: string;
+  readonly help: string;
+  /** As text, like a flag or a variable, so both go through the same schema. */
+  readonly fallback?: string;
+  readonly schema: z.ZodType;
+}
+
+/** Every setting once: flag, variable, default and validation. A flag wins over its variable. */
+const settings = {
+  redisUrl: {
+    env: 'REDIS_URL',
+    help: 'Redis to use; a private redis-server when unset',
+    schema: redisUrl.unwrap().optional(),
+  },
+  saleId: {
+    flag: '--sale <id>',
+    env: 'SALE_ID',
+    help: 'sale id (the hash tag of its keys)',
+    fallback: 'popup',
+    schema: saleId,
+  },
+  units: { flag: '--units <n>', env: 'UNITS', help: 'units on sale', fallback: '10000', schema: count },
+  customers: {
+    flag: '--customers <n>',
+    env: 'CUSTOMERS',
+    help: 'distinct customers in the crowd',
+    fallback: '15000',
+    schema: count,
+  },
+  rate: { flag: '--rate <r>', env: 'RATE', help: 'mean arrivals per second', fallback: '4000', schema: count },
+  durationMs: {
+    flag: '--duration <d>',
+    env: 'DURATION',
+    help: 'sale window: 600, 600s, 10m, 1h',
+    fallback: '10m',
+    schema: duration,
+  },
+  seed: {
+    flag: '--seed <n>',
+    env: 'SEED',
+    help: "seed of the crowd's schedule",
+    fallback: '1',
+    schema: z.coerce.number().int().min(0),
+  },
+  reportFile: {
+    flag: '--report <file>',
+    help: 'write the outcome as JSON to this file',
+    schema: z.string().min(1).optional(),
+  },
+} satisfies Record<keyof LaunchOptions, Setting>;
+
+/** Reads the options from the command line (`argv` without node and script) and the environment. */
+export function launchOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LaunchOptions {
+  const program = new Command('npm start --')
+    .description('Runs a whole flash sale: Redis, every service, a crowd over HTTP, then the audited report.')
+    .showHelpAfterError();
+  const flags = new Map<string, Option>();
+  for (const [name, setting] of Object.entries(settings) as [string, Setting][]) {
+    if (!setting.flag) continue;
+    const origin = [setting.env && `env ${setting.env}`, setting.fallback && `default ${setting.fallback}`].filter(
+      Boolean,
+    );
+    const option = new Option(setting.flag, origin.length ? `${setting.help} (${origin.join(', ')})` : setting.help);
+    program.addOption(option);
+    flags.set(name, option);
+  }
+  const given = program.parse([...argv], { from: 'user' }).opts<Record<string, string | undefined>>();
+
+  const resolved: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, setting] of Object.entries(settings) as [string, Setting][]) {
+    const flag = flags.get(name);
+    const fromEnv = setting.env ? env[setting.env] || undefined : undefined;
+    const parsed = setting.schema.safeParse((flag && given[flag.attributeName()]) ?? fromEnv ?? setting.fallback);
+    if (parsed.success) resolved[name] = parsed.data;
+    else problems.push(`${[flag?.long, setting.env].filter(Boolean).join(' / ')}: ${parsed.error.issues[0].message}`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return resolved as unknown as LaunchOptions;
+}
