@@ -35,9 +35,10 @@ describe('FulfilmentTrigger', () => {
     await trigger.ensureGroup();
     await trigger.ensureGroup();
     const waiting = trigger.poll();
-    await addOrders(client, sale, [{ orderId: 'o1', customerId: 'a' }, { orderId: 'o2', customerId: 'b' }, { orderId: 'o3', customerId: 'c' }]);
-    // The blocked read is served by the first XADD.
+    await addOrders(client, sale, [{ orderId: 'o1', customerId: 'a' }]);
+    // The blocked read is served by the XADD that woke it.
     expect((await waiting).decided.map((d) => d.orderId)).toEqual(['o1']);
+    await addOrders(client, sale, [{ orderId: 'o2', customerId: 'b' }, { orderId: 'o3', customerId: 'c' }]);
     const next = await trigger.poll();
     expect(next.decided.map((d) => [d.orderId, d.decision.outcome])).toEqual([['o2', 'completed'], ['o3', 'rejected']]);
     expect(await drained(client, sale)).toBe(true);
