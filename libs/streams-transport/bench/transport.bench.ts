@@ -90,7 +90,22 @@ async function transportRun(url: string, stream: string, batch: number, entries:
 /** requests/s of redis-benchmark pipelining 100 XADDs at a time, the size of one transport entry. */
 function redisBenchmark(port: number): Promise<number> {
   const data = JSON.stringify(PAYLOAD);
-  const args = ['-p', String(port), '-n', '200000', '-P', '100', '-q', 'XADD', 'bench:ceiling', '*', 'v', '1', 'data', data];
+  const args = [
+    '-p',
+    String(port),
+    '-n',
+    '200000',
+    '-P',
+    '100',
+    '-q',
+    'XADD',
+    'bench:ceiling',
+    '*',
+    'v',
+    '1',
+    'data',
+    data,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';

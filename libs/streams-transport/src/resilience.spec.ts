@@ -10,7 +10,11 @@ import type { RedisStreamsContext } from './lib/context';
 import { startConsumerApp, type Handle } from './test/consumer-app';
 import { eventually } from './test/eventually';
 
-const customer = (i: number): Customer => ({ orderId: `t-${i}`, customerId: `c${i}`, submittedAt: 1_760_000_000_000 + i });
+const customer = (i: number): Customer => ({
+  orderId: `t-${i}`,
+  customerId: `c${i}`,
+  submittedAt: 1_760_000_000_000 + i,
+});
 
 describe('Redis Streams transport under failures', () => {
   let redis: TestRedis;
@@ -36,11 +40,18 @@ describe('Redis Streams transport under failures', () => {
     const stream = `{${redis.namespace}:killed}:customers`;
     const db = redis.client();
     await db.xgroup('CREATE', stream, 'intake', '0', 'MKSTREAM');
-    const ids = await producer(stream).emitBatch(stream, Array.from({ length: 50 }, (_, i) => customer(i)));
+    const ids = await producer(stream).emitBatch(
+      stream,
+      Array.from({ length: 50 }, (_, i) => customer(i)),
+    );
 
-    const doomed = spawn(process.execPath, [join(__dirname, 'test/doomed-consumer.cjs'), redis.url, stream, 'intake', 'doomed', '20'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const doomed = spawn(
+      process.execPath,
+      [join(__dirname, 'test/doomed-consumer.cjs'), redis.url, stream, 'intake', 'doomed', '20'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const [line] = (await once(doomed.stdout, 'data')) as [Buffer];
     const held = JSON.parse(line.toString()) as string[];
     expect(held).toEqual(ids.slice(0, 20));
@@ -52,8 +63,17 @@ describe('Redis Streams transport under failures', () => {
     const handle = (_: Customer, ctx: RedisStreamsContext) => {
       deliveries.set(ctx.getMessageId(), ctx.getDeliveryCount());
     };
-    const options = { connection: redis.url, group: 'intake', consumer: 'survivor', streams: { [stream]: customerContract } };
-    const { app } = await startConsumerApp({ ...options, minIdleMs: 100, reclaimIntervalMs: 25 }, stream, handle as Handle);
+    const options = {
+      connection: redis.url,
+      group: 'intake',
+      consumer: 'survivor',
+      streams: { [stream]: customerContract },
+    };
+    const { app } = await startConsumerApp(
+      { ...options, minIdleMs: 100, reclaimIntervalMs: 25 },
+      stream,
+      handle as Handle,
+    );
     apps.push(app);
 
     await eventually(() => deliveries.size === 50, 'all 50 entries handled');

@@ -43,7 +43,11 @@ describe('Redis Streams transport', () => {
     return { customers: `${tag}:customers`, orders: `${tag}:orders`, group: `g${testNumber}` };
   }
 
-  const customer = (n: number): Customer => ({ orderId: `t-${n}`, customerId: `c${n}`, submittedAt: 1_760_000_000_000 + n });
+  const customer = (n: number): Customer => ({
+    orderId: `t-${n}`,
+    customerId: `c${n}`,
+    submittedAt: 1_760_000_000_000 + n,
+  });
 
   function serverOptions(stream: string, group: string, extra: Partial<RedisStreamsServerOptions> = {}) {
     return { connection: redis.url, group, streams: { [stream]: customerContract }, blockMs: 500, ...extra };
@@ -86,7 +90,12 @@ describe('Redis Streams transport', () => {
 
     const ids: string[] = [];
     for (let round = 0; round < 10; round++) {
-      ids.push(...(await producer.emitBatch(customers, Array.from({ length: 50 }, (_, i) => customer(round * 50 + i)))));
+      ids.push(
+        ...(await producer.emitBatch(
+          customers,
+          Array.from({ length: 50 }, (_, i) => customer(round * 50 + i)),
+        )),
+      );
     }
     ids.push(await lastValueFrom(producer.emit(customers, customer(500))));
 
@@ -117,7 +126,10 @@ describe('Redis Streams transport', () => {
     const producer = client({ [customers]: customerContract });
 
     const [poisonId] = await producer.emitBatch(customers, [{ ...customer(0), customerId: 'poison' }]);
-    await producer.emitBatch(customers, Array.from({ length: 20 }, (_, i) => customer(i + 1)));
+    await producer.emitBatch(
+      customers,
+      Array.from({ length: 20 }, (_, i) => customer(i + 1)),
+    );
 
     await eventually(async () => (await deadLetters(customers)).length === 1, 'a dead letter');
     const [letter] = await deadLetters(customers);
@@ -136,6 +148,26 @@ describe('Redis Streams transport', () => {
     await eventually(async () => (await pendingCount(customers, group)) === 0, 'nothing left pending');
   });
 
+  it('dead-letters, without running the handler again, an entry whose last allowed delivery never settled', async () => {
+    const { customers, group } = freshSale();
+    await admin.xgroup('CREATE', customers, group, '0', 'MKSTREAM');
+    const id = (await admin.xadd(customers, '*', 'v', '1', 'data', JSON.stringify(customer(1)))) as string;
+    await admin.xreadgroup('GROUP', group, 'ghost', 'STREAMS', customers, '>');
+    // As if five consumers in a row had died while handling it.
+    await admin.xclaim(customers, group, 'ghost', 0, id, 'RETRYCOUNT', 5);
+    const handled: unknown[] = [];
+    const options = serverOptions(customers, group, { maxDeliveries: 5, minIdleMs: 1, reclaimIntervalMs: 10 });
+    await consume(options, customers, ((data: unknown) => handled.push(data)) as Handle);
+
+    await eventually(async () => (await deadLetters(customers)).length === 1, 'a dead letter');
+    expect((await deadLetters(customers))[0]).toMatchObject({
+      id,
+      deliveries: 6,
+      error: expect.stringMatching(/none of 5 deliveries settled/),
+    });
+    expect(handled).toEqual([]);
+  });
+
   it('dead-letters malformed entries at once and goes on consuming', async () => {
     const { customers, group } = freshSale();
     const handled: Customer[] = [];
@@ -148,7 +180,10 @@ describe('Redis Streams transport', () => {
       [['v', '1'], /missing field "data"/],
       [['v', '1', 'data', '{"orderId":'], /not JSON/],
       [['v', '1', 'data', JSON.stringify({ ...customer(2), submittedAt: 'yesterday' })], /submittedAt/],
-      [['v', '1', 'data', JSON.stringify({ ...customer(3), orderId: 'x'.repeat(100_000) })], /over the 4096-byte limit/],
+      [
+        ['v', '1', 'data', JSON.stringify({ ...customer(3), orderId: 'x'.repeat(100_000) })],
+        /over the 4096-byte limit/,
+      ],
       [['v', '7', 'data', good], /unsupported version "7"/],
     ];
     const ids: string[] = [];
@@ -156,7 +191,10 @@ describe('Redis Streams transport', () => {
     // As Lua writes it (cjson.encode): v and data only, the same format.
     await admin.xadd(customers, '*', 'v', '1', 'data', good);
 
-    await eventually(async () => (await deadLetters(customers)).length === malformed.length, 'every malformed entry dead-lettered');
+    await eventually(
+      async () => (await deadLetters(customers)).length === malformed.length,
+      'every malformed entry dead-lettered',
+    );
     const letters = await deadLetters(customers);
     malformed.forEach(([, error], index) => {
       expect(letters.find((letter) => letter.id === ids[index])?.error).toMatch(error);
@@ -186,7 +224,10 @@ describe('Redis Streams transport', () => {
       handled.push(data.orderId);
     };
     await consume(serverOptions(customers, group, { maxInFlight: 5, batchSize: 10 }), customers, held as Handle);
-    await client({ [customers]: customerContract }).emitBatch(customers, Array.from({ length: 30 }, (_, i) => customer(i)));
+    await client({ [customers]: customerContract }).emitBatch(
+      customers,
+      Array.from({ length: 30 }, (_, i) => customer(i)),
+    );
 
     await eventually(() => running === 5, 'five handlers running');
     expect(await pendingCount(customers, group)).toBe(5);
@@ -204,10 +245,17 @@ describe('Redis Streams transport', () => {
       await delay(5);
       finished.add(data.orderId);
     };
-    const { app } = await consume(serverOptions(customers, group, { consumer: 'first', batchSize: 20 }), customers, slowly as Handle);
+    const { app } = await consume(
+      serverOptions(customers, group, { consumer: 'first', batchSize: 20 }),
+      customers,
+      slowly as Handle,
+    );
     const producer = client({ [customers]: customerContract });
     const total = 400;
-    await producer.emitBatch(customers, Array.from({ length: total }, (_, i) => customer(i)));
+    await producer.emitBatch(
+      customers,
+      Array.from({ length: total }, (_, i) => customer(i)),
+    );
 
     await eventually(() => finished.size >= 30, 'the burst under way');
     await app.close();
@@ -275,7 +323,10 @@ describe('Redis Streams transport', () => {
       batches.push({ data, ids: ctx.getMessages().map((message) => message.id) });
     };
     const producer = client({ [customers]: customerContract });
-    const ids = await producer.emitBatch(customers, Array.from({ length: 30 }, (_, i) => customer(i)));
+    const ids = await producer.emitBatch(
+      customers,
+      Array.from({ length: 30 }, (_, i) => customer(i)),
+    );
     tracing.reset();
     await consume(serverOptions(customers, group, { batchSize: 30 }), customers, handle as Handle, true);
 

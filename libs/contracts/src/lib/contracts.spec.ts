@@ -5,7 +5,13 @@ const now = 1_760_000_000_000;
 
 const valid = {
   customer: { orderId: 't-1', customerId: 'alice@example', submittedAt: now },
-  order: { orderId: 't-1', customerId: 'alice', submittedAt: now, orderedAt: now + 1, customerEntryId: '1760000000000-0' },
+  order: {
+    orderId: 't-1',
+    customerId: 'alice',
+    submittedAt: now,
+    orderedAt: now + 1,
+    customerEntryId: '1760000000000-0',
+  },
   completion: { orderId: 't-1', customerId: 'alice', unit: 1, submittedAt: now, completedAt: now + 2 },
   rejection: { orderId: 't-1', customerId: 'alice', reason: 'sold_out', submittedAt: now, decidedAt: now + 2 },
   alert: { kind: 'oversold', message: 'more units sold than stock', at: now, details: { sold: 10_001 } },

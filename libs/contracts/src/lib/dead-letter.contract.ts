@@ -26,7 +26,10 @@ export const deadLetterContract = defineContract(
     /** The entry's original fields, as written. */
     fields: z
       .record(z.string().max(256), z.string().max(DEAD_LETTER_VALUE_MAX))
-      .refine((fields) => Object.keys(fields).length <= DEAD_LETTER_FIELDS_MAX, `at most ${DEAD_LETTER_FIELDS_MAX} fields`),
+      .refine(
+        (fields) => Object.keys(fields).length <= DEAD_LETTER_FIELDS_MAX,
+        `at most ${DEAD_LETTER_FIELDS_MAX} fields`,
+      ),
     /** Some original fields were cut or left out to keep the dead letter small. */
     truncated: z.boolean(),
     deadAt: field.epochMs,

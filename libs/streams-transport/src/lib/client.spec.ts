@@ -15,7 +15,11 @@ describe('RedisStreamsClient', () => {
   let client: RedisStreamsClient;
   let stream: string;
   let n = 0;
-  const customer = (i: number): Customer => ({ orderId: `t-${i}`, customerId: `c${i}`, submittedAt: 1_760_000_000_000 });
+  const customer = (i: number): Customer => ({
+    orderId: `t-${i}`,
+    customerId: `c${i}`,
+    submittedAt: 1_760_000_000_000,
+  });
 
   beforeAll(async () => {
     redis = await startTestRedis();
@@ -39,13 +43,17 @@ describe('RedisStreamsClient', () => {
   });
 
   it('refuses streams it has no contract for, and request-response', async () => {
-    await expect(lastValueFrom(client.emit('elsewhere', customer(1)))).rejects.toThrow(/no contract for stream "elsewhere"/);
+    await expect(lastValueFrom(client.emit('elsewhere', customer(1)))).rejects.toThrow(
+      /no contract for stream "elsewhere"/,
+    );
     await expect(lastValueFrom(client.send(stream, customer(1)))).rejects.toThrow(/events only/);
   });
 
   it('writes the emits of one event-loop turn in one pipeline, in order', async () => {
     const pipeline = jest.spyOn(shared, 'pipeline');
-    const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => lastValueFrom(client.emit(stream, customer(i)))));
+    const ids = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => lastValueFrom(client.emit(stream, customer(i)))),
+    );
     expect(pipeline).toHaveBeenCalledTimes(1);
     pipeline.mockRestore();
     const entries = await shared.xrange(stream, '-', '+');
@@ -61,7 +69,10 @@ describe('RedisStreamsClient', () => {
       retention: { [stream]: { maxLen: 2, exact: true } },
       trimIntervalMs: 10,
     });
-    const ids = await trimming.emitBatch(stream, Array.from({ length: 6 }, (_, i) => customer(i)));
+    const ids = await trimming.emitBatch(
+      stream,
+      Array.from({ length: 6 }, (_, i) => customer(i)),
+    );
     await shared.xreadgroup('GROUP', 'g', 'c', 'COUNT', 4, 'STREAMS', stream, '>');
     await shared.xack(stream, 'g', ...ids.slice(0, 3));
     const first = async () => (await shared.xrange(stream, '-', '+', 'COUNT', 1))[0][0];
@@ -73,7 +84,13 @@ describe('RedisStreamsClient', () => {
 
   it('is provided by RedisStreamsClientModule and closed with the application', async () => {
     const app = await Test.createTestingModule({
-      imports: [RedisStreamsClientModule.register({ name: 'ORDERS', connection: redis.url, streams: { [stream]: customerContract } })],
+      imports: [
+        RedisStreamsClientModule.register({
+          name: 'ORDERS',
+          connection: redis.url,
+          streams: { [stream]: customerContract },
+        }),
+      ],
     }).compile();
     const provided = app.get<RedisStreamsClient>('ORDERS');
     expect(provided).toBeInstanceOf(RedisStreamsClient);

@@ -50,7 +50,8 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
     clearInterval(connected.retention);
     await connected.writer.drain();
     await this.trimming;
-    if (connected.connection.owned) await connected.connection.redis.quit().catch(() => connected.connection.redis.disconnect());
+    if (connected.connection.owned)
+      await connected.connection.redis.quit().catch(() => connected.connection.redis.disconnect());
     this._status$.next(RedisStreamsStatus.DISCONNECTED);
   }
 
@@ -136,7 +137,9 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
     const trimmer = new StreamTrimmer(redis);
     const trimAll = async () => {
       for (const [stream, policy] of policies) {
-        await trimmer.trim(stream, policy).catch((error) => this.log.warn(`trimming ${stream} failed: ${describeError(error)}`));
+        await trimmer
+          .trim(stream, policy)
+          .catch((error) => this.log.warn(`trimming ${stream} failed: ${describeError(error)}`));
       }
     };
     const timer = setInterval(() => {

@@ -122,7 +122,11 @@ export class EntryProcessor {
   private async handleBatch(messages: Message[], outcome: Outcome): Promise<void> {
     const { stream, handler } = this.route;
     try {
-      const ctx = startBatchProcessSpan(stream, this.settings.group, messages.map((message) => message.carrier));
+      const ctx = startBatchProcessSpan(
+        stream,
+        this.settings.group,
+        messages.map((message) => message.carrier),
+      );
       const data = messages.map((message) => message.data);
       await inSpan(ctx, () => call(handler, data, new RedisStreamsBatchContext([stream, messages])));
       for (const message of messages) outcome.acked.push(message.id);
@@ -142,7 +146,9 @@ export class EntryProcessor {
     }
     if (retried.length > 0) {
       const ids = retried.length === 1 ? `entry ${retried[0].id}` : `${retried.length} entries from ${retried[0].id}`;
-      this.logger.warn(`${this.route.stream}: handler failed on ${ids} (${reason}); delivered again after ${minIdleMs} ms`);
+      this.logger.warn(
+        `${this.route.stream}: handler failed on ${ids} (${reason}); delivered again after ${minIdleMs} ms`,
+      );
     }
   }
 
@@ -182,13 +188,17 @@ export class EntryProcessor {
             return;
           }
           acked.push(letter.id);
-          this.logger.warn(`${stream}: ${letter.id} dead-lettered to ${deadLetterStream} after ${letter.deliveries} deliveries: ${letter.error}`);
+          this.logger.warn(
+            `${stream}: ${letter.id} dead-lettered to ${deadLetterStream} after ${letter.deliveries} deliveries: ${letter.error}`,
+          );
           this.onDeadLetter(letter);
         });
       }
       if (acked.length > 0) await this.redis.xack(stream, group, ...acked);
     } catch (error) {
-      this.logger.error(`${stream}: could not ack ${acked.length} entries (${describeError(error)}); they will be delivered again`);
+      this.logger.error(
+        `${stream}: could not ack ${acked.length} entries (${describeError(error)}); they will be delivered again`,
+      );
     }
   }
 }

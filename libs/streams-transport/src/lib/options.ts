@@ -18,7 +18,10 @@ export interface RedisStreamsServerOptions {
   batchSize?: number;
   /** How long a read waits for new entries before it asks again. Default 2000 ms. */
   blockMs?: number;
-  /** Most entries held at once (read, not yet settled) across the server's streams. Default 1000. */
+  /**
+   * Most entries held at once (read, not yet settled) across the server's streams: a read asks for at most the
+   * free slots (reads of several streams issued together may overshoot by a batch each). Default 1000.
+   */
   maxInFlight?: number;
   /** How often pending entries are looked at for reclaiming. Default 5000 ms. */
   reclaimIntervalMs?: number;
@@ -79,7 +82,15 @@ export function serverSettings(options: RedisStreamsServerOptions): ServerSettin
     groupStartId: '0',
     ...withoutUndefined(options),
   };
-  const counts = ['batchSize', 'maxInFlight', 'maxDeliveries', 'maxDataBytes', 'blockMs', 'reclaimIntervalMs', 'minIdleMs'] as const;
+  const counts = [
+    'batchSize',
+    'maxInFlight',
+    'maxDeliveries',
+    'maxDataBytes',
+    'blockMs',
+    'reclaimIntervalMs',
+    'minIdleMs',
+  ] as const;
   for (const name of counts) requirePositiveInteger(name, settings[name]);
   if (!settings.group) throw new Error('RedisStreamsServer: the group option is required');
   return settings;

@@ -49,7 +49,13 @@ export class Reclaimer {
       const count = Math.min(batchSize, this.budget.free);
       if (count === 0) return;
       const [next, claimed] = (await this.redis.xautoclaim(
-        stream, group, consumer, minIdleMs, cursor, 'COUNT', count,
+        stream,
+        group,
+        consumer,
+        minIdleMs,
+        cursor,
+        'COUNT',
+        count,
       )) as [string, RawEntry[]];
       cursor = next;
       // Skip what this process is still handling: claiming it only reset its idle time.
@@ -75,7 +81,12 @@ export class Reclaimer {
     const last = entries[entries.length - 1][0];
     // The range may also hold entries this consumer is handling; ask for enough rows to cover them.
     const rows = (await this.redis.xpending(
-      stream, group, first, last, entries.length + this.processor.size, consumer,
+      stream,
+      group,
+      first,
+      last,
+      entries.length + this.processor.size,
+      consumer,
     )) as PendingRow[];
     return new Map(rows.map(([id, , , deliveries]) => [id, deliveries]));
   }

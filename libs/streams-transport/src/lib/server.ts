@@ -24,7 +24,10 @@ interface StreamConsumer {
  * the consumer group, at least once. Use with `NestFactory.createMicroservice(AppModule, { strategy })` or
  * `app.connectMicroservice({ strategy })`.
  */
-export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsStatus> implements CustomTransportStrategy {
+export class RedisStreamsServer
+  extends Server<RedisStreamsEvents, RedisStreamsStatus>
+  implements CustomTransportStrategy
+{
   private readonly settings: ServerSettings;
   private readonly events = new EventEmitter();
   private readonly stopping = new AbortController();
@@ -78,8 +81,14 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     const budget = new InFlightBudget(this.settings.maxInFlight);
     const signal = this.stopping.signal;
     for (const route of routes) {
-      const settings = { ...this.settings, stream: route.stream, deadLetterStream: this.settings.deadLetterStream(route.stream) };
-      const processor = new EntryProcessor(redis, route, settings, this.log, (letter) => this.emit('dead-letter', letter));
+      const settings = {
+        ...this.settings,
+        stream: route.stream,
+        deadLetterStream: this.settings.deadLetterStream(route.stream),
+      };
+      const processor = new EntryProcessor(redis, route, settings, this.log, (letter) =>
+        this.emit('dead-letter', letter),
+      );
       const blocking = openBlockingConnection(redis, this.log);
       const reader = new StreamReader(redis, blocking, processor, budget, settings, this.log);
       const reclaimer = new Reclaimer(redis, processor, budget, settings, this.log);

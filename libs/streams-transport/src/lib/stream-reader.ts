@@ -37,7 +37,11 @@ export class StreamReader {
   ) {
     // Asked on every (re)connection; until the answer comes, stop() waits the read out instead of unblocking it.
     blocking.on('ready', () => {
-      if (!blocking.isCluster) void (blocking.client('ID') as Promise<number>).then((id) => (this.clientId = id), () => undefined);
+      if (!blocking.isCluster)
+        void (blocking.client('ID') as Promise<number>).then(
+          (id) => (this.clientId = id),
+          () => undefined,
+        );
     });
     blocking.on('close', () => (this.clientId = undefined));
   }
@@ -93,7 +97,16 @@ export class StreamReader {
   private async read(count: number): Promise<Array<[string, FlatFields]>> {
     const { stream, group, consumer, blockMs } = this.settings;
     const reply = (await this.blocking.xreadgroup(
-      'GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, '>',
+      'GROUP',
+      group,
+      consumer,
+      'COUNT',
+      count,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      stream,
+      '>',
     )) as Array<[string, RawEntry[]]> | null;
     // New entries ('>') always have fields; only re-reads of pending ones can come back deleted.
     return (reply?.[0]?.[1] ?? []) as Array<[string, FlatFields]>;

@@ -21,9 +21,7 @@ export class StreamTrimmer {
     if (wanted === undefined) return 0;
     const safe = await this.safeFloor(stream);
     const floor = safe !== undefined && compareStreamIds(safe, wanted) < 0 ? safe : wanted;
-    return policy.exact
-      ? this.redis.xtrim(stream, 'MINID', floor)
-      : this.redis.xtrim(stream, 'MINID', '~', floor);
+    return policy.exact ? this.redis.xtrim(stream, 'MINID', floor) : this.redis.xtrim(stream, 'MINID', '~', floor);
   }
 
   /**

@@ -22,7 +22,12 @@ export function startSendSpan(stream: string): Span {
   const span = tracer.startSpan(`send ${stream}`, { kind: SpanKind.PRODUCER });
   // Attributes only for a span that records: with no SDK, building them would be work thrown away per message.
   if (span.isRecording()) {
-    span.setAttributes({ [SYSTEM]: MESSAGING_SYSTEM, [DESTINATION]: stream, [OPERATION_TYPE]: 'send', [OPERATION_NAME]: 'send' });
+    span.setAttributes({
+      [SYSTEM]: MESSAGING_SYSTEM,
+      [DESTINATION]: stream,
+      [OPERATION_TYPE]: 'send',
+      [OPERATION_NAME]: 'send',
+    });
   }
   return span;
 }

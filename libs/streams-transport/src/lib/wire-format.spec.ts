@@ -9,7 +9,16 @@ const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 describe('wire format', () => {
   it('writes v, data and the trace context, and reads them back', () => {
     const fields = encodeEntry(stream, customerContract, customer, 1024, { traceparent, tracestate: 'k=v' });
-    expect(fields).toEqual(['v', '1', 'data', JSON.stringify(customer), 'traceparent', traceparent, 'tracestate', 'k=v']);
+    expect(fields).toEqual([
+      'v',
+      '1',
+      'data',
+      JSON.stringify(customer),
+      'traceparent',
+      traceparent,
+      'tracestate',
+      'k=v',
+    ]);
     expect(decodeEntry(customerContract, fields, 1024)).toMatchObject({
       ok: true,
       data: customer,
@@ -55,7 +64,11 @@ describe('wire format', () => {
     ['a version that is not a number', ['v', 'one', 'data', JSON.stringify(customer)], /unsupported version/],
     ['data that is not JSON', ['v', '1', 'data', '{oops'], /data is not JSON/],
     ['wrong types', ['v', '1', 'data', JSON.stringify({ ...customer, submittedAt: 'now' })], /submittedAt/],
-    ['a huge value', ['v', '1', 'data', JSON.stringify({ ...customer, orderId: 'x'.repeat(5000) })], /over the 1024-byte limit/],
+    [
+      'a huge value',
+      ['v', '1', 'data', JSON.stringify({ ...customer, orderId: 'x'.repeat(5000) })],
+      /over the 1024-byte limit/,
+    ],
     ['multi-byte characters over the limit', ['v', '1', 'data', `"${'é'.repeat(600)}"`], /over the 1024-byte limit/],
   ])('turns an entry with %s into an error, not an exception', (_, fields, error) => {
     const decoded = decodeEntry(customerContract, fields as string[], 1024);

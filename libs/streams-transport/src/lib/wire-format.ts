@@ -15,7 +15,9 @@ export class ContractViolationError extends Error {
     readonly contract: Contract,
     readonly problems: readonly string[],
   ) {
-    super(`payload for stream "${stream}" breaks contract ${contract.name} v${contract.version}: ${problems.join('; ')}`);
+    super(
+      `payload for stream "${stream}" breaks contract ${contract.name} v${contract.version}: ${problems.join('; ')}`,
+    );
     this.name = 'ContractViolationError';
   }
 }
@@ -79,7 +81,9 @@ export function decodeEntry(contract: Contract, flat: FlatFields, maxDataBytes: 
   }
   const parsed = contract.schema.safeParse(json);
   if (!parsed.success) {
-    return fail(`data breaks contract ${contract.name} v${contract.version}: ${describeIssues(parsed.error).join('; ')}`);
+    return fail(
+      `data breaks contract ${contract.name} v${contract.version}: ${describeIssues(parsed.error).join('; ')}`,
+    );
   }
   return { ok: true, data: parsed.data, fields, carrier };
 }

@@ -16,7 +16,8 @@ export interface InMemoryTracing {
  * The SDK is loaded here, on call, so that code importing this lib in production never needs the SDK packages.
  */
 export async function startInMemoryTracing(): Promise<InMemoryTracing> {
-  const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } =
+    await import('@opentelemetry/sdk-trace-base');
   const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
