@@ -46,7 +46,6 @@ export class LiveView {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.sampling;
-    this.terminal.endStatus();
   }
 
   private async refresh(): Promise<void> {

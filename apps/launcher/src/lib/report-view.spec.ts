@@ -39,7 +39,7 @@ const outcome: SaleOutcome = {
     answered: 16_667,
     retries: 353,
     networkErrors: 0,
-    statuses: { '202': 13_912, '409': 402, '410': 2_353 },
+    statuses: { '202': 13_912, '409': 402, '410': 2_353, '418': 1 },
     latencyMs: { p50: 2.41, p95: 9.8, p99: 31.2, max: 140.5 },
     durationMs: 4_170,
     answersPerSecond: 3_997,
@@ -63,13 +63,13 @@ describe('renderReport', () => {
     const table = renderReport(outcome);
     expect(row(table, 'units sold')).toBe('units sold 10,000 of 10,000 (0 left)');
     expect(row(table, 'time to sell out')).toBe('time to sell out 8.4 s');
-    expect(row(table, 'turned away: sold out')).toBe('turned away: sold out 2,725');
-    expect(row(table, 'turned away: already bought')).toBe('turned away: already bought 1,187');
+    expect(row(table, 'rejected: sold out')).toBe('rejected: sold out 2,725');
+    expect(row(table, 'rejected: already bought')).toBe('rejected: already bought 1,187');
     expect(row(table, 'oversold')).toBe('oversold 0 ok');
     expect(row(table, 'lost (auditor)')).toBe('lost (auditor) 0 ok');
     expect(row(table, 'lost tickets (crowd)')).toBe('lost tickets (crowd) 0 ok');
     expect(row(table, 'decision latency')).toBe('decision latency p50 43 ms p95 190 ms p99 263 ms max 640 ms');
-    expect(row(table, 'answers')).toBe('answers 202: 13,912, 409: 402, 410: 2,353');
+    expect(row(table, 'answers')).toBe('answers 202 ticket 13,912, 409 already bought 402, 410 sold out 2,353, 418 1');
     expect(row(table, 'HTTP latency')).toBe('HTTP latency p50 2.4 ms p95 9.8 ms p99 31 ms max 141 ms');
     expect(row(table, 'fulfilment-auditing')).toBe('fulfilment-auditing 1 restarts');
     expect(table.trimEnd().endsWith('Every invariant held (31.4 s).')).toBe(true);

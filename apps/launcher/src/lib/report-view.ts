@@ -2,6 +2,16 @@ import { failedInvariants, type SaleOutcome } from './sale-outcome';
 
 type Row = readonly [label: string, value: string, check?: string];
 
+/** What customer-intake's answers mean to a customer. */
+const STATUS_MEANING: Record<string, string> = {
+  '202': 'ticket',
+  '409': 'already bought',
+  '410': 'sold out',
+  '423': 'not open',
+  '429': 'busy',
+  '503': 'unavailable',
+};
+
 /** The outcome of a sale as a table a person reads at the end of `npm start`. */
 export function renderReport(outcome: SaleOutcome): string {
   const { report, crowd } = outcome;
@@ -17,9 +27,9 @@ export function renderReport(outcome: SaleOutcome): string {
           'orders accepted',
           `${n(report.accepted)}: ${n(report.decided)} decided, ${n(report.pending)} pending, ${n(report.deadLettered)} dead-lettered`,
         ],
-        ['turned away: sold out', n(report.rejected.sold_out)],
-        ['turned away: already bought', n(report.rejected.duplicate)],
-        ['turned away: sale closed', n(report.rejected.closed)],
+        ['rejected: sold out', n(report.rejected.sold_out)],
+        ['rejected: already bought', n(report.rejected.duplicate)],
+        ['rejected: sale closed', n(report.rejected.closed)],
         ['oversold', n(report.oversold), mustBeZero(report.oversold)],
         ['lost (auditor)', n(report.lost), mustBeZero(report.lost)],
         ['lost tickets (crowd)', n(outcome.lostTickets), mustBeZero(outcome.lostTickets)],
@@ -40,10 +50,9 @@ export function renderReport(outcome: SaleOutcome): string {
         [
           'answers',
           Object.entries(crowd.statuses)
-            .map(([status, count]) => `${status}: ${n(count)}`)
+            .map(([status, count]) => [status, STATUS_MEANING[status], n(count)].filter(Boolean).join(' '))
             .join(', '),
         ],
-        ['tickets (202)', n(crowd.acceptedCount)],
         ['HTTP latency', percentiles(crowd.latencyMs)],
       ],
     ],

@@ -7,38 +7,38 @@ export interface TerminalStream {
 
 /** Without a TTY (CI, a pipe), a live line is printed at most this often, or a log would fill with them. */
 const LOG_STATUS_EVERY_MS = 5_000;
-const CLEAR_LINE = '\r\x1b[2K';
+/**
+ * Cursor up one line, clear it, column 1: rewrites the live line without a carriage return, which Nx's
+ * streamed output (`npm start`) would turn into a new, prefixed line.
+ */
+const REWRITE_PREVIOUS_LINE = '\x1b[1A\x1b[2K\x1b[1G';
 
-/** Log lines, with one live status line under them that is rewritten in place on a TTY. */
+/** Log lines, and one live status line that is rewritten in place on a TTY. */
 export class Terminal {
-  private shown = '';
-  private lastLogged = 0;
+  /** Whether the last line written is the live one, so the next status replaces it. */
+  private live = false;
+  private lastLogged = -Infinity;
 
   constructor(
     private readonly out: TerminalStream,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** A line that stays. */
+  /** A line that stays; the live line, if any, stays above it. */
   line(text: string): void {
-    if (this.out.isTTY && this.shown) this.out.write(`${CLEAR_LINE}${text}\n${this.shown}`);
-    else this.out.write(`${text}\n`);
+    this.out.write(`${text}\n`);
+    this.live = false;
   }
 
   /** The live line: replaces the previous one on a TTY, else is logged every few seconds. */
   status(text: string): void {
     if (this.out.isTTY) {
-      this.shown = this.out.columns ? text.slice(0, this.out.columns - 1) : text;
-      this.out.write(`${CLEAR_LINE}${this.shown}`);
+      const fitted = this.out.columns ? text.slice(0, this.out.columns - 1) : text;
+      this.out.write(`${this.live ? REWRITE_PREVIOUS_LINE : ''}${fitted}\n`);
+      this.live = true;
     } else if (this.now() - this.lastLogged >= LOG_STATUS_EVERY_MS) {
       this.lastLogged = this.now();
       this.out.write(`${text}\n`);
     }
-  }
-
-  /** Leaves the last live line on screen and goes on below it. */
-  endStatus(): void {
-    if (this.out.isTTY && this.shown) this.out.write('\n');
-    this.shown = '';
   }
 }
