@@ -8,16 +8,22 @@ import { Terminal } from './lib/terminal';
 
 /** This file is built to `<workspace>/dist/apps/launcher/main.js`. */
 const workspace = resolve(dirname(process.argv[1]), '../../..');
-const EXIT_ON_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
+/** Ctrl-C, a stop, or the terminal closing (Nx stops a task with SIGTERM, then its terminal goes). */
+const EXIT_ON_SIGNAL = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
 
 async function main(): Promise<number> {
   const options = launchOptions(process.argv.slice(2));
+  // After a SIGHUP the terminal is gone and writes fail: the services and Redis must still be stopped.
+  process.stdout.on('error', () => undefined);
   const terminal = new Terminal(process.stdout);
   const interrupted = new AbortController();
-  for (const name of ['SIGINT', 'SIGTERM'] as const) {
+  for (const name of Object.keys(EXIT_ON_SIGNAL) as (keyof typeof EXIT_ON_SIGNAL)[]) {
     process.on(name, () => {
-      // A second signal means now: whatever is left running gets no more time.
-      if (interrupted.signal.aborted) process.exit(EXIT_ON_SIGNAL[name]);
+      if (interrupted.signal.aborted) {
+        // A second Ctrl-C means now; a SIGHUP after Nx's SIGTERM must not cut the stopping short.
+        if (name === 'SIGINT') process.exit(EXIT_ON_SIGNAL[name]);
+        return;
+      }
       terminal.line(`\n${name}: stopping the services and Redis (again to quit at once)`);
       interrupted.abort(name);
     });
