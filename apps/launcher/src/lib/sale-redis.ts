@@ -1,4 +1,5 @@
 import { RedisServerProcess } from '@popup-store/redis-process';
+import { Redis } from 'ioredis';
 import { mkdir } from 'node:fs/promises';
 
 /** The Redis a sale runs on. */
@@ -18,4 +19,25 @@ export async function openSaleRedis(url: string | undefined, dir: string): Promi
   await mkdir(dir, { recursive: true });
   const server = await RedisServerProcess.start({ dir, appendfsync: 'everysec' });
   return { url: server.url, private: true, stop: () => server.stop() };
+}
+
+/** A client of the sale's Redis, once it answers; fails at once, naming the Redis, when it cannot be reached. */
+export async function connectToRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true });
+  let lastError: Error | undefined;
+  // Once connected, a lost connection is retried; until then, and after, errors must not crash the launcher.
+  redis.on('error', (error: Error) => (lastError = error));
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new Error(`cannot reach Redis at ${withoutCredentials(url)}: ${(lastError ?? (error as Error)).message}`);
+  }
+  return redis;
+}
+
+/** A Redis URL fit to print: no user or password. */
+export function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}`;
 }

@@ -1,7 +1,7 @@
 import { loadGears, SaleGears } from '@popup-store/gears-client';
 import { saleKeys } from '@popup-store/keys';
 import { freePort } from '@popup-store/redis-process';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { playCrowd } from './crowd';
@@ -9,7 +9,7 @@ import type { LaunchOptions } from './launch-options';
 import { LiveView } from './live-view';
 import { consumersListening, drained, finalReport, intakeReady } from './milestones';
 import type { SaleOutcome } from './sale-outcome';
-import { openSaleRedis } from './sale-redis';
+import { connectToRedis, openSaleRedis, withoutCredentials } from './sale-redis';
 import { assertBuilt, entryPoint, logFile, serviceSpecs } from './services';
 import { startOver } from './start-over';
 import { Supervisor } from './supervisor';
@@ -48,9 +48,8 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
         ? `Redis: private redis-server at ${saleRedis.url}, data in ${join(plan.dataDir, 'redis')}`
         : `Redis: ${withoutCredentials(saleRedis.url)} (REDIS_URL)`,
     );
-    const redis = new Redis(saleRedis.url, { lazyConnect: true });
+    const redis = await connectToRedis(saleRedis.url);
     stops.push(() => redis.quit());
-    await redis.connect();
 
     const sale = saleKeys(plan.saleId);
     const gears = new SaleGears(redis, sale);
@@ -68,7 +67,10 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
       restarted: (name, exit, attempt, delayMs) =>
         terminal.line(`! ${name} exited (${exit}); restart ${attempt} in ${delayMs} ms, see ${logFile(logDir, name)}`),
     });
-    stops.push(() => supervisor.stopAll());
+    stops.push(() => {
+      terminal.line(`Stopping the services${saleRedis.private ? ' and Redis' : ''}`);
+      return supervisor.stopAll();
+    });
     const specs = serviceSpecs({
       distDir: plan.distDir,
       logDir,
@@ -135,9 +137,4 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
 async function redisNow(redis: Redis): Promise<number> {
   const [seconds, micros] = await redis.time();
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-}
-
-function withoutCredentials(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.protocol}//${parsed.host}`;
 }
