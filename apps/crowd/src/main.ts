@@ -2,8 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { planArrivals } from './lib/arrivals';
+import { saleKeys } from '@popup-store/keys';
 import { HttpShopper } from './lib/http-shopper';
 import { playCrowd } from './lib/play-crowd';
+import { StreamShopper } from './lib/stream-shopper';
 
 const number = (min: number) => (value: string) => {
   const parsed = Number(value);
@@ -17,7 +19,10 @@ const program = new Command('crowd')
   .option('--rate <r>', 'mean arrivals per second', number(1), 5_000)
   .option('--repeat-share <s>', 'share of arrivals that are a customer ordering again', number(0), 0.1)
   .option('--seed <n>', 'seed of the schedule', number(0), 1)
+  .option('--target <target>', 'http (through customer-intake) or stream (straight into the customers stream)', 'http')
   .option('--url <url>', 'customer-intake base URL', process.env['INTAKE_URL'] ?? 'http://127.0.0.1:3000')
+  .option('--redis <url>', 'Redis, for --target stream', process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379')
+  .option('--sale <id>', 'the sale, for --target stream', process.env['SALE_ID'] ?? 'popup')
   .option('--connections <n>', 'HTTP connections', number(1), 64)
   .option('--max-retries <n>', 'retries of a customer told to wait (429/503)', number(0), 3)
   .option('--summary <file>', 'write the summary, with every accepted ticket, as JSON')
@@ -33,11 +38,12 @@ async function main(): Promise<void> {
     repeatShare: options.repeatShare,
     seed: options.seed,
   });
-  const shopper = new HttpShopper({
-    url: options.url,
-    connections: options.connections,
-    maxRetries: options.maxRetries,
-  });
+  if (options.target !== 'http' && options.target !== 'stream')
+    throw new InvalidArgumentError('--target is http or stream');
+  const shopper =
+    options.target === 'http'
+      ? new HttpShopper({ url: options.url, connections: options.connections, maxRetries: options.maxRetries })
+      : new StreamShopper(options.redis, saleKeys(options.sale));
   const bar = new SingleBar({
     format: 'crowd {bar} {value}/{total} orders | {accepted} accepted | {rate} answers/s',
     stream: process.stderr,

@@ -7,7 +7,7 @@ export class Tally {
   networkErrors = 0;
   private latencies: number[] = [];
 
-  answer(status: number, latencyMs: number): void {
+  answer(status: number | string, latencyMs: number): void {
     this.statuses[status] = (this.statuses[status] ?? 0) + 1;
     this.latencies.push(latencyMs);
   }
