@@ -47,7 +47,7 @@ interface Setting {
 const settings = {
   redisUrl: {
     env: 'REDIS_URL',
-    help: 'Redis to use; a private redis-server when unset',
+    help: "Redis to use (only the sale's keys are touched); a private redis-server when unset",
     schema: redisUrl.unwrap().optional(),
   },
   saleId: {
@@ -102,6 +102,8 @@ export function launchOptions(argv: readonly string[], env: NodeJS.ProcessEnv = 
     program.addOption(option);
     flags.set(name, option);
   }
+  const envOnly = Object.values(settings as Record<string, Setting>).filter((setting) => !setting.flag);
+  program.addHelpText('after', `\nEnvironment:\n${envOnly.map((s) => `  ${s.env}  ${s.help}`).join('\n')}`);
   const given = program.parse([...argv], { from: 'user' }).opts<Record<string, string | undefined>>();
 
   const resolved: Record<string, unknown> = {};
