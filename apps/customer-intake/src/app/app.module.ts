@@ -5,6 +5,8 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { saleKeys } from '@popup-store/keys';
 import type { RedisStreamsClient } from '@popup-store/streams-transport';
 import { LoggerModule } from 'nestjs-pino';
+import { AdminTokenGuard } from '../admin/admin-token.guard';
+import { SaleAdminController } from '../admin/sale-admin.controller';
 import { HealthController } from '../health/health.controller';
 import { RedisHealthIndicator } from '../health/redis-health.indicator';
 import { OrderDeskService } from '../orders/order-desk.service';
@@ -18,8 +20,9 @@ import { RedisCloser, redisProvider } from './redis.provider';
 import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider';
 
 @Module({
-  controllers: [OrdersController, SaleController, HealthController],
+  controllers: [OrdersController, SaleController, SaleAdminController, HealthController],
   providers: [
+    AdminTokenGuard,
     redisProvider,
     streamsClientProvider,
     RedisCloser,

@@ -19,6 +19,8 @@ export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) =>
       STATUS_REFRESH_MS: positiveInt(100),
       /** Redis commands slower than this fail, so a request answers 503 instead of hanging. */
       REDIS_TIMEOUT_MS: positiveInt(1000),
+      /** Bearer token of the operator endpoints (`/api/admin/...`); they answer 403 while it is unset. */
+      ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
     },
     env,
   );

@@ -1,0 +1,107 @@
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { FulfilmentTrigger, loadGears } from '@popup-store/gears-client';
+import { saleKeys } from '@popup-store/keys';
+import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
+import { AppModule } from '../app/app.module';
+import { intakeConfig } from '../app/intake-config';
+
+const TOKEN = 'operator-secret-0123456789';
+
+describe('operator endpoints', () => {
+  let redis: TestRedis;
+  let app: NestFastifyApplication | undefined;
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    await loadGears(redis.client());
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+  afterAll(() => redis.dispose());
+
+  async function start(env: Record<string, string>, sale: string): Promise<NestFastifyApplication> {
+    const config = intakeConfig({
+      REDIS_URL: redis.url,
+      SALE_ID: `${redis.namespace}-${sale}`,
+      LOG_LEVEL: 'silent',
+      ...env,
+    });
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(config)] }).compile();
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+    app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    return app;
+  }
+
+  const put = (running: NestFastifyApplication, url: string, body: unknown, token?: string) =>
+    running.inject({
+      method: 'PUT',
+      url,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      payload: JSON.stringify(body),
+    });
+
+  it('are off without ADMIN_TOKEN, and refuse a wrong token', async () => {
+    const off = await start({}, 'off');
+    expect((await put(off, '/api/admin/sale', { units: 5 }, TOKEN)).json()).toMatchObject({
+      statusCode: 403,
+      reason: 'admin_disabled',
+    });
+    await off.close();
+    const on = await start({ ADMIN_TOKEN: TOKEN }, 'wrong');
+    expect((await put(on, '/api/admin/sale', { units: 5 })).statusCode).toBe(401);
+    expect((await put(on, '/api/admin/sale', { units: 5 }, `${TOKEN}x`)).json()).toMatchObject({
+      statusCode: 401,
+      reason: 'unauthorized',
+    });
+  });
+
+  it('configure the sale, close and reopen it, and refuse to reset a sale that sold without force', async () => {
+    const running = await start({ ADMIN_TOKEN: TOKEN }, 'ops');
+    const configured = await put(running, '/api/admin/sale', { units: 3, durationSeconds: 60 }, TOKEN);
+    expect(configured.statusCode).toBe(200);
+    expect(configured.json()).toMatchObject({ soldBefore: 0, status: { phase: 'open', stock: 3, left: 3 } });
+    expect((await put(running, '/api/admin/sale/state', { state: 'closed' }, TOKEN)).json()).toMatchObject({
+      previous: 'open',
+      status: { phase: 'closed' },
+    });
+    expect((await put(running, '/api/admin/sale/state', { state: 'shut' }, TOKEN)).json()).toMatchObject({
+      statusCode: 400,
+      field: 'state',
+    });
+    expect((await put(running, '/api/admin/sale', { units: -1 }, TOKEN)).json()).toMatchObject({
+      statusCode: 400,
+      field: 'units',
+    });
+    expect((await put(running, '/api/admin/sale', { units: 1, endsAt: 5, durationSeconds: 5 }, TOKEN)).statusCode).toBe(
+      400,
+    );
+
+    await put(running, '/api/admin/sale/state', { state: 'open' }, TOKEN);
+    const sale = saleKeys(`${redis.namespace}-ops`);
+    const client = redis.client();
+    const order = {
+      orderId: 'o1',
+      customerId: 'c1',
+      submittedAt: Date.now(),
+      orderedAt: Date.now(),
+      customerEntryId: '1-0',
+    };
+    await client.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(order));
+    const trigger = new FulfilmentTrigger({ redis: client, sale, consumer: 'test' });
+    await trigger.ensureGroup();
+    expect((await trigger.poll()).decided).toHaveLength(1);
+    expect((await put(running, '/api/admin/sale', { units: 3 }, TOKEN)).json()).toMatchObject({
+      statusCode: 409,
+      reason: 'sale_started',
+    });
+    expect((await put(running, '/api/admin/sale', { units: 3, force: true }, TOKEN)).json()).toMatchObject({
+      soldBefore: 1,
+      status: { left: 3 },
+    });
+  });
+});
