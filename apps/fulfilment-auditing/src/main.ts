@@ -1,3 +1,4 @@
+import './instrumentation';
 import { auditingConfig } from './app/auditing-config';
 import { startFulfilmentAuditing } from './app/start-fulfilment-auditing';
 

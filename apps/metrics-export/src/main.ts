@@ -1,3 +1,4 @@
+import './instrumentation';
 import { Logger } from 'nestjs-pino';
 import { createMetricsExport } from './app/metrics-export';
 import { metricsConfig } from './app/metrics-config';

@@ -1,3 +1,4 @@
+import './instrumentation';
 import { orderGenerationConfig } from './app/order-generation-config';
 import { startOrderGeneration } from './app/start-order-generation';
 

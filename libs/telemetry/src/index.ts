@@ -1,2 +1,3 @@
 export * from './lib/trace-context';
 export * from './lib/in-memory-tracing';
+export * from './lib/start-tracing';
