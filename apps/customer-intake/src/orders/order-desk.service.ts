@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
+import { trace } from '@opentelemetry/api';
 import { SaleGears, type Decision } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
@@ -69,6 +70,8 @@ export class OrderDeskService {
       status: 'pending',
       submittedAt: Date.now(),
     };
+    // The request's span names the order, so its trace can be found by order or customer id.
+    trace.getActiveSpan()?.setAttributes({ 'popup.order.id': ticket.orderId, 'popup.customer.id': customerId });
     try {
       if (await this.redis.hexists(this.sale.buyers, customerId)) {
         throw refusal(HttpStatus.CONFLICT, 'duplicate', `customer ${customerId} already has a unit`);

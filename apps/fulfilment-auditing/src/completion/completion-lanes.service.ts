@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { FulfilmentTrigger, loadGears } from '@popup-store/gears-client';
-import type { SaleKeys } from '@popup-store/keys';
+import { FulfilmentTrigger, loadGears, type TriggerRound } from '@popup-store/gears-client';
+import { ConsumerGroup, type SaleKeys } from '@popup-store/keys';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AUDITING_CONFIG, SALE_KEYS, type AuditingConfig } from '../app/auditing-config';
+import { traceDecisions } from './decision-spans';
 
 const BACKOFF_MAX_MS = 2000;
 
@@ -40,7 +41,7 @@ export class CompletionLanesService implements OnApplicationBootstrap, OnApplica
     });
     await lanes[0]?.ensureGroup();
     this.lanes = [
-      ...lanes.map((trigger, lane) => this.run(`lane ${lane}`, () => trigger.poll())),
+      ...lanes.map((trigger, lane) => this.run(`lane ${lane}`, async () => this.traced(await trigger.poll()))),
       this.reclaim(lanes[0]),
     ];
   }
@@ -57,8 +58,12 @@ export class CompletionLanesService implements OnApplicationBootstrap, OnApplica
     const every = Math.max(1000, Math.floor(this.config.RECLAIM_IDLE_MS / 2));
     await this.run('reclaim', async () => {
       await sleep(every, undefined, { signal: this.stopping.signal }).catch(() => undefined);
-      if (!this.stopping.signal.aborted) await trigger.reclaimStale(this.config.RECLAIM_IDLE_MS);
+      if (!this.stopping.signal.aborted) this.traced(await trigger.reclaimStale(this.config.RECLAIM_IDLE_MS));
     });
+  }
+
+  private traced(round: TriggerRound): void {
+    traceDecisions(this.sale.orders, ConsumerGroup.fulfilment, round.decided);
   }
 
   private async run(name: string, step: () => Promise<unknown>): Promise<void> {

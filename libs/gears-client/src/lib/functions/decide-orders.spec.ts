@@ -33,11 +33,17 @@ describe('decideOrdersFunction arguments', () => {
     expect(decideOrdersFunction.args({ orders: [order(1, 'a')], group: 'g' })[0]).toBe('g');
   });
 
-  it('pairs each reply with its order', () => {
-    const orders = [order(1, 'a'), order(2, 'b')];
-    expect(decideOrdersFunction.parse([['completed:1:5', 'rejected:duplicate:5'], [2]], { orders })).toEqual([
-      { entryId: '1-1', orderId: 'o1', decision: { outcome: 'completed', unit: 1, at: 5 }, replayed: false },
-      { entryId: '1-2', orderId: 'o2', decision: { outcome: 'rejected', reason: 'duplicate', at: 5 }, replayed: true },
+  it('pairs each reply with its order, and its trace context', () => {
+    const orders = [order(1, 'a'), order(2, 'b', { traceparent: 'tp', tracestate: 'ts' })];
+    expect(decideOrdersFunction.parse([['completed:1:5', 'rejected:duplicate:5'], [2]], { orders })).toStrictEqual([
+      {
+        entryId: '1-1', orderId: 'o1', customerId: 'a', decision: { outcome: 'completed', unit: 1, at: 5 }, replayed: false,
+        traceparent: undefined, tracestate: undefined,
+      },
+      {
+        entryId: '1-2', orderId: 'o2', customerId: 'b', decision: { outcome: 'rejected', reason: 'duplicate', at: 5 }, replayed: true,
+        traceparent: 'tp', tracestate: 'ts',
+      },
     ]);
   });
 });

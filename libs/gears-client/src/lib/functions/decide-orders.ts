@@ -28,9 +28,13 @@ export interface DecideOrdersInput {
 export interface DecidedOrder {
   readonly entryId: string;
   readonly orderId: string;
+  readonly customerId: string;
   readonly decision: Decision;
   /** The order had been decided before (a retried call or a duplicate entry): nothing changed this time. */
   readonly replayed: boolean;
+  /** The order's trace context, as its entry carried it: the decision continues the order's trace. */
+  readonly traceparent?: string;
+  readonly tracestate?: string;
 }
 
 /** `popup_decide_orders`: decides a batch exactly once; replies one decision per order, in order. */
@@ -56,11 +60,17 @@ export const decideOrdersFunction: GearsFunction<DecideOrdersInput, DecidedOrder
   parse: (reply, { orders }) => {
     const [decisions, replayed] = reply as [string[], number[]];
     const again = new Set(replayed);
-    return decisions.map((decision, i) => ({
-      entryId: (orders[i] as OrderToDecide).entryId,
-      orderId: (orders[i] as OrderToDecide).orderId,
-      decision: parseDecision(decision),
-      replayed: again.has(i + 1),
-    }));
+    return decisions.map((decision, i) => {
+      const { entryId, orderId, customerId, traceparent, tracestate } = orders[i] as OrderToDecide;
+      return {
+        entryId,
+        orderId,
+        customerId,
+        decision: parseDecision(decision),
+        replayed: again.has(i + 1),
+        traceparent,
+        tracestate,
+      };
+    });
   },
 };
