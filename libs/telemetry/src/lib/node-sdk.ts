@@ -27,7 +27,8 @@ export function startNodeSdk(service: ServiceIdentity, protocol: OtlpProtocol): 
     instrumentations: [
       new HttpInstrumentation(),
       // Nest creates the Fastify instance itself, so the plugin registers through Fastify's initialization channel.
-      new FastifyOtelInstrumentation({ registerOnInitialization: true }),
+      // Request and handler spans only: a span per lifecycle hook (middie, one per middleware) is noise per order.
+      new FastifyOtelInstrumentation({ registerOnInitialization: true, instrumentHooks: false }),
       // Only commands issued inside a traced operation: the services' background polling would bury the orders.
       new IORedisInstrumentation({ requireParentSpan: true }),
       new PinoInstrumentation({ disableLogSending: true }),
