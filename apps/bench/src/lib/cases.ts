@@ -1,0 +1,168 @@
+import type { SaleKeys } from '@popup-store/keys';
+import type { RedisServerProcess } from '@popup-store/redis-process';
+import type { Redis } from 'ioredis';
+import { pacedBaseline } from './baselines/paced-baselines';
+import { bullmqThroughput, demoThroughput, redisBenchmarkXadd } from './baselines/throughput';
+import { engineRun } from './engine';
+import type { Figures } from './figures';
+import { httpCrowd } from './http';
+import { CPU_FIGURES, pacedPipeline, streamFlood } from './pipeline';
+import type { PipelineContext } from './sale-run';
+import type { Sizes } from './sizes';
+
+export const SCENARIOS = ['1', '2', '3', '4', 'demo', 'bullmq', 'ceiling'] as const;
+export type ScenarioId = (typeof SCENARIOS)[number];
+
+/** A line of the table: one figure of one case. */
+export interface RowSpec {
+  readonly figure: string;
+  readonly label: string;
+  readonly digits: number;
+}
+
+/** One way of doing one scenario, measured once per round. */
+export interface BenchCase {
+  readonly id: string;
+  readonly scenario: string;
+  readonly title: string;
+  readonly rows: readonly RowSpec[];
+  run(round: number): Promise<Figures>;
+}
+
+export interface BenchSetup {
+  readonly server: RedisServerProcess;
+  readonly redis: Redis;
+  /** A second connection, for two FCALLs in flight. */
+  readonly second: Redis;
+  readonly sale: SaleKeys;
+  readonly pipeline: PipelineContext;
+  /** The bench's own built entry point, for the baselines' worker processes. */
+  readonly benchMain: string;
+}
+
+const perSecond = (label: string): RowSpec => ({ figure: 'decisionsPerSecond', label, digits: 0 });
+const redisCpu = (per: string): RowSpec => ({
+  figure: 'redisCpuMicrosPerDecision',
+  label: `Redis CPU µs per ${per}`,
+  digits: 1,
+});
+const ms = (figure: string, label: string): RowSpec => ({ figure, label: `${label} ms`, digits: 0 });
+const pacedRows = (rates: readonly number[]): RowSpec[] =>
+  rates.flatMap((rate) => [
+    ms(`p50@${rate}`, `p50 at ${rate.toLocaleString('en-US')}/s`),
+    ms(`p99@${rate}`, `p99 at ${rate.toLocaleString('en-US')}/s`),
+  ]);
+const httpRows: RowSpec[] = [
+  { figure: 'answersPerSecond', label: 'HTTP answers/s', digits: 0 },
+  { figure: 'accepted', label: 'orders accepted (202)', digits: 0 },
+  { figure: 'refusedForLoad', label: 'refused for load (429/503/network)', digits: 0 },
+  ms('httpP50', 'HTTP p50'),
+  ms('httpP99', 'HTTP p99'),
+  ms('decisionP50', 'submission → decision p50'),
+  ms('decisionP99', 'submission → decision p99'),
+  { figure: 'cpuMicrosPerRequest:customer-intake', label: 'customer-intake CPU µs per request', digits: 0 },
+  { figure: 'cpuMicrosPerRequest:crowd', label: 'crowd (load generator) CPU µs per request', digits: 0 },
+];
+
+/** The cases of the chosen scenarios, in the order each round runs them. */
+export function benchCases(setup: BenchSetup, sizes: Sizes, chosen: ReadonlySet<ScenarioId>): BenchCase[] {
+  const { redis, second, sale, pipeline } = setup;
+  const cases: BenchCase[] = [];
+  if (chosen.has('1')) {
+    const engine = (batch: number, callers: Redis[]): BenchCase => ({
+      id: `engine-b${batch}${callers.length > 1 ? `x${callers.length}` : ''}`,
+      scenario: '1',
+      title: `popup_decide_orders, batch ${batch}${callers.length > 1 ? `, ${callers.length} in flight` : ''}`,
+      rows: [perSecond('decisions/s'), redisCpu('decision')],
+      run: () => engineRun(redis, callers, sale, { orders: sizes.engineOrders, batch }),
+    });
+    cases.push(...sizes.batches.map((batch) => engine(batch, [redis])));
+    cases.push(...sizes.inFlightBatches.map((batch) => engine(batch, [redis, second])));
+  }
+  const baselinePlan = { orders: sizes.baselineOrders, units: sizes.baselineUnits };
+  const stockRow: RowSpec = {
+    figure: 'stockLeft',
+    label: `stock at the end (started at ${sizes.baselineUnits})`,
+    digits: 0,
+  };
+  if (chosen.has('demo')) {
+    cases.push({
+      id: 'demo',
+      scenario: 'baseline',
+      title: 'original demo (3 per read, 3 round trips per order)',
+      rows: [perSecond('decisions/s'), redisCpu('decision'), stockRow],
+      run: () => demoThroughput(redis, sale, baselinePlan),
+    });
+  }
+  if (chosen.has('bullmq')) {
+    cases.push({
+      id: 'bullmq',
+      scenario: 'baseline',
+      title: 'BullMQ, worker concurrency 50',
+      rows: [perSecond('jobs/s'), redisCpu('job'), stockRow],
+      run: () => bullmqThroughput(setup.server.url, redis, sale, baselinePlan),
+    });
+  }
+  if (chosen.has('ceiling')) {
+    cases.push({
+      id: 'ceiling',
+      scenario: 'ceiling',
+      title: 'redis-benchmark -P 100 XADD',
+      rows: [{ figure: 'xaddPerSecond', label: 'XADD/s', digits: 0 }],
+      run: async () => {
+        await redis.flushall();
+        return redisBenchmarkXadd(setup.server.port, sizes.ceilingRequests);
+      },
+    });
+  }
+  if (chosen.has('2')) {
+    cases.push({
+      id: 'stream',
+      scenario: '2',
+      title: `pipeline, stream mode, ${sizes.streamCustomers.toLocaleString('en-US')} customers for ${sizes.streamStock.toLocaleString('en-US')} units`,
+      rows: [
+        perSecond('decisions/s end to end'),
+        ms('timeToSellOutMs', 'time to sell out'),
+        ms('p50', 'submission → decision p50'),
+        ms('p95', 'submission → decision p95'),
+        ms('p99', 'submission → decision p99'),
+        ms('max', 'submission → decision max'),
+        ...CPU_FIGURES.map((figure) => ({ figure, label: `${figure.split(':')[1]} CPU µs per order`, digits: 1 })),
+      ],
+      run: () => streamFlood(pipeline, sale, { customers: sizes.streamCustomers, stock: sizes.streamStock }),
+    });
+  }
+  if (chosen.has('3')) {
+    const http = (id: string, customers: number, stock: number, rate: number): BenchCase => ({
+      id,
+      scenario: '3',
+      title: `pipeline, HTTP, ${customers.toLocaleString('en-US')} customers offered at ${rate.toLocaleString('en-US')}/s`,
+      rows: httpRows,
+      run: (round) => httpCrowd(pipeline, sale, { customers, stock, rate, seed: round }),
+    });
+    cases.push(http('http', sizes.httpCustomers, sizes.httpStock, sizes.httpRate));
+    cases.push(http('http-paced', sizes.httpPacedCustomers, sizes.httpPacedStock, sizes.httpPacedRate));
+  }
+  if (chosen.has('4')) {
+    const plan = { rates: sizes.pacedRates, seconds: sizes.pacedSeconds };
+    cases.push({
+      id: 'paced',
+      scenario: '4',
+      title: 'pipeline, stream mode, paced',
+      rows: pacedRows(sizes.pacedRates),
+      run: () => pacedPipeline(pipeline, sale, plan),
+    });
+    const baselinePaced = { ...plan, benchMain: setup.benchMain, redisUrl: setup.server.url };
+    for (const kind of ['demo', 'bullmq'] as const) {
+      if (!chosen.has(kind)) continue;
+      cases.push({
+        id: `paced-${kind}`,
+        scenario: '4',
+        title: `${kind === 'demo' ? 'original demo' : 'BullMQ'}, paced (orders straight to its queue)`,
+        rows: pacedRows(sizes.pacedRates),
+        run: () => pacedBaseline(redis, sale, kind, baselinePaced),
+      });
+    }
+  }
+  return cases;
+}
