@@ -2,22 +2,12 @@ import type { INestMicroservice } from '@nestjs/common';
 import { saleReportContract, type SaleReport } from '@popup-store/contracts';
 import { loadGears, SaleGears } from '@popup-store/gears-client';
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
-import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
+import { eventually, startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
 import { auditingConfig } from './app/auditing-config';
 import { startFulfilmentAuditing } from './app/start-fulfilment-auditing';
 
 jest.setTimeout(20_000);
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met in time; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('fulfilment-auditing', () => {
   let redis: TestRedis;
@@ -64,11 +54,8 @@ describe('fulfilment-auditing', () => {
   }
 
   const reportOf = async (sale: SaleKeys) => {
-    const text = await until(
-      () => client.get(sale.report),
-      (value) => value !== null,
-    );
-    return saleReportContract.schema.parse(JSON.parse(text as string)) as SaleReport;
+    await eventually(async () => (await client.get(sale.report)) !== null, 'the report');
+    return saleReportContract.schema.parse(JSON.parse((await client.get(sale.report)) as string)) as SaleReport;
   };
 
   it('decides every order, and once the sale is closed and drained writes a report that matches Redis', async () => {
@@ -76,10 +63,7 @@ describe('fulfilment-auditing', () => {
     const app = await runService(sale);
     try {
       for (let i = 0; i < 100; i++) await order(sale, `o${i}`, `c${i % 60}`);
-      await until(
-        () => client.hlen(sale.decisions),
-        (n) => n === 100,
-      );
+      await eventually(async () => (await client.hlen(sale.decisions)) === 100, '100 decisions');
       await new SaleGears(client, sale).setState('closed');
       const report = await reportOf(sale);
       const status = await new SaleGears(client, sale).status();
@@ -104,10 +88,7 @@ describe('fulfilment-auditing', () => {
       expect(report.latencyMs.completion.count).toBe(30);
       expect(report.latencyMs.decision.count).toBe(100);
       expect(report.timeToSellOutMs).toEqual(expect.any(Number));
-      await until(
-        () => client.hget(sale.audit, 'completionsSeen'),
-        (seen) => seen === '30',
-      );
+      await eventually(async () => (await client.hget(sale.audit, 'completionsSeen')) === '30', 'the audit to see 30');
       expect(await client.hget(sale.audit, 'status')).toBe('ok');
     } finally {
       await app.close();
@@ -119,10 +100,7 @@ describe('fulfilment-auditing', () => {
     const app = await runService(sale);
     try {
       await order(sale, 'o1', 'alice');
-      await until(
-        () => client.hlen(sale.decisions),
-        (n) => n === 1,
-      );
+      await eventually(async () => (await client.hlen(sale.decisions)) === 1, '1 decisions');
       // A forged record, as a faulty writer would leave it: alice again, with another order and unit.
       const forged = {
         orderId: 'forged',
@@ -132,10 +110,8 @@ describe('fulfilment-auditing', () => {
         completedAt: Date.now(),
       };
       await client.xadd(sale.completed, '*', 'v', '1', 'data', JSON.stringify(forged));
-      const [[, alert]] = (await until(
-        () => client.xrange(sale.alerts, '-', '+'),
-        (entries) => entries.length > 0,
-      )) as [[string, string[]]];
+      await eventually(async () => (await client.xlen(sale.alerts)) > 0, 'an alert');
+      const [[, alert]] = (await client.xrange(sale.alerts, '-', '+')) as [[string, string[]]];
       expect(JSON.parse(alert[alert.indexOf('data') + 1] as string)).toMatchObject({ kind: 'customer_served_twice' });
       expect(await client.hget(sale.audit, 'status')).toBe('violated');
       await new SaleGears(client, sale).setState('closed');
@@ -163,10 +139,7 @@ describe('fulfilment-auditing', () => {
       }),
     );
     try {
-      await until(
-        () => client.hlen(sale.decisions),
-        (n) => n === 5,
-      );
+      await eventually(async () => (await client.hlen(sale.decisions)) === 5, '5 decisions');
       expect(await client.xlen(sale.completed)).toBe(5);
       expect(await client.xlen(sale.orders)).toBe(0);
     } finally {

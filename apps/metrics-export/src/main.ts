@@ -10,7 +10,9 @@ async function bootstrap(): Promise<void> {
   await app.listen();
   app
     .get(Logger)
-    .log(`metrics-export sampling sale ${config.SALE_ID}; Prometheus on http://${config.METRICS_HOST}:${config.METRICS_PORT}/metrics`);
+    .log(
+      `metrics-export sampling sale ${config.SALE_ID}; Prometheus on http://${config.METRICS_HOST}:${config.METRICS_PORT}/metrics`,
+    );
 }
 
 bootstrap().catch((error: unknown) => {

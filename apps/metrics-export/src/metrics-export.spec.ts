@@ -1,3 +1,4 @@
+import { eventually } from '@popup-store/redis-harness';
 import type { INestMicroservice } from '@nestjs/common';
 import { rejectionReasons } from '@popup-store/contracts';
 import { loadGears, SaleGears, type SaleStatus } from '@popup-store/gears-client';
@@ -10,7 +11,7 @@ import { sampledStreams } from './sampling/sale-sample';
 import { seriesKeys } from './series/series-keys';
 import { detectBackend, type SeriesBackend } from './series/series-writer';
 import { scrape, valueOf } from './test/prometheus';
-import { freePort, lastValue, playSale, pointCount, until } from './test/sale';
+import { freePort, lastValue, playSale, pointCount } from './test/sale';
 
 // The same spec covers both backends: capped streams on a Redis without RedisTimeSeries (the spawned 7.x here),
 // RedisTimeSeries on the Redis 8 container the harness starts where Docker is available.
@@ -32,7 +33,13 @@ describe('metrics-export on a finished sale', () => {
     status = await new SaleGears(client, sale).status();
     backend = await detectBackend(client);
     port = await freePort();
-    const env = { REDIS_URL: redis.url, SALE_ID: sale.saleId, LOG_LEVEL: 'silent', METRICS_INTERVAL_MS: '50', METRICS_PORT: String(port) };
+    const env = {
+      REDIS_URL: redis.url,
+      SALE_ID: sale.saleId,
+      LOG_LEVEL: 'silent',
+      METRICS_INTERVAL_MS: '50',
+      METRICS_PORT: String(port),
+    };
     app = await createMetricsExport(metricsConfig(env));
     await app.listen();
   });
@@ -47,7 +54,7 @@ describe('metrics-export on a finished sale', () => {
 
   it('uses RedisTimeSeries where the server has it, capped streams elsewhere', async () => {
     if (redis.source === 'container') expect(backend).toBe('timeseries');
-    await until(async () => (await value(series().stockLeft.key)) !== undefined, 'a first point');
+    await eventually(async () => (await value(series().stockLeft.key)) !== undefined, 'a first point');
     expect(await client.type(series().stockLeft.key)).toBe(backend === 'timeseries' ? 'TSDB-TYPE' : 'stream');
   });
 
@@ -57,7 +64,7 @@ describe('metrics-export on a finished sale', () => {
     const latency = (['p50', 'p95', 'p99'] as const).map((q) => keys.latency(q).key);
     const rates = (['completed', 'rejected', 'decisions'] as const).map((of) => keys.rate(of).key);
     const enqueues = sampledStreams(sale).map(({ name }) => keys.enqueue(name).key);
-    await until(async () => {
+    await eventually(async () => {
       const all = await Promise.all([...latency, ...rates, ...enqueues].map((key) => value(key)));
       return all.every((v) => v !== undefined);
     }, 'latency, rate and enqueue series');
@@ -65,7 +72,8 @@ describe('metrics-export on a finished sale', () => {
     expect(await value(keys.stockLeft.key)).toBe(status.left);
     expect(await value(keys.stockInitial.key)).toBe(3);
     for (const reason of rejectionReasons) expect(await value(keys.rejections(reason).key)).toBe(status.counts[reason]);
-    for (const { name, key } of sampledStreams(sale)) expect([name, await value(keys.length(name).key)]).toEqual([name, await client.xlen(key)]);
+    for (const { name, key } of sampledStreams(sale))
+      expect([name, await value(keys.length(name).key)]).toEqual([name, await client.xlen(key)]);
     expect(await client.xlen(`${sale.orders}:dead-letter`)).toBe(1);
 
     // Orders were submitted 40 ms before they were decided; all three completions fall in one sampling window.
@@ -80,15 +88,19 @@ describe('metrics-export on a finished sale', () => {
     const key = series().enqueue('customers:dead-letter').key;
     const before = await pointCount(client, key, backend);
     for (let i = 0; i < 5; i++) await client.xadd(`${sale.customers}:dead-letter`, '*', 'note', String(i));
-    await until(async () => ((await value(key)) ?? 0) > 0, 'a positive enqueue rate');
+    await eventually(async () => ((await value(key)) ?? 0) > 0, 'a positive enqueue rate');
     expect(await pointCount(client, key, backend)).toBeGreaterThan(before);
-    await until(async () => (await value(series().length('customers:dead-letter').key)) === 5, 'the new length');
+    await eventually(async () => (await value(series().length('customers:dead-letter').key)) === 5, 'the new length');
   });
 
   it('serves the sale on /metrics under the documented names', async () => {
     const labels = { sale: sale.saleId };
     // The consumer group reads the completed and rejected streams from their start: every decision is seen once.
-    await until(async () => valueOf((await scrape(port)).samples, 'popup_order_latency_count', { ...labels, outcome: 'rejected' }) === 3, 'the histogram');
+    await eventually(
+      async () =>
+        valueOf((await scrape(port)).samples, 'popup_order_latency_count', { ...labels, outcome: 'rejected' }) === 3,
+      'the histogram',
+    );
     const { samples, types } = await scrape(port);
     const at = (name: string, more: Record<string, string> = {}) => valueOf(samples, name, { ...labels, ...more });
 

@@ -1,20 +1,10 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { ConsumerGroup, deadLetterStream, saleKeys, type SaleKeys } from '@popup-store/keys';
-import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
+import { eventually, startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { startInMemoryTracing, type InMemoryTracing } from '@popup-store/telemetry';
 import type { Redis } from 'ioredis';
 import { orderGenerationConfig } from './app/order-generation-config';
 import { startOrderGeneration } from './app/start-order-generation';
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met in time; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const dataOf = (fields: string[]) => JSON.parse(fields[fields.indexOf('data') + 1] as string);
 
@@ -56,10 +46,8 @@ describe('order-generation', () => {
       const data = JSON.stringify({ orderId: `o${i}`, customerId: `c${i % 100}`, submittedAt: 1_000 + i });
       ids.push((await client.xadd(sale.customers, '*', 'v', '1', 'data', data, 'traceparent', traceparent)) as string);
     }
-    const entries = await until(
-      () => client.xrange(sale.orders, '-', '+'),
-      (found) => found.length >= 120,
-    );
+    await eventually(async () => (await client.xlen(sale.orders)) >= 120, '120 orders');
+    const entries = await client.xrange(sale.orders, '-', '+');
     expect(entries).toHaveLength(120);
     const orders = entries.map(([, fields]) => dataOf(fields));
     expect(orders.map((o) => o.orderId)).toEqual(ids.map((_, i) => `o${i}`));
@@ -76,10 +64,7 @@ describe('order-generation', () => {
       expect([traceId, spanId === 'b7ad6b7169203331']).toEqual(['0af7651916cd43dd8448eb211c80319c', false]);
     }
     const sends = () => tracing.spans().filter((span) => span.name === `send ${sale.orders}`).length;
-    await until(
-      async () => sends(),
-      (count) => count === 120,
-    );
+    await eventually(() => sends() === 120, 'a send span per order');
     const pending = (await client.xpending(sale.customers, ConsumerGroup.orderGeneration)) as [number, ...unknown[]];
     expect(pending[0]).toBe(0);
   });
@@ -103,19 +88,11 @@ describe('order-generation', () => {
       'data',
       JSON.stringify({ orderId: 'good', customerId: 'ok', submittedAt: 2 }),
     );
-    await until(
-      () => client.xlen(sale.orders),
-      (length) => length === before + 1,
-    );
-    const [[, letter]] = (await until(
-      () => client.xrange(deadLetterStream(sale.customers), '-', '+'),
-      (found) => found.length === 1,
-    )) as [[string, string[]]];
+    await eventually(async () => (await client.xlen(sale.orders)) === before + 1, 'the good order');
+    await eventually(async () => (await client.xlen(deadLetterStream(sale.customers))) === 1, 'the dead letter');
+    const [[, letter]] = (await client.xrange(deadLetterStream(sale.customers), '-', '+')) as [[string, string[]]];
     expect(letter.join(' ')).toContain('customerId');
     // It left the customers stream: what remains there is what still waits for a decision.
-    await until(
-      () => client.xlen(sale.customers),
-      (length) => length === waiting + 1,
-    );
+    await eventually(async () => (await client.xlen(sale.customers)) === waiting + 1, 'the bad entry to leave');
   });
 });

@@ -1,7 +1,8 @@
+import { eventually } from '@popup-store/redis-harness';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { loadGears } from '../src/lib/load-gears';
 import { SaleGears } from '../src/lib/sale-gears';
-import { addOrders, drain, expectSaleInvariants, freshSale, redisNow, snapshot, until, type TestOrder } from './sale-fixture';
+import { addOrders, drain, expectSaleInvariants, freshSale, redisNow, snapshot, type TestOrder } from './sale-fixture';
 
 describe('kill -9 during a sale (AOF, appendfsync always)', () => {
   let redis: TestRedis;
@@ -18,7 +19,10 @@ describe('kill -9 during a sale (AOF, appendfsync always)', () => {
     const now = await redisNow(client);
     const stock = 400;
     await new SaleGears(client, sale).configure({ stock, startsAt: now - 1000, endsAt: now + 600_000 });
-    const orders: TestOrder[] = Array.from({ length: 1500 }, (_, i) => ({ orderId: `o${i}`, customerId: `c${i % 1000}` }));
+    const orders: TestOrder[] = Array.from({ length: 1500 }, (_, i) => ({
+      orderId: `o${i}`,
+      customerId: `c${i % 1000}`,
+    }));
     await addOrders(client, sale, orders);
 
     // Triggers on clients that wait out the outage and resend what was in flight: at-least-once from the client.
@@ -26,7 +30,7 @@ describe('kill -9 during a sale (AOF, appendfsync always)', () => {
     const errors: unknown[] = [];
     const draining = drain(triggers, sale, 10, { timeoutMs: 60_000, onError: (error) => errors.push(error) });
     const watcher = redis.client({ maxRetriesPerRequest: null });
-    await until(async () => (await watcher.xlen(sale.completed)) >= 100, 'some completions before the crash');
+    await eventually(async () => (await watcher.xlen(sale.completed)) >= 100, 'some completions before the crash');
     const decidedBeforeCrash = await watcher.hlen(sale.decisions);
     await redis.kill();
     await redis.restart();

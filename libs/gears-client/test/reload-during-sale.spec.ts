@@ -19,7 +19,10 @@ describe('reloading the library during a sale', () => {
     const now = await redisNow(client);
     const stock = 700;
     await new SaleGears(client, sale).configure({ stock, startsAt: now - 1000, endsAt: now + 600_000 });
-    const orders: TestOrder[] = Array.from({ length: 2000 }, (_, i) => ({ orderId: `o${i}`, customerId: `c${i % 1500}` }));
+    const orders: TestOrder[] = Array.from({ length: 2000 }, (_, i) => ({
+      orderId: `o${i}`,
+      customerId: `c${i % 1500}`,
+    }));
     await addOrders(client, sale, orders);
 
     // Two versions of the same library, swapped back and forth until the orders are drained.

@@ -15,15 +15,6 @@ export async function redisNow(redis: Redis): Promise<number> {
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
 
-/** Polls until `condition` holds, failing after `timeoutMs`. */
-export async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
 export interface TestOrder {
   readonly orderId: string;
   readonly customerId: string;
@@ -54,7 +45,13 @@ export async function addOrders(
   });
   const generated = redis.pipeline();
   for (const { orderId, customerId, traceparent } of orders) {
-    const data = { orderId, customerId, submittedAt, orderedAt: Date.now(), customerEntryId: customerEntries.get(orderId) };
+    const data = {
+      orderId,
+      customerId,
+      submittedAt,
+      orderedAt: Date.now(),
+      customerEntryId: customerEntries.get(orderId),
+    };
     const trace = traceparent ? ['traceparent', traceparent] : [];
     generated.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(data), ...trace);
   }

@@ -1,18 +1,10 @@
+import { eventually } from '@popup-store/redis-harness';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { loadGears } from '../src/lib/load-gears';
 import { SaleGears } from '../src/lib/sale-gears';
-import {
-  addOrders,
-  drain,
-  expectSaleInvariants,
-  freshSale,
-  redisNow,
-  snapshot,
-  until,
-  type TestOrder,
-} from './sale-fixture';
+import { addOrders, drain, expectSaleInvariants, freshSale, redisNow, snapshot, type TestOrder } from './sale-fixture';
 
 const BEFORE_START_MS = 40;
 const WINDOW_MS = 120;
@@ -52,8 +44,8 @@ describe('a sale decided by concurrent triggers', () => {
           const entries = new Map<string, string>();
           const spans: { from: number; to: number; orders: TestOrder[] }[] = [];
           for (const [p, generated] of phases.entries()) {
-            if (p === 1) await until(async () => (await redisNow(client)) >= startsAt, 'the window to open');
-            if (p === 2) await until(async () => (await redisNow(client)) >= endsAt, 'the window to end');
+            if (p === 1) await eventually(async () => (await redisNow(client)) >= startsAt, 'the window to open');
+            if (p === 2) await eventually(async () => (await redisNow(client)) >= endsAt, 'the window to end');
             const orders = generated.map(({ customer, resend }, i) =>
               resend && all.length > 0
                 ? (all[(customer * 7 + i) % all.length] as TestOrder)
@@ -76,7 +68,8 @@ describe('a sale decided by concurrent triggers', () => {
           );
           // Each order was decided while the phase that first sent it ran: the recorded times are the real ones.
           const firstSpan = new Map<string, { from: number; to: number }>();
-          for (const span of spans) for (const o of span.orders) if (!firstSpan.has(o.orderId)) firstSpan.set(o.orderId, span);
+          for (const span of spans)
+            for (const o of span.orders) if (!firstSpan.has(o.orderId)) firstSpan.set(o.orderId, span);
           for (const [orderId, { from, to }] of firstSpan) {
             expect(decisionTimes.get(orderId)).toBeGreaterThanOrEqual(from);
             expect(decisionTimes.get(orderId)).toBeLessThanOrEqual(to);

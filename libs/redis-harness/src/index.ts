@@ -1,2 +1,3 @@
 export * from './lib/redis-source';
 export * from './lib/test-redis';
+export * from './lib/eventually';

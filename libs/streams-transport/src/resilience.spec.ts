@@ -8,7 +8,7 @@ import { RedisStreamsClient } from './lib/client';
 import type { RedisConnection } from './lib/connection';
 import type { RedisStreamsContext } from './lib/context';
 import { startConsumerApp, type Handle } from './test/consumer-app';
-import { eventually } from './test/eventually';
+import { eventually } from '@popup-store/redis-harness';
 
 const customer = (i: number): Customer => ({
   orderId: `t-${i}`,

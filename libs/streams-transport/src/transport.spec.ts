@@ -10,7 +10,7 @@ import { RedisStreamsClient } from './lib/client';
 import type { RedisStreamsBatchContext, RedisStreamsContext } from './lib/context';
 import type { RedisStreamsServerOptions } from './lib/options';
 import { startConsumerApp, type Handle } from './test/consumer-app';
-import { eventually } from './test/eventually';
+import { eventually } from '@popup-store/redis-harness';
 
 /** The conformance spec: every behaviour through a real Nest microservice, a real client and a real Redis. */
 describe('Redis Streams transport', () => {

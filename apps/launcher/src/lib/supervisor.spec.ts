@@ -1,15 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '@popup-store/redis-harness';
 import { Supervisor } from './supervisor';
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('Supervisor', () => {
   let dir: string;
@@ -34,11 +27,17 @@ describe('Supervisor', () => {
     const supervisor = new Supervisor({ restarted: (name, exit) => restarts.push(`${name} ${exit}`) });
     const logFile = join(dir, 'a.log');
     supervisor.start({ name: 'a', main, env: process.env, logFile });
-    await until(async () => (await readFile(logFile, 'utf8').catch(() => '')).includes('up'));
+    await eventually(
+      async () => (await readFile(logFile, 'utf8').catch(() => '')).includes('up'),
+      'the service to start',
+    );
     const first = supervisor.pid('a');
     process.kill(first as number, 'SIGKILL');
-    await until(() => supervisor.pid('a') !== first);
-    await until(async () => (await readFile(logFile, 'utf8')).includes(`up ${supervisor.pid('a')}`));
+    await eventually(() => supervisor.pid('a') !== first, 'a new process');
+    await eventually(
+      async () => (await readFile(logFile, 'utf8')).includes(`up ${supervisor.pid('a')}`),
+      'the restarted service',
+    );
     expect(restarts).toEqual(['a SIGKILL']);
     expect(supervisor.restarts()).toEqual({ a: 1 });
     const second = supervisor.pid('a');

@@ -4,7 +4,11 @@ import { DecisionLatencies } from './decision-latencies';
 
 describe('DecisionLatencies', () => {
   const completion = (latency: number, i: number) => ({
-    orderId: `o${i}`, customerId: `c${i}`, unit: i + 1, submittedAt: 1000, completedAt: 1000 + latency,
+    orderId: `o${i}`,
+    customerId: `c${i}`,
+    unit: i + 1,
+    submittedAt: 1000,
+    completedAt: 1000 + latency,
   });
 
   it('gives nearest-rank percentiles of the completions since the last call, then starts over', () => {

@@ -28,7 +28,10 @@ export class DecisionLatencies {
   private readonly histogram: Histogram;
   private window: number[] = [];
 
-  constructor(@Inject(METER) meter: Meter, @Inject(SALE_KEYS) private readonly sale: SaleKeys) {
+  constructor(
+    @Inject(METER) meter: Meter,
+    @Inject(SALE_KEYS) private readonly sale: SaleKeys,
+  ) {
     this.histogram = meter.createHistogram('popup.order.latency', {
       unit: 'ms',
       description: 'Time from submission (submittedAt) to decision (completedAt or decidedAt), by outcome',

@@ -23,12 +23,15 @@ export class SaleInstruments {
     sampler: Sampler,
   ) {
     const stockLeft = meter.createObservableGauge('popup.stock.left', { description: 'Units left' });
-    const stockInitial = meter.createObservableGauge('popup.stock.initial', { description: 'Units the sale started with' });
+    const stockInitial = meter.createObservableGauge('popup.stock.initial', {
+      description: 'Units the sale started with',
+    });
     const streamLength = meter.createObservableGauge('popup.stream.length', {
       description: 'Entries in each stream of the sale, by stream',
     });
     const backlog = meter.createObservableGauge('popup.backlog', {
-      description: 'Orders taken but not decided yet (the customers stream: the gears delete an entry when they decide its order)',
+      description:
+        'Orders taken but not decided yet (the customers stream: the gears delete an entry when they decide its order)',
     });
     const entriesAdded = meter.createObservableCounter('popup.stream.entries_added', {
       description: 'Entries ever added to each stream of the sale (orders enqueued: stream="orders")',

@@ -26,7 +26,12 @@ export interface SaleSample {
 
 /** The four streams of a sale and their dead-letter streams. */
 export function sampledStreams(sale: SaleKeys): SampledStream[] {
-  const streams = { customers: sale.customers, orders: sale.orders, completed: sale.completed, rejected: sale.rejected };
+  const streams = {
+    customers: sale.customers,
+    orders: sale.orders,
+    completed: sale.completed,
+    rejected: sale.rejected,
+  };
   return Object.entries(streams).flatMap(([name, key]) => [
     { name, key },
     { name: `${name}:dead-letter`, key: deadLetterStream(key) },
@@ -34,7 +39,11 @@ export function sampledStreams(sale: SaleKeys): SampledStream[] {
 }
 
 /** Reads the sale's status and every stream's length and entries-added, in two round trips sent together. */
-export async function readSample(redis: Redis, gears: SaleGears, streams: readonly SampledStream[]): Promise<SaleSample> {
+export async function readSample(
+  redis: Redis,
+  gears: SaleGears,
+  streams: readonly SampledStream[],
+): Promise<SaleSample> {
   const infos = redis.pipeline();
   for (const { key } of streams) infos.xinfo('STREAM', key);
   const [status, replies] = await Promise.all([gears.status(), infos.exec()]);

@@ -1,3 +1,4 @@
+import { eventually } from '@popup-store/redis-harness';
 import type { LoggerService } from '@nestjs/common';
 import { createNoopMeter } from '@opentelemetry/api';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -11,7 +12,7 @@ import { DecisionLatencies } from '../latency/decision-latencies';
 import { METER } from '../otel/meter.provider';
 import { seriesKeys } from '../series/series-keys';
 import { SeriesWriter, detectBackend } from '../series/series-writer';
-import { openSale, pointCount, until } from '../test/sale';
+import { openSale, pointCount } from '../test/sale';
 import { Sampler } from './sampler';
 
 /** Keeps what the service logs, to count how often an outage is reported. */
@@ -20,7 +21,8 @@ class LogCapture implements LoggerService {
   log = (message: string) => this.lines.push({ level: 'log', message });
   warn = (message: string) => this.lines.push({ level: 'warn', message });
   error = (message: string) => this.lines.push({ level: 'error', message });
-  count = (level: string, text: string) => this.lines.filter((l) => l.level === level && l.message.includes(text)).length;
+  count = (level: string, text: string) =>
+    this.lines.filter((l) => l.level === level && l.message.includes(text)).length;
 }
 
 describe('Sampler through Redis outages', () => {
@@ -63,22 +65,30 @@ describe('Sampler through Redis outages', () => {
 
   /** Waits for the sampler to report the outage, brings Redis back, and waits for new points. */
   async function survives(outage: () => Promise<void>, recovery: () => Promise<void>, nth: number): Promise<void> {
-    await until(async () => (await stockPoints()) > 0, 'points before the outage');
+    await eventually(async () => (await stockPoints()) > 0, 'points before the outage');
     await outage();
-    await until(() => logs.count('warn', 'cannot sample') === nth, 'the outage to be logged');
+    await eventually(() => logs.count('warn', 'cannot sample') === nth, 'the outage to be logged');
     await recovery();
     const before = await stockPoints();
-    await until(async () => (await stockPoints()) > before + 2, 'points after the outage');
+    await eventually(async () => (await stockPoints()) > before + 2, 'points after the outage');
     expect(logs.count('log', 'sampling resumed')).toBe(nth);
   }
 
   it('keeps sampling after Redis hung (SIGSTOP) and came back, logging the outage once', async () => {
-    await survives(() => redis.pause(), () => redis.resume(), 1);
+    await survives(
+      () => redis.pause(),
+      () => redis.resume(),
+      1,
+    );
     expect(logs.count('warn', 'cannot sample')).toBe(1);
   });
 
   it('keeps sampling after Redis was killed and restarted, logging the outage once', async () => {
-    await survives(() => redis.kill(), () => redis.restart(), 2);
+    await survives(
+      () => redis.kill(),
+      () => redis.restart(),
+      2,
+    );
     expect(logs.count('warn', 'cannot sample')).toBe(2);
   });
 });

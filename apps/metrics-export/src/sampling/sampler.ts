@@ -74,7 +74,9 @@ export class Sampler implements OnApplicationBootstrap, OnModuleDestroy {
     } catch (error) {
       if (!this.failing) {
         const reason = error instanceof Error ? error.message : String(error);
-        this.logger.warn(`cannot sample the sale (${reason}); trying again every ${this.config.METRICS_INTERVAL_MS} ms`);
+        this.logger.warn(
+          `cannot sample the sale (${reason}); trying again every ${this.config.METRICS_INTERVAL_MS} ms`,
+        );
       }
       this.failing = true;
     }

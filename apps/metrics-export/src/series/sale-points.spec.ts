@@ -8,34 +8,54 @@ const keys = seriesKeys(saleKeys('popup'));
 
 function sample(now: number, counts: SaleStatus['counts'], customersAdded: number): SaleSample {
   const status: SaleStatus = {
-    phase: 'open', state: 'open', stock: 10, left: 10 - counts.completed,
-    startsAt: 0, endsAt: 1e13, soldOutAt: null, now, counts,
+    phase: 'open',
+    state: 'open',
+    stock: 10,
+    left: 10 - counts.completed,
+    startsAt: 0,
+    endsAt: 1e13,
+    soldOutAt: null,
+    now,
+    counts,
   };
   return { status, streams: { customers: { length: 4, entriesAdded: customersAdded } }, readAt: now };
 }
 
-const byKey = (points: ReturnType<typeof salePoints>) => Object.fromEntries(points.map((p) => [p.key.replace('{sale:popup}:ts:', ''), p.value]));
+const byKey = (points: ReturnType<typeof salePoints>) =>
+  Object.fromEntries(points.map((p) => [p.key.replace('{sale:popup}:ts:', ''), p.value]));
 
 describe('salePoints', () => {
   const first = sample(10_000, { completed: 2, closed: 0, duplicate: 1, sold_out: 0 }, 100);
 
   it('gives levels from the first sample, and no rate until there is a previous one', () => {
     expect(byKey(salePoints(keys, first, undefined, undefined))).toEqual({
-      'stock:left': 8, 'stock:initial': 10, 'len:customers': 4,
-      'rejections:closed': 0, 'rejections:duplicate': 1, 'rejections:sold_out': 0,
+      'stock:left': 8,
+      'stock:initial': 10,
+      'len:customers': 4,
+      'rejections:closed': 0,
+      'rejections:duplicate': 1,
+      'rejections:sold_out': 0,
     });
   });
 
   it('turns counter deltas into per-second rates by Redis time, and adds percentiles when given', () => {
     const second = sample(12_000, { completed: 6, closed: 1, duplicate: 1, sold_out: 1 }, 150);
     expect(byKey(salePoints(keys, second, first, { p50: 3, p95: 9, p99: 20 }))).toMatchObject({
-      'enqueue:customers': 25, 'rate:completed': 2, 'rate:rejected': 1, 'rate:decisions': 3,
-      'latency:p50': 3, 'latency:p95': 9, 'latency:p99': 20,
+      'enqueue:customers': 25,
+      'rate:completed': 2,
+      'rate:rejected': 1,
+      'rate:decisions': 3,
+      'latency:p50': 3,
+      'latency:p95': 9,
+      'latency:p99': 20,
     });
   });
 
   it('counts from zero after a reset (the sale reconfigured, a stream recreated)', () => {
     const reset = sample(11_000, { completed: 1, closed: 0, duplicate: 0, sold_out: 0 }, 5);
-    expect(byKey(salePoints(keys, reset, first, undefined))).toMatchObject({ 'enqueue:customers': 5, 'rate:completed': 1 });
+    expect(byKey(salePoints(keys, reset, first, undefined))).toMatchObject({
+      'enqueue:customers': 5,
+      'rate:completed': 1,
+    });
   });
 });

@@ -25,20 +25,51 @@ describe('series commands', () => {
 
   it('adds a RedisTimeSeries point that creates its series with retention and labels', () => {
     expect(tsAddArgs({ ...keys.length('customers'), value: 42 }, 3_600_000)).toEqual([
-      'TS.ADD', '{sale:popup}:ts:len:customers', '*', '42',
-      'RETENTION', '3600000', 'ON_DUPLICATE', 'LAST',
-      'LABELS', 'sale', 'popup', 'metric', 'len', 'stream', 'customers',
+      'TS.ADD',
+      '{sale:popup}:ts:len:customers',
+      '*',
+      '42',
+      'RETENTION',
+      '3600000',
+      'ON_DUPLICATE',
+      'LAST',
+      'LABELS',
+      'sale',
+      'popup',
+      'metric',
+      'len',
+      'stream',
+      'customers',
     ]);
     expect(tsAddArgs({ ...keys.latency('p50'), value: 12.5 }, 1000)).toEqual([
-      'TS.ADD', '{sale:popup}:ts:latency:p50', '*', '12.5',
-      'RETENTION', '1000', 'ON_DUPLICATE', 'LAST',
-      'LABELS', 'sale', 'popup', 'metric', 'latency', 'quantile', 'p50',
+      'TS.ADD',
+      '{sale:popup}:ts:latency:p50',
+      '*',
+      '12.5',
+      'RETENTION',
+      '1000',
+      'ON_DUPLICATE',
+      'LAST',
+      'LABELS',
+      'sale',
+      'popup',
+      'metric',
+      'latency',
+      'quantile',
+      'p50',
     ]);
   });
 
   it('falls back to a capped stream entry per point', () => {
     expect(xaddArgs({ ...keys.stockLeft, value: 7 }, 3600)).toEqual([
-      'XADD', '{sale:popup}:ts:stock:left', 'MAXLEN', '~', '3600', '*', 'value', '7',
+      'XADD',
+      '{sale:popup}:ts:stock:left',
+      'MAXLEN',
+      '~',
+      '3600',
+      '*',
+      'value',
+      '7',
     ]);
   });
 });

@@ -19,7 +19,18 @@ export async function detectBackend(redis: Redis): Promise<SeriesBackend> {
  */
 export function tsAddArgs(point: SeriesPoint, retentionMs: number): string[] {
   const labels = Object.entries(point.labels).flat();
-  return ['TS.ADD', point.key, '*', String(point.value), 'RETENTION', String(retentionMs), 'ON_DUPLICATE', 'LAST', 'LABELS', ...labels];
+  return [
+    'TS.ADD',
+    point.key,
+    '*',
+    String(point.value),
+    'RETENTION',
+    String(retentionMs),
+    'ON_DUPLICATE',
+    'LAST',
+    'LABELS',
+    ...labels,
+  ];
 }
 
 /**

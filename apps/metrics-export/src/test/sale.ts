@@ -2,17 +2,7 @@ import { FulfilmentTrigger, SaleGears } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { SeriesBackend } from '../series/series-writer';
-
-/** Polls `condition` every 20 ms until it holds, failing after `timeoutMs`. */
-export async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Redis TIME in ms: the clock the gears decide by. */
 export async function redisNow(redis: Redis): Promise<number> {
@@ -41,10 +31,22 @@ export async function openSale(redis: Redis, sale: SaleKeys, stock: number): Pro
  * Plays intake and order-generation: a customers entry, then an orders entry in the v1 wire format, per order,
  * submitted `ageMs` ago.
  */
-export async function addOrders(redis: Redis, sale: SaleKeys, orders: readonly [orderId: string, customerId: string][], ageMs = 0) {
+export async function addOrders(
+  redis: Redis,
+  sale: SaleKeys,
+  orders: readonly [orderId: string, customerId: string][],
+  ageMs = 0,
+) {
   const submittedAt = Date.now() - ageMs;
   for (const [orderId, customerId] of orders) {
-    const customerEntryId = await redis.xadd(sale.customers, '*', 'v', '1', 'data', JSON.stringify({ orderId, customerId, submittedAt }));
+    const customerEntryId = await redis.xadd(
+      sale.customers,
+      '*',
+      'v',
+      '1',
+      'data',
+      JSON.stringify({ orderId, customerId, submittedAt }),
+    );
     const order = { orderId, customerId, submittedAt, orderedAt: Date.now(), customerEntryId };
     await redis.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(order));
   }
@@ -67,7 +69,18 @@ export async function decideAll(redis: Redis, sale: SaleKeys): Promise<void> {
  */
 export async function playSale(redis: Redis, sale: SaleKeys): Promise<void> {
   const gears = await openSale(redis, sale, 3);
-  await addOrders(redis, sale, [['o1', 'ann'], ['o2', 'bob'], ['o3', 'ann'], ['o4', 'cy'], ['o5', 'dee']], 40);
+  await addOrders(
+    redis,
+    sale,
+    [
+      ['o1', 'ann'],
+      ['o2', 'bob'],
+      ['o3', 'ann'],
+      ['o4', 'cy'],
+      ['o5', 'dee'],
+    ],
+    40,
+  );
   await redis.xadd(sale.orders, '*', 'v', '1', 'data', '{"orderId":"broken"}');
   await decideAll(redis, sale);
   await gears.setState('closed');

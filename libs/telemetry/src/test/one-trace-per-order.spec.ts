@@ -3,7 +3,7 @@
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { loadGears, SaleGears } from '@popup-store/gears-client';
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
-import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
+import { eventually, startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { freePort } from '@popup-store/redis-process';
 import type { Redis } from 'ioredis';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,7 +12,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 const WORKSPACE = resolve(__dirname, '../../../..');
 const SERVICES = ['customer-intake', 'order-generation', 'fulfilment-auditing', 'metrics-export'] as const;
@@ -100,10 +99,10 @@ describe('one trace per order, across the services', () => {
     let orderIds: string[];
     try {
       orderIds = await Promise.all(['ann', 'bob', 'cid'].map((customer) => intake.order(customer)));
-      await until(async () => (await client.hlen(sale.decisions)) === orderIds.length, 'every order decided');
-      await until(() => audited(client, sale), 'the auditor read every completion');
+      await eventually(async () => (await client.hlen(sale.decisions)) === orderIds.length, 'every order decided');
+      await eventually(() => audited(client, sale), 'the auditor read every completion');
       // metrics-export is on no order's path: a scrape is what it traces.
-      await until(async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok, 'a metrics scrape');
+      await eventually(async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok, 'a metrics scrape');
     } catch (error) {
       await Promise.all(services.map((service) => service.stop()));
       throw new Error(`${String(error)}\n${services.map((service) => service.describe()).join('\n')}`);
@@ -254,14 +253,6 @@ function fieldMap(fields: (string | number)[]): Record<string, string | number> 
   return map;
 }
 
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 /** A built service running as its own process, its stdout (pino's JSON lines) kept. */
 class Service {
   private stdout = '';
@@ -283,7 +274,7 @@ class Service {
   static async start(name: ServiceName, env: NodeJS.ProcessEnv): Promise<Service> {
     const service = new Service(name, env);
     if (name === 'customer-intake') {
-      await until(async () => (await fetch(`${service.url}/health/ready`)).ok, `${name} ready`).catch((error) =>
+      await eventually(async () => (await fetch(`${service.url}/health/ready`)).ok, `${name} ready`).catch((error) =>
         Promise.reject(new Error(`${String(error)}\n${service.describe()}`)),
       );
     }
