@@ -8,7 +8,7 @@ describe('launchOptions', () => {
       saleId: 'popup',
       units: 10_000,
       customers: 15_000,
-      rate: 4_000,
+      rate: 2_000,
       durationMs: 600_000,
       seed: 1,
       reportFile: undefined,

@@ -65,7 +65,7 @@ const settings = {
     fallback: '15000',
     schema: count,
   },
-  rate: { flag: '--rate <r>', env: 'RATE', help: 'mean arrivals per second', fallback: '4000', schema: count },
+  rate: { flag: '--rate <r>', env: 'RATE', help: 'mean arrivals per second', fallback: '2000', schema: count },
   durationMs: {
     flag: '--duration <d>',
     env: 'DURATION',
