@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { runBaselineWorker } from './lib/baselines/baseline-worker';
 import type { BaselineKind } from './lib/baselines/paced-baselines';
 import { runBench } from './lib/bench';
+import { httpLoad } from './lib/http-load';
 import { SCENARIOS, type ScenarioId } from './lib/cases';
 import { FULL_SIZES, QUICK_SIZES, resize } from './lib/sizes';
 
@@ -39,6 +40,14 @@ program
   .command('baseline-worker <kind> <redisUrl> <saleId>', { hidden: true })
   .description("a baseline's completer as its own process, until SIGTERM")
   .action((kind: BaselineKind, redisUrl: string, saleId: string) => runBaselineWorker(kind, redisUrl, saleId));
+
+program
+  .command('http-load <url> <customers> <rate> <seed>', { hidden: true })
+  .description("scenario 3's load generator as its own process: prints its summary as JSON")
+  .action(async (url: string, customers: string, rate: string, seed: string) => {
+    const summary = await httpLoad(url, Number(customers), Number(rate), Number(seed));
+    process.stdout.write(JSON.stringify(summary));
+  });
 
 program.action(async () => {
   const options = program.opts<{

@@ -53,10 +53,10 @@ export async function runBench(
       redisUrl: server.url,
       distDir: options.distDir,
       workDir,
+      benchMain: join(options.distDir, 'apps', 'bench', 'main.js'),
       nodeFlags: options.serviceNodeFlags,
     };
-    const benchMain = join(options.distDir, 'apps', 'bench', 'main.js');
-    const cases = benchCases({ server, redis, second, sale, pipeline, benchMain }, options.sizes, options.scenarios);
+    const cases = benchCases({ server, redis, second, sale, pipeline }, options.sizes, options.scenarios);
     progress(`${machineLine(machine)}; logs in ${workDir}`);
     const runs: Record<string, Figures[]> = Object.fromEntries(cases.map((c) => [c.id, []]));
     const started = Date.now();

@@ -36,8 +36,6 @@ export interface BenchSetup {
   readonly second: Redis;
   readonly sale: SaleKeys;
   readonly pipeline: PipelineContext;
-  /** The bench's own built entry point, for the baselines' worker processes. */
-  readonly benchMain: string;
 }
 
 const perSecond = (label: string): RowSpec => ({ figure: 'decisionsPerSecond', label, digits: 0 });
@@ -61,7 +59,7 @@ const httpRows: RowSpec[] = [
   ms('decisionP50', 'submission → decision p50'),
   ms('decisionP99', 'submission → decision p99'),
   { figure: 'cpuMicrosPerRequest:customer-intake', label: 'customer-intake CPU µs per request', digits: 0 },
-  { figure: 'cpuMicrosPerRequest:crowd', label: 'crowd (load generator) CPU µs per request', digits: 0 },
+  { figure: 'cpuMicrosPerRequest:load', label: 'load generator CPU µs per request', digits: 0 },
 ];
 
 /** The cases of the chosen scenarios, in the order each round runs them. */
@@ -152,7 +150,7 @@ export function benchCases(setup: BenchSetup, sizes: Sizes, chosen: ReadonlySet<
       rows: pacedRows(sizes.pacedRates),
       run: () => pacedPipeline(pipeline, sale, plan),
     });
-    const baselinePaced = { ...plan, benchMain: setup.benchMain, redisUrl: setup.server.url };
+    const baselinePaced = { ...plan, benchMain: pipeline.benchMain, redisUrl: setup.server.url };
     for (const kind of ['demo', 'bullmq'] as const) {
       if (!chosen.has(kind)) continue;
       cases.push({

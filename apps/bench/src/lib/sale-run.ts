@@ -16,6 +16,8 @@ export interface PipelineContext {
   readonly distDir: string;
   /** A folder of this bench run: each sale's service logs go below it. */
   readonly workDir: string;
+  /** The bench's own built entry point, for its helper processes. */
+  readonly benchMain: string;
   readonly nodeFlags?: readonly string[];
 }
 
