@@ -1,0 +1,6 @@
+module.exports = {
+  displayName: 'grafana',
+  preset: '../jest.preset.js',
+  coverageDirectory: '../coverage/grafana',
+  testMatch: ['<rootDir>/test/**/*.spec.ts'],
+};

@@ -1,0 +1,227 @@
+import {
+  CHECKS,
+  type Dashboards,
+  loadDashboardContext,
+  prometheusProblems,
+  redisProblems,
+  seriesKeyProblems,
+  traceLinkProblems,
+} from '../src/checks.ts';
+import { checkDashboard, dataPanels, queriesOfType, variableDefaults } from '../src/dashboard.ts';
+import { type Dict, dict, list, str } from '../src/json.ts';
+import { metricNames } from '../src/promql.ts';
+import { interpolate, redisCommand } from '../src/redis-query.ts';
+
+let context: Dashboards;
+beforeAll(() => {
+  context = loadDashboardContext();
+});
+
+const sale = () => {
+  const dashboard = context.dashboards.find(({ json }) => json['uid'] === 'popup-sale');
+  if (!dashboard) throw new Error('no dashboard with uid popup-sale');
+  return dashboard;
+};
+const panel = (title: string) => {
+  const found = dataPanels(sale().json).find((candidate) => candidate['title'] === title);
+  if (!found) throw new Error(`no panel ${title}`);
+  return found;
+};
+
+describe('the dashboards', () => {
+  it('parse, and pass every check that needs no Redis', () => {
+    expect(context.dashboards.map(({ file }) => file)).toContain('grafana/dashboards/popup-sale.json');
+    for (const [name, check] of Object.entries(CHECKS)) expect([name, check(context)]).toEqual([name, []]);
+  });
+
+  it('have a fixed uid, are read-only, and take the sale from a variable that defaults to popup', () => {
+    const { json } = sale();
+    expect(json).toMatchObject({ uid: 'popup-sale', id: null, editable: false });
+    expect(variableDefaults(json)).toEqual({ sale: 'popup' });
+  });
+
+  it("show the original demo's panels, latency, rejections, time to sell out, audit and the orders → traces tables", () => {
+    const titles = dataPanels(sale().json).map((candidate) => candidate['title']);
+    expect(titles).toEqual(
+      expect.arrayContaining([
+        'Product Available',
+        'Customers Ordering',
+        'Orders Processing',
+        'Orders Completed',
+        'Customers Overflow',
+        'Customers Ordering flow',
+        'Orders In Queue',
+        'Completed Flow',
+        'Order latency p50 / p95 / p99',
+        'Rejections by reason',
+        'Time to sell out',
+        'Audit',
+        'Alerts',
+        'Sale report',
+        'Latest completed orders',
+        'Latest rejected orders',
+      ]),
+    );
+  });
+
+  it('report a reused panel id, a panel without gridPos or query, a datasource by name or unknown uid, an undefined variable', () => {
+    const json: Dict = structuredClone(sale().json);
+    const [first, second] = dataPanels(json);
+    (second as Dict)['id'] = (first as Dict)['id'];
+    delete (first as Dict)['gridPos'];
+    (second as Dict)['targets'] = [];
+    const third = dataPanels(json)[2] as Dict;
+    third['datasource'] = 'Redis';
+    dict(list(third['targets'])[0])['datasource'] = { type: 'loki', uid: 'loki' };
+    dict(list(dataPanels(json)[3]?.['targets'])[0])['expr'] = 'popup_stock_left{sale="$shop"}';
+    json['editable'] = true;
+    const problems = checkDashboard({ file: 'x.json', json }, context.datasources).join('\n');
+    expect(problems).toMatch(/id \d+ is used twice/);
+    expect(problems).toMatch(/gridPos needs integer x, y, w and h/);
+    expect(problems).toMatch(/no query/);
+    expect(problems).toMatch(/\$\.panels\[\d+\]\.datasource: "Redis" is not a reference by uid/);
+    expect(problems).toMatch(/uid loki is not a provisioned datasource/);
+    expect(problems).toMatch(/variable \$shop is used but not defined/);
+    expect(problems).toMatch(/editable must be false/);
+  });
+});
+
+describe('Prometheus queries', () => {
+  it('name only metrics metrics-export exposes, as documented and as its instruments are named', () => {
+    const used = context.dashboards.flatMap(({ json }) =>
+      queriesOfType(json, context.datasources, 'prometheus').flatMap(({ target }) =>
+        metricNames(str(target['expr']) ?? ''),
+      ),
+    );
+    expect(new Set(used)).toEqual(
+      new Set([
+        'popup_stock_left',
+        'popup_decisions_total',
+        'popup_stream_entries_added_total',
+        'popup_stream_length',
+        'popup_backlog',
+        'popup_order_latency_bucket',
+      ]),
+    );
+    expect(prometheusProblems(context)).toEqual([]);
+  });
+
+  it('read the metric names the docs and the instruments agree on', () => {
+    expect(context.exported).toEqual(context.documented);
+    expect(context.exported).toContain('popup_order_latency_bucket');
+    expect(context.exported).toContain('popup_stream_entries_added_total');
+  });
+
+  it('break when metrics-export renames an instrument or the docs drop a name', () => {
+    const exported = new Set([...context.exported].filter((name) => name !== 'popup_backlog'));
+    const documented = new Set([...context.documented].filter((name) => name !== 'popup_stock_left'));
+    expect(prometheusProblems({ ...context, exported, documented })).toEqual([
+      expect.stringMatching(/"Product Available" A: popup_stock_left is not in docs\/metrics\.md$/),
+      expect.stringMatching(/"Orders In Queue" B: popup_backlog is not an instrument of metrics-export$/),
+    ]);
+  });
+
+  it('parse metric names out of expressions, leaving out functions, labels, grouping, durations and variables', () => {
+    expect(
+      metricNames(
+        'histogram_quantile(0.99, sum by (le) (rate(popup_order_latency_bucket{sale="$sale",outcome="completed"}[$__rate_interval])))',
+      ),
+    ).toEqual(['popup_order_latency_bucket']);
+    expect(
+      metricNames('sum without (stream) (a_total offset 5m) / on (sale) group_left b + 1e3 and c{x="y z"}'),
+    ).toEqual(['a_total', 'b', 'c']);
+    expect(() => metricNames('{__name__=~"popup_.*"}')).toThrow(/__name__/);
+  });
+});
+
+describe('Redis queries', () => {
+  const range = { from: 1000, to: 2000 };
+  const vars = { sale: 'popup' };
+
+  it('translate into the command the plugin sends', () => {
+    const target = (extra: Dict) => ({ refId: 'A', type: 'command', keyName: '{sale:$sale}:completed', ...extra });
+    expect(redisCommand(target({ command: 'xrevrange', start: '-', end: '+', count: 50 }), vars, range)).toEqual([
+      'XREVRANGE',
+      '{sale:popup}:completed',
+      '+',
+      '-',
+      'COUNT',
+      '50',
+    ]);
+    expect(redisCommand(target({ command: 'xrange' }), vars, range)).toEqual([
+      'XRANGE',
+      '{sale:popup}:completed',
+      '1000-0',
+      '2000-0',
+    ]);
+    expect(redisCommand(target({ command: 'xlen' }), vars, range)).toEqual(['XLEN', '{sale:popup}:completed']);
+    expect(
+      redisCommand(target({ command: 'hget', keyName: '{sale:${sale}}:state', field: 'left' }), vars, range),
+    ).toEqual(['HGET', '{sale:popup}:state', 'left']);
+    expect(redisCommand({ refId: 'A', type: 'timeSeries', command: 'ts.range', keyName: 'k' }, vars, range)).toEqual([
+      'TS.RANGE',
+      'k',
+      '1000',
+      '2000',
+    ]);
+  });
+
+  it('refuse a CLI query, an unknown command, a type that does not match, a missing key', () => {
+    expect(() => redisCommand({ refId: 'A', type: 'cli', query: 'KEYS *' }, vars, range)).toThrow(/CLI query/);
+    expect(() => redisCommand({ refId: 'A', type: 'command', command: 'keys', keyName: 'k' }, vars, range)).toThrow(
+      /not one the dashboards use/,
+    );
+    expect(() => redisCommand({ refId: 'A', type: 'command', command: 'ts.range', keyName: 'k' }, vars, range)).toThrow(
+      /type timeSeries/,
+    );
+    expect(() => redisCommand({ refId: 'A', type: 'command', command: 'xlen' }, vars, range)).toThrow(
+      /needs a keyName/,
+    );
+    expect(redisProblems(context)).toEqual([]);
+  });
+
+  it('read only series keys that docs/metrics.md lists and metrics-export builds', () => {
+    expect(seriesKeyProblems(context)).toEqual([]);
+    const seriesExported = context.seriesExported.filter((pattern) => !pattern.test('{sale:popup}:ts:stock:left'));
+    const seriesDocumented = context.seriesDocumented.filter((pattern) => !pattern.test('{sale:popup}:ts:latency:p99'));
+    const problems = seriesKeyProblems({ ...context, seriesExported, seriesDocumented });
+    expect(problems).toContainEqual(
+      expect.stringMatching(/\{sale:popup\}:ts:stock:left is not a series metrics-export writes$/),
+    );
+    expect(problems).toContainEqual(
+      expect.stringMatching(/\{sale:popup\}:ts:latency:p99 is not a series of docs\/metrics\.md$/),
+    );
+    expect(problems.every((problem) => /ts:(stock:left|latency:p99) /.test(problem))).toBe(true);
+  });
+
+  it('read the time series the same way with RedisTimeSeries and with the stream fallback', () => {
+    const seriesKeys = (command: string) =>
+      queriesOfType(sale().json, context.datasources, 'redis-datasource')
+        .filter(({ target }) => target['command'] === command && (str(target['keyName']) ?? '').includes(':ts:'))
+        .map(({ target }) => interpolate(str(target['keyName']) ?? '', vars))
+        .sort();
+    expect(seriesKeys('ts.range').length).toBeGreaterThan(0);
+    expect(seriesKeys('xrange')).toEqual(seriesKeys('ts.range'));
+  });
+});
+
+describe('trace links', () => {
+  it('open Tempo with a TraceQL query from the trace id column', () => {
+    expect(traceLinkProblems(context)).toEqual([]);
+    for (const title of ['Latest completed orders', 'Latest rejected orders']) {
+      const overrides = list(dict(panel(title)['fieldConfig'])['overrides']).map(dict);
+      const links = Object.fromEntries(
+        overrides.map((override) => [
+          str(dict(override['matcher'])['options']),
+          list(dict(list(override['properties'])[0])['value']),
+        ]),
+      );
+      expect(links['traceId']).toEqual([
+        expect.objectContaining({ internal: expect.objectContaining({ datasourceUid: 'tempo' }) }),
+      ]);
+      expect(links['orderId']).toEqual([
+        expect.objectContaining({ internal: expect.objectContaining({ datasourceUid: 'tempo' }) }),
+      ]);
+    }
+  });
+});
