@@ -1,7 +1,7 @@
 import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { redisCpuSeconds } from './cpu';
+import { commandStatsPerOrder, redisCpuSeconds } from './cpu';
 import { decisionTimings, lastDecisionAt, latency } from './decisions';
 import type { Figures } from './figures';
 import { writeCustomers } from './orders';
@@ -36,16 +36,19 @@ function cpuPerOrder(before: Figures, after: Figures, orders: number): Figures {
 /**
  * Scenario 2, the whole pipeline in stream mode: `customers` customer entries written as fast as one pipelined
  * writer goes, straight into the customers stream, with the four services running. Figures: decisions/s from the
- * first write to the last decision, time to sell out, submission → decision latency, CPU per order of each process.
+ * first write to the last decision, time to sell out, submission → decision latency, CPU per order of each process,
+ * and (in the report only) Redis's time and calls per command per order.
  */
 export async function streamFlood(context: PipelineContext, sale: SaleKeys, plan: StreamPlan): Promise<Figures> {
   const { redis } = context;
   return withServices(context, sale, plan.stock, async (services) => {
+    await redis.config('RESETSTAT');
     const before = await cpuSnapshot(redis, services);
     const firstAt = Date.now();
     await writeCustomers(redis, sale, plan.customers);
     await decided(redis, sale, plan.customers, services);
     const after = await cpuSnapshot(redis, services);
+    const commands = await commandStatsPerOrder(redis, plan.customers);
     await closeAndCheck(redis, sale, plan.customers, 'scenario 2 (stream mode)', services);
     const soldOutAt = Number(await redis.hget(sale.state, 'soldOutAt'));
     const timings = await decisionTimings(redis, sale);
@@ -58,6 +61,7 @@ export async function streamFlood(context: PipelineContext, sale: SaleKeys, plan
       p99,
       max,
       ...cpuPerOrder(before, after, plan.customers),
+      ...commands,
     };
   });
 }
