@@ -1,13 +1,12 @@
 import {
   checkDashboard,
   type Dashboard,
+  dataPanels,
   loadDashboards,
-  panelQueries,
   provisionedDatasources,
   queriesOfType,
   variableDefaults,
 } from './dashboard.ts';
-import { fieldLinks } from './frames.ts';
 import { dict, list, str } from './json.ts';
 import { documentedMetricNames, instrumentMetricNames, metricNames } from './promql.ts';
 import { interpolate, redisCommand } from './redis-query.ts';
@@ -98,17 +97,19 @@ export function seriesKeyProblems({ dashboards, datasources, seriesDocumented, s
   return problems;
 }
 
-/** Every data link into a datasource opens a Tempo trace with a TraceQL query. */
+/** Every data link into a datasource (the panel's own, or an override's) opens a Tempo trace with a TraceQL query. */
 export function traceLinkProblems({ dashboards, datasources }: Dashboards): string[] {
   const problems: string[] = [];
   for (const { file, json } of dashboards)
-    for (const panel of new Set(panelQueries(json).map(({ panel }) => panel))) {
-      const names = list(dict(panel['fieldConfig'])['overrides']).map(
-        (override) => str(dict(dict(override)['matcher'])['options']) ?? '',
-      );
-      for (const link of names.flatMap((name) => fieldLinks(panel, name))) {
-        const internal = dict(link['internal']);
+    for (const panel of dataPanels(json)) {
+      const config = dict(panel['fieldConfig']);
+      const overridden = list(config['overrides'])
+        .flatMap((override) => list(dict(override)['properties']).map(dict))
+        .filter((property) => property['id'] === 'links')
+        .flatMap((property) => list(property['value']));
+      for (const link of [...list(dict(config['defaults'])['links']), ...overridden].map(dict)) {
         if (!link['internal']) continue;
+        const internal = dict(link['internal']);
         const where = `${file} panel ${JSON.stringify(panel['title'])} link ${JSON.stringify(link['title'])}`;
         if (datasources.get(str(internal['datasourceUid']) ?? '') !== 'tempo')
           problems.push(`${where}: does not open a tempo datasource`);

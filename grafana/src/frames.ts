@@ -1,5 +1,5 @@
 import { type Dict, dict, list, str } from './json.ts';
-import { type Field, type Frame, rowCount } from './redis-query.ts';
+import type { Field, Frame } from './redis-query.ts';
 
 /**
  * Grafana's `stringToJsRegex`: `/pattern/flags` is a regular expression; the extractFields RegExp format takes
@@ -64,7 +64,6 @@ const OPERATORS: Record<string, (left: number, right: number) => number> = {
 
 function operand(frame: Frame, value: Dict): unknown[] | undefined {
   const matcher = dict(value['matcher']);
-  if (str(value['fixed']) !== undefined) return new Array(rowCount(frame)).fill(Number(value['fixed']));
   if (matcher['id'] !== 'byName')
     throw new Error(`calculateField operand ${JSON.stringify(value)} is not simulated here`);
   return field(frame, str(matcher['options']) ?? '')?.values;

@@ -1,7 +1,8 @@
 import { type Dict, list, str } from './json.ts';
 
-/** The Redis datasource plugin these dashboards are written for (grafana.com plugin `redis-datasource`). */
-export const REDIS_PLUGIN_VERSION = '2.2.0';
+// The query model and replies of the Redis datasource plugin (grafana.com `redis-datasource`) 2.2.0, the version the
+// dashboards are written for: src/redis/types.ts for the model, pkg/query.go and pkg/redis-*.go for what the backend
+// sends and the frames it builds.
 
 /** The dashboard's time range, in ms since the epoch. */
 export interface TimeRange {

@@ -224,4 +224,19 @@ describe('trace links', () => {
       ]);
     }
   });
+
+  it('report a link into another datasource, or without a TraceQL query', () => {
+    const json: Dict = structuredClone(sale().json);
+    const table = dataPanels(json).find((candidate) => candidate['title'] === 'Latest completed orders') as Dict;
+    const links = list(dict(table['fieldConfig'])['overrides'])
+      .flatMap((override) => list(dict(override)['properties']).map(dict))
+      .filter((property) => property['id'] === 'links')
+      .flatMap((property) => list(property['value']).map(dict));
+    dict(links[0]?.['internal'])['datasourceUid'] = 'prometheus';
+    dict(dict(links[1]?.['internal'])['query'])['queryType'] = 'traceId';
+    expect(traceLinkProblems({ ...context, dashboards: [{ file: 'x.json', json }] })).toEqual([
+      'x.json panel "Latest completed orders" link "Open the trace in Tempo": does not open a tempo datasource',
+      'x.json panel "Latest completed orders" link "Open the trace in Tempo": needs queryType traceql and a query',
+    ]);
+  });
 });
