@@ -95,7 +95,7 @@ describe('Grafana provisioning', () => {
     expect(repoPathOf(grafana, '/etc/grafana/popup-store/provisioning')).toBe('grafana/provisioning');
     const provider = dict(list(deployment.providers['providers'])[0]);
     expect(repoPathOf(grafana, String(dict(provider['options'])['path']))).toBe('grafana/dashboards');
-    expect(dict(grafana['environment'])['GF_PLUGINS_PREINSTALL_SYNC']).toBe('redis-datasource');
+    expect(dict(grafana['environment'])['GF_PLUGINS_PREINSTALL_SYNC']).toBe('redis-datasource@2.2.0');
   });
 
   it('reports an exemplar destination, a service map or a uid that does not exist, and an uninstalled plugin', () => {
