@@ -1,10 +1,11 @@
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { FulfilmentTrigger, loadGears, SaleGears } from '@popup-store/gears-client';
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
 import { AppModule } from './app/app.module';
+import { intakeHttpAdapter } from './app/http-adapter';
 import { intakeConfig } from './app/intake-config';
 
 describe('customer-intake HTTP API', () => {
@@ -29,10 +30,9 @@ describe('customer-intake HTTP API', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [AppModule.register(config)],
     }).compile();
-    const started = moduleRef.createNestApplication<NestFastifyApplication>(
-      new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES }),
-      { logger: false },
-    );
+    const started = moduleRef.createNestApplication<NestFastifyApplication>(intakeHttpAdapter(config), {
+      logger: false,
+    });
     started.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
     await started.init();
     await started.getHttpAdapter().getInstance().ready();
@@ -148,7 +148,7 @@ describe('customer-intake HTTP API', () => {
     });
   });
 
-  it('400 names the field for bad bodies, 415 for media types it does not read, 413 for big bodies; nothing is written', async () => {
+  it('400 names the field for bad bodies, 415 for media types, charsets and encodings it does not read, 413 for big bodies, a reason in each; nothing is written', async () => {
     await start();
     await openSale(10);
     const cases: [unknown, number, string | undefined][] = [
@@ -183,6 +183,18 @@ describe('customer-intake HTTP API', () => {
         })
       ).statusCode,
     ).toBe(415);
+    expect(
+      (
+        await order({ customerId: 'zipped' }, { 'content-type': 'application/json', 'content-encoding': 'gzip' })
+      ).json(),
+    ).toMatchObject({ statusCode: 415, reason: 'unsupported_encoding' });
+    expect(
+      (await order({ customerId: 'latin' }, { 'content-type': 'application/json; charset=latin1' })).json(),
+    ).toMatchObject({
+      statusCode: 415,
+      reason: 'unsupported_charset',
+    });
+    expect((await get('/api/nowhere')).json()).toMatchObject({ statusCode: 404, reason: 'not_found' });
 
     expect((await get('/api/orders/has%20space')).statusCode).toBe(400);
     expect(await client.xlen(sale.customers)).toBe(0);

@@ -1,17 +1,16 @@
 import './instrumentation';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app/app.module';
+import { intakeHttpAdapter } from './app/http-adapter';
 import { intakeConfig } from './app/intake-config';
 
 async function bootstrap(): Promise<void> {
   const config = intakeConfig();
-  const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.register(config),
-    new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES }),
-    { bufferLogs: true },
-  );
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), intakeHttpAdapter(config), {
+    bufferLogs: true,
+  });
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
   app.enableShutdownHooks();

@@ -4,7 +4,7 @@ import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { SALE_KEYS } from '../app/intake-config';
 import { REDIS } from '../app/redis.provider';
-import { refusal } from '../orders/refusal';
+import { redisAway, refusal } from '../orders/refusal';
 import { AdminTokenGuard } from './admin-token.guard';
 import { SaleSettingsDto, SaleStateDto } from './sale-settings.dto';
 
@@ -24,6 +24,9 @@ export class SaleAdminController {
   async configure(@Body() settings: SaleSettingsDto) {
     const startsAt = settings.startsAt ?? Date.now();
     const endsAt = settings.endsAt ?? startsAt + (settings.durationSeconds ?? DEFAULT_DURATION_SECONDS) * 1000;
+    // The DTO compares endsAt with a given startsAt only: a start left to now is known here.
+    if (endsAt <= startsAt)
+      throw refusal(HttpStatus.BAD_REQUEST, 'invalid', 'endsAt must be after startsAt', { field: 'endsAt' });
     try {
       const soldBefore = await this.gears.configure({ stock: settings.units, startsAt, endsAt, force: settings.force });
       return { soldBefore, status: await this.gears.status() };
@@ -35,7 +38,7 @@ export class SaleAdminController {
           'the sale sold units already: send force: true to start it over',
         );
       }
-      throw error;
+      throw error instanceof GearsError ? error : redisAway();
     }
   }
 
@@ -47,7 +50,7 @@ export class SaleAdminController {
       if (error instanceof GearsError && error.code === GearsErrorCode.NoSale) {
         throw refusal(HttpStatus.CONFLICT, 'no_sale', 'configure the sale first (PUT /api/admin/sale)');
       }
-      throw error;
+      throw error instanceof GearsError ? error : redisAway();
     }
   }
 }

@@ -1,9 +1,10 @@
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { FulfilmentTrigger, loadGears } from '@popup-store/gears-client';
 import { saleKeys } from '@popup-store/keys';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { AppModule } from '../app/app.module';
+import { intakeHttpAdapter } from '../app/http-adapter';
 import { intakeConfig } from '../app/intake-config';
 
 const TOKEN = 'operator-secret-0123456789';
@@ -30,7 +31,7 @@ describe('operator endpoints', () => {
       ...env,
     });
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(config)] }).compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+    app = moduleRef.createNestApplication<NestFastifyApplication>(intakeHttpAdapter(config), { logger: false });
     app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
@@ -80,6 +81,12 @@ describe('operator endpoints', () => {
     expect((await put(running, '/api/admin/sale', { units: 1, endsAt: 5, durationSeconds: 5 }, TOKEN)).statusCode).toBe(
       400,
     );
+    // A window that ends before now, where the start is left to now.
+    expect((await put(running, '/api/admin/sale', { units: 1, endsAt: 5 }, TOKEN)).json()).toMatchObject({
+      statusCode: 400,
+      reason: 'invalid',
+      field: 'endsAt',
+    });
 
     await put(running, '/api/admin/sale/state', { state: 'open' }, TOKEN);
     const sale = saleKeys(`${redis.namespace}-ops`);

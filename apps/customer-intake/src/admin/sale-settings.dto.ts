@@ -1,7 +1,9 @@
+import { field } from '@popup-store/contracts';
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 
-const epochMs = z.int().min(0);
+/** The contracts' range for times, which the gears' integer arguments and the sale's entries can carry exactly. */
+const epochMs = field.epochMs;
 
 /** `PUT /api/admin/sale`: stock and window; the window starts now and lasts `durationSeconds` unless given. */
 export class SaleSettingsDto extends createZodDto(

@@ -11,7 +11,7 @@ import { HealthController } from '../health/health.controller';
 import { RedisHealthIndicator } from '../health/redis-health.indicator';
 import { OrderDeskService } from '../orders/order-desk.service';
 import { OrdersController } from '../orders/orders.controller';
-import { RetryLaterFilter } from '../orders/retry-later.filter';
+import { RefusalFilter } from '../orders/refusal.filter';
 import { ZodErrorsPipe } from '../orders/zod-errors.pipe';
 import { SaleController } from '../sale/sale.controller';
 import { SaleSnapshotService } from '../sale/sale-snapshot.service';
@@ -30,7 +30,7 @@ import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider
     OrderDeskService,
     RedisHealthIndicator,
     { provide: APP_PIPE, useClass: ZodErrorsPipe },
-    { provide: APP_FILTER, useClass: RetryLaterFilter },
+    { provide: APP_FILTER, useClass: RefusalFilter },
   ],
 })
 export class AppModule implements OnApplicationShutdown {

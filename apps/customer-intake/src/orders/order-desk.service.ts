@@ -10,7 +10,7 @@ import { INTAKE_CONFIG, SALE_KEYS, type IntakeConfig } from '../app/intake-confi
 import { REDIS } from '../app/redis.provider';
 import { STREAMS_CLIENT } from '../app/streams-client.provider';
 import { SaleSnapshotService, type SaleSnapshot } from '../sale/sale-snapshot.service';
-import { refusal, RetryLaterException } from './refusal';
+import { redisAway, refusal, RetryLaterException } from './refusal';
 
 export interface Ticket {
   readonly orderId: string;
@@ -32,13 +32,6 @@ export type OrderStatus =
       readonly reason: string;
       readonly decidedAt: number;
     };
-
-const redisAway = () =>
-  new RetryLaterException(
-    HttpStatus.SERVICE_UNAVAILABLE,
-    'unavailable',
-    'the store cannot reach its database; retry shortly',
-  );
 
 /**
  * Takes orders at the door. It refuses early what is certain to fail (sale not open, sold out, customer served,

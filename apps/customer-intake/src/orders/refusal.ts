@@ -27,3 +27,11 @@ export class RetryLaterException extends HttpException {
     super(refusalBody(status, reason, message), status);
   }
 }
+
+/** Redis did not answer in time, or the connection is down: the client should retry shortly. */
+export const redisAway = () =>
+  new RetryLaterException(
+    HttpStatus.SERVICE_UNAVAILABLE,
+    'unavailable',
+    'the store cannot reach its database; retry shortly',
+  );
