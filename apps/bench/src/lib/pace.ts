@@ -4,7 +4,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface PacedWindow {
   readonly from: number;
   readonly to: number;
-  readonly written: number;
 }
 
 /**
@@ -30,5 +29,5 @@ export async function pace(
       await sleep(1);
     }
   }
-  return { from, to: from + seconds * 1000, written };
+  return { from, to: from + seconds * 1000 };
 }
