@@ -22,6 +22,15 @@ describe('parseOrderEntry', () => {
     const bad = parseOrderEntry('1-0', ['v', '1', 'data', JSON.stringify({ ...data, submittedAt: 1.5 })]);
     expect(bad).toMatchObject({ ok: false, error: expect.stringContaining('submittedAt'), fields: { v: '1' } });
   });
+
+  it('refuses an entry with a field written twice, without throwing', () => {
+    const twice = ['v', '1', 'data', JSON.stringify(data), 'data', JSON.stringify({ ...data, orderId: 'o2' })];
+    expect(parseOrderEntry('1-0', twice)).toMatchObject({ ok: false, error: 'field "data" appears more than once' });
+    expect(parseOrderEntry('1-0', ['__proto__', 'x', '__proto__', 'y', 'v', '1'])).toMatchObject({
+      ok: false,
+      error: 'field "__proto__" appears more than once',
+    });
+  });
 });
 
 describe('deadLetterFields', () => {

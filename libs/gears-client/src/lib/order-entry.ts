@@ -19,10 +19,16 @@ export type OrderEntryParse =
  */
 export function parseOrderEntry(entryId: string, flat: readonly string[]): OrderEntryParse {
   const fields: Record<string, string> = {};
+  let duplicate: string | undefined;
   for (let i = 0; i + 1 < flat.length; i += 2) {
-    Object.defineProperty(fields, flat[i] as string, { value: flat[i + 1], enumerable: true });
+    const name = flat[i] as string;
+    // A field written twice (any XADD can) would make defining it throw, and the entry a poison pill that
+    // blocks every order read with it: it is dead-lettered like the transport does.
+    if (Object.hasOwn(fields, name)) duplicate ??= name;
+    else Object.defineProperty(fields, name, { value: flat[i + 1], enumerable: true });
   }
   const fail = (error: string): OrderEntryParse => ({ ok: false, error, fields });
+  if (duplicate !== undefined) return fail(`field "${duplicate}" appears more than once`);
   if (fields['v'] !== String(orderContract.version)) return fail(`order contract v${fields['v']} is not supported`);
   let json: unknown;
   try {
