@@ -123,6 +123,25 @@ describe('fulfilment-auditing', () => {
     }
   });
 
+  it('writes a clean report when the decision streams hold entries that are no records (dead-lettered by their readers)', async () => {
+    const sale = await openSale(5);
+    const app = await runService(sale);
+    try {
+      await order(sale, 'o1', 'alice');
+      await eventually(async () => (await client.hlen(sale.decisions)) === 1, '1 decision');
+      const forged = JSON.stringify({ orderId: 'f', customerId: 'mallory', unit: 2, submittedAt: 1, completedAt: 1 });
+      for (const stream of [sale.completed, sale.rejected]) {
+        await client.xadd(stream, '*', 'v', '1', 'data', 'not json');
+        await client.xadd(stream, '*', 'v', '2', 'data', forged);
+        await client.xadd(stream, '*', 'v', '1', 'data', forged, 'data', forged);
+      }
+      await new SaleGears(client, sale).setState('closed');
+      expect(await reportOf(sale)).toMatchObject({ ok: true, sold: 1, decided: 1, violations: [] });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('picks up orders a dead consumer read but never decided', async () => {
     const sale = await openSale(10);
     await client.xgroup('CREATE', sale.orders, 'fulfilment', '0', 'MKSTREAM');
