@@ -69,7 +69,7 @@ describe('order-generation', () => {
     expect(pending[0]).toBe(0);
   });
 
-  it('dead-letters a customer entry that breaks the contract and goes on', async () => {
+  it('dead-letters a customer entry that breaks the contract and goes on, and writes untraced orders as a batch', async () => {
     const before = await client.xlen(sale.orders);
     const waiting = await client.xlen(sale.customers);
     await client.xadd(
@@ -89,6 +89,14 @@ describe('order-generation', () => {
       JSON.stringify({ orderId: 'good', customerId: 'ok', submittedAt: 2 }),
     );
     await eventually(async () => (await client.xlen(sale.orders)) === before + 1, 'the good order');
+    // Untraced customers are written as one batch, without trace fields.
+    const [[, good]] = (await client.xrevrange(sale.orders, '+', '-', 'COUNT', 1)) as [[string, string[]]];
+    expect(dataOf(good)).toMatchObject({
+      orderId: 'good',
+      customerId: 'ok',
+      customerEntryId: expect.stringMatching(/^\d+-\d+$/),
+    });
+    expect(good).not.toContain('traceparent');
     await eventually(async () => (await client.xlen(deadLetterStream(sale.customers))) === 1, 'the dead letter');
     const [[, letter]] = (await client.xrange(deadLetterStream(sale.customers), '-', '+')) as [[string, string[]]];
     expect(letter.join(' ')).toContain('customerId');
