@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { FulfilmentTrigger, loadGears, SaleGears } from '@popup-store/gears-client';
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
+import { freePort } from '@popup-store/redis-process';
 import type { Redis } from 'ioredis';
 import { AppModule } from './app/app.module';
 import { intakeHttpAdapter } from './app/http-adapter';
@@ -297,6 +298,13 @@ describe('customer-intake HTTP API', () => {
       info: { redis: { status: 'up' } },
     });
   });
+
+  it('boots without Redis, live but not ready, and answers orders 503 instead of crashing', async () => {
+    await start({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, REDIS_TIMEOUT_MS: '200' });
+    expect((await get('/health/live')).statusCode).toBe(200);
+    expect((await get('/health/ready')).statusCode).toBe(503);
+    expect((await order({ customerId: 'early' })).json()).toMatchObject({ statusCode: 503, reason: 'unavailable' });
+  }, 15_000);
 
   it('503 with Retry-After, fast, while Redis is away; orders flow again when it is back', async () => {
     await start({ REDIS_TIMEOUT_MS: '200' });

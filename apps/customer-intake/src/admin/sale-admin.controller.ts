@@ -3,7 +3,7 @@ import { GearsError, GearsErrorCode, SaleGears } from '@popup-store/gears-client
 import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { SALE_KEYS } from '../app/intake-config';
-import { REDIS } from '../app/redis.provider';
+import { ADMIN_REDIS } from '../app/redis.provider';
 import { redisAway, refusal } from '../orders/refusal';
 import { AdminTokenGuard } from './admin-token.guard';
 import { SaleSettingsDto, SaleStateDto } from './sale-settings.dto';
@@ -16,7 +16,7 @@ const DEFAULT_DURATION_SECONDS = 600;
 export class SaleAdminController {
   private readonly gears: SaleGears;
 
-  constructor(@Inject(REDIS) redis: Redis, @Inject(SALE_KEYS) sale: SaleKeys) {
+  constructor(@Inject(ADMIN_REDIS) redis: Redis, @Inject(SALE_KEYS) sale: SaleKeys) {
     this.gears = new SaleGears(redis, sale);
   }
 

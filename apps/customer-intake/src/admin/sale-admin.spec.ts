@@ -61,6 +61,18 @@ describe('operator endpoints', () => {
     });
   });
 
+  it('talk to Redis as ADMIN_REDIS_URL when set, not over the order path’s connection', async () => {
+    // Another database of the same Redis stands for another user: what the endpoints write lands there.
+    const adminUrl = new URL(redis.url);
+    adminUrl.pathname = '/1';
+    const running = await start({ ADMIN_TOKEN: TOKEN, ADMIN_REDIS_URL: adminUrl.toString() }, 'split');
+    expect((await put(running, '/api/admin/sale', { units: 3 }, TOKEN)).json()).toMatchObject({ status: { stock: 3 } });
+    const sale = saleKeys(`${redis.namespace}-split`);
+    const admin = redis.client({ db: 1 });
+    expect(await admin.hget(sale.state, 'stock')).toBe('3');
+    expect(await redis.client().exists(sale.state)).toBe(0);
+  });
+
   it('configure the sale, close and reopen it, and refuse to reset a sale that sold without force', async () => {
     const running = await start({ ADMIN_TOKEN: TOKEN }, 'ops');
     const configured = await put(running, '/api/admin/sale', { units: 3, durationSeconds: 60 }, TOKEN);

@@ -16,7 +16,7 @@ import { ZodErrorsPipe } from '../orders/zod-errors.pipe';
 import { SaleController } from '../sale/sale.controller';
 import { SaleSnapshotService } from '../sale/sale-snapshot.service';
 import { INTAKE_CONFIG, SALE_KEYS, type IntakeConfig } from './intake-config';
-import { RedisCloser, redisProvider } from './redis.provider';
+import { adminRedisProvider, RedisCloser, redisProvider } from './redis.provider';
 import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider';
 
 @Module({
@@ -24,6 +24,7 @@ import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider
   providers: [
     AdminTokenGuard,
     redisProvider,
+    adminRedisProvider,
     streamsClientProvider,
     RedisCloser,
     SaleSnapshotService,

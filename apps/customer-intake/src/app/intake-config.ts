@@ -21,6 +21,11 @@ export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) =>
       REDIS_TIMEOUT_MS: positiveInt(1000),
       /** Bearer token of the operator endpoints (`/api/admin/...`); they answer 403 while it is unset. */
       ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+      /**
+       * The Redis user of the operator endpoints, allowed to configure the sale (deploy/redis/users.acl: `operator`),
+       * so that REDIS_URL's user needs no more than taking orders. REDIS_URL when unset.
+       */
+      ADMIN_REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
     },
     env,
   );

@@ -1,10 +1,10 @@
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { once } from 'node:events';
 import { setTimeout } from 'node:timers/promises';
 import { INTAKE_CONFIG, type IntakeConfig } from './intake-config';
 
 export const REDIS = Symbol('Redis');
+export const ADMIN_REDIS = Symbol('AdminRedis');
 
 const STARTUP_WAIT_MS = 5000;
 
@@ -15,25 +15,40 @@ const STARTUP_WAIT_MS = 5000;
 export const redisProvider: Provider = {
   provide: REDIS,
   inject: [INTAKE_CONFIG],
-  useFactory: async (config: IntakeConfig) => {
-    const redis = new Redis(config.REDIS_URL, {
-      enableOfflineQueue: false,
-      commandTimeout: config.REDIS_TIMEOUT_MS,
-      maxRetriesPerRequest: 0,
-      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
-    });
-    redis.on('error', () => undefined);
-    // Boot waits a moment for Redis so the first requests find it; without Redis it boots anyway, not ready.
-    await Promise.race([once(redis, 'ready'), setTimeout(STARTUP_WAIT_MS, undefined, { ref: false })]);
-    return redis;
-  },
+  useFactory: (config: IntakeConfig) => connect(config.REDIS_URL, config),
 };
+
+/** The operator endpoints' connection: ADMIN_REDIS_URL's user when set, else the request path's. */
+export const adminRedisProvider: Provider = {
+  provide: ADMIN_REDIS,
+  inject: [INTAKE_CONFIG, REDIS],
+  useFactory: (config: IntakeConfig, redis: Redis) =>
+    config.ADMIN_REDIS_URL ? connect(config.ADMIN_REDIS_URL, config) : redis,
+};
+
+async function connect(url: string, config: IntakeConfig): Promise<Redis> {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    commandTimeout: config.REDIS_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+  });
+  redis.on('error', () => undefined);
+  // Boot waits a moment for Redis so the first requests find it; without Redis it boots anyway, not ready
+  // (events.once would reject on the first connection error, failing the boot).
+  const ready = new Promise((resolve) => redis.once('ready', resolve));
+  await Promise.race([ready, setTimeout(STARTUP_WAIT_MS, undefined, { ref: false })]);
+  return redis;
+}
 
 @Injectable()
 export class RedisCloser implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(ADMIN_REDIS) private readonly admin: Redis,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    for (const redis of new Set([this.redis, this.admin])) await redis.quit().catch(() => redis.disconnect());
   }
 }
