@@ -8,7 +8,15 @@ import {
   redisProblems,
   service,
 } from '../src/checks.ts';
-import { checkReferences, composeSchema, mergeCompose, parsePort, repoPathOf, schemaValidator, services } from '../src/compose.ts';
+import {
+  checkReferences,
+  composeSchema,
+  mergeCompose,
+  parsePort,
+  repoPathOf,
+  schemaValidator,
+  services,
+} from '../src/compose.ts';
 import { interpolate, InterpolationError, parseDotEnv } from '../src/env.ts';
 import { type Dict, dict } from '../src/json.ts';
 import { checkRedis, parseRedisConf } from '../src/redis.ts';
@@ -73,7 +81,9 @@ describe('merging the overlay onto the core file', () => {
   it('merges environment and depends_on, replaces command', () => {
     const merged = mergeCompose(
       { services: { a: { environment: { A: '1' }, depends_on: ['b'], command: ['x'] } } },
-      { services: { a: { environment: ['B=2'], depends_on: { c: { condition: 'service_started' } }, command: ['y'] } } },
+      {
+        services: { a: { environment: ['B=2'], depends_on: { c: { condition: 'service_started' } }, command: ['y'] } },
+      },
     );
     expect(dict(merged['services'])['a']).toEqual({
       environment: { A: '1', B: '2' },
@@ -86,7 +96,7 @@ describe('merging the overlay onto the core file', () => {
     for (const name of NODE_SERVICES) {
       const environment = dict(service(deployment, name)['environment']);
       expect(environment).toMatchObject({
-        REDIS_URL: 'redis://redis:6379',
+        REDIS_URL: expect.stringMatching(new RegExp(`^redis://${name}:[0-9a-f]{32}@redis:6379$`)),
         SALE_ID: 'popup',
         LOG_LEVEL: 'info',
         OTEL_SERVICE_NAME: name,
@@ -107,7 +117,11 @@ describe('merging the overlay onto the core file', () => {
 
 describe('the stack', () => {
   it('has Redis, the four services, the optional crowd, and the observability overlay', () => {
-    expect(services(deployment.stack.model).map(([name]) => name).sort()).toEqual(
+    expect(
+      services(deployment.stack.model)
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(
       ['crowd', 'grafana', 'otel-collector', 'prometheus', 'redis', 'tempo', 'tempo-init', ...NODE_SERVICES].sort(),
     );
   });
@@ -117,11 +131,16 @@ describe('the stack', () => {
     expect(crowd['profiles']).toEqual(['crowd']);
     expect(crowd['command']).toEqual(['node', 'main.js', '--url', 'http://customer-intake:3000']);
     expect(crowd['depends_on']).toHaveProperty('customer-intake.condition', 'service_healthy');
-    expect(Object.values(dict(deployment.stack.model['services'])).filter((spec) => dict(spec)['profiles'])).toHaveLength(1);
+    expect(
+      Object.values(dict(deployment.stack.model['services'])).filter((spec) => dict(spec)['profiles']),
+    ).toHaveLength(1);
   });
 
   it('serves intake on 0.0.0.0 inside its container and publishes ports on 127.0.0.1 only, from deploy/.env', () => {
-    expect(dict(service(deployment, 'customer-intake')['environment'])).toMatchObject({ HOST: '0.0.0.0', PORT: '3000' });
+    expect(dict(service(deployment, 'customer-intake')['environment'])).toMatchObject({
+      HOST: '0.0.0.0',
+      PORT: '3000',
+    });
     const env = deployment.stack.env;
     const published = Object.fromEntries(
       services(deployment.stack.model).flatMap(([name, spec]) =>
@@ -179,18 +198,24 @@ describe('what the compose files name exists', () => {
 describe('Redis', () => {
   it('is Redis 8 with AOF every second, a health check, a named volume and the mounted config', () => {
     expect(redisProblems(deployment)).toEqual([]);
-    expect(dict(service(deployment, 'redis')['healthcheck'])['test']).toEqual(['CMD-SHELL', 'redis-cli ping | grep -q PONG']);
+    expect(dict(service(deployment, 'redis')['healthcheck'])['test']).toEqual([
+      'CMD-SHELL',
+      'redis-cli ping | grep -q PONG',
+    ]);
   });
 
-  it('leaves room for the users.acl of issue 8: deploy/redis/ is mounted whole, beside redis.conf', () => {
+  it('loads deploy/redis/users.acl, mounted whole with deploy/redis/ beside redis.conf', () => {
     expect(repoPathOf(service(deployment, 'redis'), '/usr/local/etc/redis/users.acl')).toBe('deploy/redis/users.acl');
+    expect(deployment.redisConf.get('aclfile')).toBe('/usr/local/etc/redis/users.acl');
   });
 
   it('reports a config that could lose orders, and an aclfile the repository does not provide', () => {
-    const conf = parseRedisConf('appendonly no\nappendfsync always\naclfile /usr/local/etc/redis/users.acl\n');
-    const problems = checkRedis(deployment.ws, service(deployment, 'redis'), conf, 'deploy/redis/redis.conf').join('\n');
+    const conf = parseRedisConf('appendonly no\nappendfsync always\naclfile /usr/local/etc/redis/missing.acl\n');
+    const problems = checkRedis(deployment.ws, service(deployment, 'redis'), conf, 'deploy/redis/redis.conf').join(
+      '\n',
+    );
     expect(problems).toMatch(/appendonly must be yes/);
     expect(problems).toMatch(/appendfsync must be everysec/);
-    expect(problems).toMatch(/aclfile \/usr\/local\/etc\/redis\/users\.acl is not a file of the repository/);
+    expect(problems).toMatch(/aclfile \/usr\/local\/etc\/redis\/missing\.acl is not a file of the repository/);
   });
 });
