@@ -2,4 +2,6 @@ module.exports = {
   displayName: 'launcher',
   preset: '../../jest.preset.js',
   coverageDirectory: '../../coverage/apps/launcher',
+  // The fault scenarios are slow: they run with `npm run test:chaos` (jest.chaos.config.cjs), not `npm test`.
+  testPathIgnorePatterns: ['/node_modules/', '\\.chaos\\.spec\\.ts$'],
 };
