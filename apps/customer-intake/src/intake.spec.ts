@@ -228,7 +228,7 @@ describe('customer-intake HTTP API', () => {
   });
 
   it('410 once sold out, 409 for a customer already served', async () => {
-    await start();
+    await start({ RATE_LIMIT_PER_SECOND: '3' });
     await openSale(1);
     await order({ customerId: 'first' });
     await decideEverything();
@@ -240,6 +240,9 @@ describe('customer-intake HTTP API', () => {
       reason: 'sold_out',
       soldOutAt: expect.any(Number),
     });
+    // The door answers from the status before reading the body, and before the throttler counts the customer.
+    expect((await order('{not json')).statusCode).toBe(410);
+    for (let i = 0; i < 20; i++) expect((await order({ customerId: 'first' })).statusCode).toBe(410);
 
     await start();
     await openSale(5);

@@ -12,6 +12,7 @@ import { RedisHealthIndicator } from '../health/redis-health.indicator';
 import { OrderDeskService } from '../orders/order-desk.service';
 import { OrdersController } from '../orders/orders.controller';
 import { RefusalFilter } from '../orders/refusal.filter';
+import { SaleDoor } from '../orders/sale-door';
 import { ZodErrorsPipe } from '../orders/zod-errors.pipe';
 import { SaleController } from '../sale/sale.controller';
 import { SaleSnapshotService } from '../sale/sale-snapshot.service';
@@ -29,6 +30,7 @@ import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider
     RedisCloser,
     SaleSnapshotService,
     OrderDeskService,
+    SaleDoor,
     RedisHealthIndicator,
     { provide: APP_PIPE, useClass: ZodErrorsPipe },
     { provide: APP_FILTER, useClass: RefusalFilter },

@@ -9,7 +9,7 @@ import { lastValueFrom } from 'rxjs';
 import { INTAKE_CONFIG, SALE_KEYS, type IntakeConfig } from '../app/intake-config';
 import { REDIS } from '../app/redis.provider';
 import { STREAMS_CLIENT } from '../app/streams-client.provider';
-import { SaleSnapshotService, type SaleSnapshot } from '../sale/sale-snapshot.service';
+import { SaleSnapshotService } from '../sale/sale-snapshot.service';
 import { redisAway, refusal, RetryLaterException } from './refusal';
 
 export interface Ticket {
@@ -34,8 +34,9 @@ export type OrderStatus =
     };
 
 /**
- * Takes orders at the door. It refuses early what is certain to fail (sale not open, sold out, customer served,
- * backlog full) so a crowd does not queue for nothing; whether an order gets a unit is decided only by the gears.
+ * Takes orders at the door. It refuses early what is certain to fail (customer served, backlog full; the
+ * SaleDoor has already refused while the sale is not open) so a crowd does not queue for nothing; whether an
+ * order gets a unit is decided only by the gears.
  */
 @Injectable()
 export class OrderDeskService {
@@ -54,7 +55,6 @@ export class OrderDeskService {
   async take(customerId: string): Promise<Ticket> {
     const snapshot = this.snapshot.current();
     if (!snapshot) throw redisAway();
-    this.refuseIfNotSelling(snapshot);
     if (snapshot.backlog >= this.config.MAX_BACKLOG) {
       throw new RetryLaterException(HttpStatus.TOO_MANY_REQUESTS, 'busy', 'too many orders are waiting; retry shortly');
     }
@@ -104,24 +104,5 @@ export class OrderDeskService {
           reason: decision.reason,
           decidedAt: decision.at,
         };
-  }
-
-  private refuseIfNotSelling({ status }: SaleSnapshot): void {
-    const window = {
-      phase: status.phase,
-      startsAt: status.startsAt,
-      endsAt: status.endsAt,
-      now: status.now,
-    };
-    switch (status.phase) {
-      case 'open':
-        return;
-      case 'sold_out':
-        throw refusal(HttpStatus.GONE, 'sold_out', 'the sale is sold out', {
-          soldOutAt: status.soldOutAt,
-        });
-      default:
-        throw refusal(HttpStatus.LOCKED, 'closed', `the sale is not open (${status.phase})`, { window });
-    }
   }
 }

@@ -3,6 +3,8 @@ import { OrderDeskService, type OrderStatus, type Ticket } from './order-desk.se
 import { OrderRequestDto, ticketId } from './order-request.dto';
 import { CustomerThrottlerGuard } from './customer-throttler.guard';
 import { refusal } from './refusal';
+import { SALE_DOOR } from './sale-door';
+import { RouteConfig } from '@nestjs/platform-fastify';
 
 @Controller('orders')
 export class OrdersController {
@@ -10,6 +12,7 @@ export class OrdersController {
 
   /** Takes an order: 202 with a ticket to follow; the unit is decided within moments. */
   @Post()
+  @RouteConfig(SALE_DOOR)
   @HttpCode(HttpStatus.ACCEPTED)
   @UseGuards(CustomerThrottlerGuard)
   take(@Body() request: OrderRequestDto): Promise<Ticket> {
