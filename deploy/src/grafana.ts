@@ -1,4 +1,5 @@
 import { repoPathOf } from './compose.ts';
+import { interpolate } from './env.ts';
 import { type Dict, dict, isDict, list, str } from './json.ts';
 
 /** The datasources dashboards refer to, by fixed uid, with their types. */
@@ -76,6 +77,9 @@ export function checkDatasources(provisioning: Dict, grafana: Dict): string[] {
   for (const destination of toTraces)
     if (destination['name'] !== 'trace_id') problems.push(`datasource prometheus: exemplar label ${str(destination['name'])}, expected trace_id`);
 
+  const redis = uids.get('redis');
+  if (redis) problems.push(...redisDatasourceLogin(redis, grafana).problems);
+
   const plugins = installedPlugins(grafana);
   for (const datasource of datasources) {
     const type = str(datasource['type']) ?? '';
@@ -83,6 +87,44 @@ export function checkDatasources(provisioning: Dict, grafana: Dict): string[] {
       problems.push(`datasource ${str(datasource['uid'])}: type ${type} is a plugin the grafana service does not install`);
   }
   return problems;
+}
+
+/** Who Grafana's Redis datasource logs in as, and the problems with how it says so. */
+export interface RedisLogin {
+  readonly user: string | undefined;
+  /** The password Grafana gets: `secureJsonData.password` with the variables filled in from its environment. */
+  readonly password: string | undefined;
+  readonly problems: string[];
+}
+
+/**
+ * The Redis datasource logs in as an ACL user (`jsonData.acl`, `jsonData.user`) with a password that only a variable
+ * of the grafana service's environment holds (`secureJsonData.password: $VARIABLE`, which Grafana interpolates in
+ * provisioning files), never one written in the file. Without a user it is `default`, which may only PING.
+ */
+export function redisDatasourceLogin(datasource: Dict, grafana: Dict): RedisLogin {
+  const problems: string[] = [];
+  const jsonData = dict(datasource['jsonData']);
+  const user = str(jsonData['user']);
+  if (jsonData['acl'] !== true) problems.push('datasource redis: jsonData.acl must be true (log in as an ACL user)');
+  if (!user) problems.push('datasource redis: no jsonData.user (it would log in as default, which may only PING)');
+  const secret = str(dict(datasource['secureJsonData'])['password']);
+  if (!secret) {
+    problems.push('datasource redis: no secureJsonData.password');
+    return { user, password: undefined, problems };
+  }
+  const variables = [...secret.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((match) => match[1] as string);
+  if (variables.length === 0)
+    problems.push('datasource redis: secureJsonData.password is written in the file; give it as $VARIABLE');
+  const environment = Object.fromEntries(
+    Object.entries(dict(grafana['environment'])).map(([name, value]) => [name, str(value) ?? String(value)]),
+  );
+  for (const variable of variables)
+    if (!(variable in environment))
+      problems.push(`datasource redis: the grafana service does not set ${variable} (secureJsonData.password)`);
+  const missing = new Set<string>();
+  const password = interpolate(secret, environment, missing);
+  return { user, password: missing.size === 0 && password !== '' ? password : undefined, problems };
 }
 
 export const PROVISIONING_DIR = 'grafana/provisioning';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Deployment, loadDeployment, service } from '../src/checks.ts';
-import { dict, str } from '../src/json.ts';
+import { redisDatasourceLogin } from '../src/grafana.ts';
+import { type Dict, dict, list, str } from '../src/json.ts';
 
 /**
  * deploy/redis/users.acl against the rest of the stack, without a Docker engine: every service's REDIS_URL names
@@ -32,6 +33,13 @@ beforeAll(() => {
   );
 });
 
+const redisDatasource = (datasources: Dict) =>
+  list(datasources['datasources'])
+    .map(dict)
+    .find((datasource) => datasource['uid'] === 'redis') ?? {};
+const grafanaLogin = (datasources: Dict) =>
+  redisDatasourceLogin(redisDatasource(datasources), service(deployment, 'grafana'));
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const hashOf = (user: string) =>
   users
@@ -54,6 +62,27 @@ describe('deploy/redis/users.acl', () => {
     const url = new URL(str(dict(service(deployment, 'customer-intake')['environment'])['ADMIN_REDIS_URL']) ?? '');
     expect(url.username).toBe('operator');
     expect(hashOf('operator')).toBe(sha256(decodeURIComponent(url.password)));
+  });
+
+  it('logs Grafana’s Redis datasource in as grafana, with the password deploy/.env holds and the file hashes', () => {
+    const login = grafanaLogin(deployment.datasources);
+    expect(login.problems).toEqual([]);
+    expect(login.user).toBe('grafana');
+    expect(login.password).toBe(deployment.stack.env['REDIS_GRAFANA_PASSWORD']);
+    expect(hashOf('grafana')).toBe(sha256(login.password ?? ''));
+  });
+
+  it('reports a Redis datasource that logs in as default, or with a password the grafana service does not get', () => {
+    const datasources = structuredClone(deployment.datasources);
+    const redis = redisDatasource(datasources);
+    dict(redis['secureJsonData'])['password'] = '$REDIS_OPERATOR_PASSWORD';
+    expect(grafanaLogin(datasources)).toMatchObject({ password: undefined });
+    expect(grafanaLogin(datasources).problems.join('\n')).toMatch(/does not set REDIS_OPERATOR_PASSWORD /);
+    dict(redis['secureJsonData'])['password'] = 'hunter2';
+    expect(grafanaLogin(datasources).problems.join('\n')).toMatch(/written in the file/);
+    delete dict(redis['jsonData'])['user'];
+    delete dict(redis['jsonData'])['acl'];
+    expect(grafanaLogin(datasources).problems.join('\n')).toMatch(/jsonData.acl must be true[^]*no jsonData.user/);
   });
 
   it('has a password in deploy/.env for every user but default, and stores only hashes', () => {

@@ -6,14 +6,21 @@ import { type PanelQuery, queriesOfType } from '../src/dashboard.ts';
 import { fieldLinks, grafanaRegex, interpolateLink, namedFields, transform } from '../src/frames.ts';
 import { type Dict, dict, list, str } from '../src/json.ts';
 import { type Frame, redisCommand, replyFrame, rowCount, type TimeRange } from '../src/redis-query.ts';
+import { createGrafanaUser } from './grafana-user.ts';
 import { type PlayedSale, playSale, redisNow, type SeriesBackend, seriesBackend, writeSeriesSample } from './sale.ts';
 
 // Every Redis-datasource query of the dashboards, run against a real Redis after a small sale, as the plugin would
 // send it. The time series panels come in two variants: the stream fallback (XRANGE) runs on any Redis; the
 // RedisTimeSeries one (TS.RANGE) where the server has the module, which the harness's Redis 8 container does.
+// The queries run as Grafana's datasource logs in: the `grafana` user of deploy/redis/users.acl with the password
+// deploy/.env gives it, so a command or key the user is not allowed fails with NOPERM.
 describe('the Redis queries of the dashboards, after a sale', () => {
   let redis: TestRedis;
+  /** Plays the sale and checks the answers: the test Redis's default user. */
   let client: Redis;
+  /** Runs the dashboards' queries: the grafana user. */
+  let grafana: Redis;
+  let grafanaUser: string;
   let played: PlayedSale;
   let backend: SeriesBackend;
   /** The fallback series live under a sale of their own: on Redis 8 the played sale's series keys are time series. */
@@ -32,10 +39,15 @@ describe('the Redis queries of the dashboards, after a sale', () => {
     await writeSeriesSample(client, played.sale, saleKeys(fallbackSale), 'stream');
     const now = await redisNow(client);
     range = { from: now - 15 * 60_000, to: now };
+    grafanaUser = `grafana-${redis.namespace}`;
+    const login = await createGrafanaUser(client, grafanaUser);
+    grafana = redis.client({ ...login, maxRetriesPerRequest: 1 });
+    await grafana.ping();
     // Finding out whether Docker is there, and starting a Redis 8 container where it is, can outlast jest's 5 s.
   }, 60_000);
 
   afterAll(async () => {
+    if (grafanaUser) await client?.call('ACL', 'DELUSER', grafanaUser).catch(() => undefined);
     await redis?.dispose();
   });
 
@@ -54,11 +66,24 @@ describe('the Redis queries of the dashboards, after a sale', () => {
     const frames = await Promise.all(
       list(panel['targets']).map(async (target) => {
         const command = redisCommand(dict(target), { sale }, range);
-        return replyFrame(dict(target), command, await client.call(...(command as [string, ...string[]])));
+        return replyFrame(dict(target), command, await grafana.call(...(command as [string, ...string[]])));
       }),
     );
     return transform(frames, list(panel['transformations']).map(dict));
   }
+
+  it('run as a user that may read the sales’ keys and nothing more', async () => {
+    const refused = async (...command: [string, ...string[]]) =>
+      grafana.call(...command).then(
+        (reply) => `allowed: ${String(reply)}`,
+        (error: Error) => error.message,
+      );
+    expect(await refused('SET', played.sale.report, 'x')).toMatch(/^NOPERM/);
+    expect(await refused('XADD', played.sale.alerts, '*', 'k', 'v')).toMatch(/^NOPERM/);
+    expect(await refused('FCALL_RO', 'popup_sale_status', '1', played.sale.state)).toMatch(/^NOPERM/);
+    expect(await refused('KEYS', '*')).toMatch(/^NOPERM/);
+    expect(await refused('GET', 'outside-any-sale')).toMatch(/^NOPERM/);
+  });
 
   it('include the stream, hash and string queries, and both variants of the series', () => {
     const commands = new Set(
@@ -108,7 +133,7 @@ describe('the Redis queries of the dashboards, after a sale', () => {
     const queries = redisQueries().filter((query) => isSeries(query) && query.target['command'] === 'xrange');
     for (const query of queries) {
       const command = redisCommand(query.target, { sale: fallbackSale }, range);
-      const frame = replyFrame(query.target, command, await client.call(...(command as [string, ...string[]])));
+      const frame = replyFrame(query.target, command, await grafana.call(...(command as [string, ...string[]])));
       expect([
         label(query),
         rowCount(frame) > 0,
@@ -124,7 +149,7 @@ describe('the Redis queries of the dashboards, after a sale', () => {
     const queries = redisQueries().filter((query) => isSeries(query) && query.target['command'] === 'ts.range');
     for (const query of queries) {
       const command = redisCommand(query.target, { sale: played.sale.saleId }, range);
-      const frame = replyFrame(query.target, command, await client.call(...(command as [string, ...string[]])));
+      const frame = replyFrame(query.target, command, await grafana.call(...(command as [string, ...string[]])));
       expect([label(query), rowCount(frame) > 0]).toEqual([label(query), true]);
     }
   });
