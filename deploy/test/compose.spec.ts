@@ -155,6 +155,20 @@ describe('the stack', () => {
     expect(env['GRAFANA_PORT']).toBe('3001');
   });
 
+  it('passes ADMIN_TOKEN from the environment of `docker compose up` to customer-intake alone, off when unset', () => {
+    const raw = dict(dict(dict(deployment.stack.files[0].raw['services'])['customer-intake'])['environment']);
+    expect(raw['ADMIN_TOKEN']).toBe('${ADMIN_TOKEN:-}');
+    const token = 'an-operator-token-of-32-characters';
+    expect(interpolate(String(raw['ADMIN_TOKEN']), { ADMIN_TOKEN: token })).toBe(token);
+    // Empty is unset for the services' config (libs/config readEnv): the operator endpoints answer 403.
+    expect(interpolate(String(raw['ADMIN_TOKEN']), {})).toBe('');
+    // A secret of whoever operates the stack, never a committed default.
+    expect(deployment.stack.env['ADMIN_TOKEN']).toBeUndefined();
+    for (const [name, spec] of services(deployment.stack.model))
+      if (name !== 'customer-intake')
+        expect([name, dict(spec['environment'])['ADMIN_TOKEN']]).toEqual([name, undefined]);
+  });
+
   it('pulls only images pinned to exact versions', () => {
     expect(pulledImageProblems(deployment)).toEqual([]);
   });
