@@ -49,7 +49,9 @@ export class AppModule implements OnApplicationShutdown {
         }),
         TerminusModule,
         ThrottlerModule.forRoot({
-          throttlers: [{ ttl: 1000, limit: config.RATE_LIMIT_PER_SECOND }],
+          // One throttler on one route: the tracker (customer or address) is the key as it is; the default key
+          // is a sha256 of route and tracker, computed per request.
+          throttlers: [{ ttl: 1000, limit: config.RATE_LIMIT_PER_SECOND, generateKey: (_context, tracker) => tracker }],
         }),
       ],
       providers: [
