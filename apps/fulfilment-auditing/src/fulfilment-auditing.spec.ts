@@ -165,4 +165,35 @@ describe('fulfilment-auditing', () => {
       await app.close();
     }
   });
+
+  it('audits completion records a dead auditor read, after RECLAIM_IDLE_MS rather than the transport’s 30 s', async () => {
+    const sale = await openSale(10);
+    await client.xgroup('CREATE', sale.completed, 'auditing', '0', 'MKSTREAM');
+    const now = Date.now();
+    for (let unit = 1; unit <= 3; unit++) {
+      const completion = { orderId: `o${unit}`, customerId: `c${unit}`, unit, submittedAt: now, completedAt: now };
+      await client.xadd(sale.completed, '*', 'v', '1', 'data', JSON.stringify(completion));
+    }
+    // Read, never acknowledged, by an auditor that then died.
+    await client.xreadgroup('GROUP', 'auditing', 'crashed-elsewhere', 'COUNT', 10, 'STREAMS', sale.completed, '>');
+    const started = Date.now();
+    const app = await startFulfilmentAuditing(
+      auditingConfig({ REDIS_URL: redis.url, SALE_ID: sale.saleId, LOG_LEVEL: 'silent', RECLAIM_IDLE_MS: '300' }),
+    );
+    try {
+      await eventually(async () => (await client.hlen(sale.auditBuyers)) === 3, '3 completions audited', 5000);
+      await eventually(async () => Number((await client.xpending(sale.completed, 'auditing'))[0]) === 0, 'acked');
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('reads RECLAIM_IDLE_MS as a positive number of milliseconds, 15 s by default', () => {
+    const base = { REDIS_URL: redis.url, SALE_ID: 'popup' };
+    expect(auditingConfig(base).RECLAIM_IDLE_MS).toBe(15_000);
+    expect(auditingConfig({ ...base, RECLAIM_IDLE_MS: '250' }).RECLAIM_IDLE_MS).toBe(250);
+    expect(() => auditingConfig({ ...base, RECLAIM_IDLE_MS: '0' })).toThrow(/RECLAIM_IDLE_MS/);
+    expect(() => auditingConfig({ ...base, RECLAIM_IDLE_MS: 'soon' })).toThrow(/RECLAIM_IDLE_MS/);
+  });
 });

@@ -15,7 +15,10 @@ export const auditingConfig = (env: NodeJS.ProcessEnv = process.env) =>
        */
       COMPLETION_LANES: positiveInt(2).pipe(z.number().max(16)),
       COMPLETION_BLOCK_MS: positiveInt(1000),
-      /** Orders another consumer read but left undecided this long are decided here. */
+      /**
+       * Entries another consumer read but left unsettled this long (it died) are taken over here: orders left
+       * undecided by the completion lanes, completion records left unaudited by the auditor.
+       */
       RECLAIM_IDLE_MS: positiveInt(15_000),
       /**
        * This process's consumer name, stable across restarts so it finds its own undecided orders first.

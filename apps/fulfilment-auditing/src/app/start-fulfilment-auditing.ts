@@ -15,6 +15,7 @@ export async function startFulfilmentAuditing(config: AuditingConfig): Promise<I
     group: ConsumerGroup.auditing,
     streams: { [sale.completed]: completionContract },
     batchSize: 500,
+    minIdleMs: config.RECLAIM_IDLE_MS,
   });
   const app = await NestFactory.createMicroservice(AppModule.register(config, sale), {
     strategy: server,

@@ -9,6 +9,8 @@ export const orderGenerationConfig = (env: NodeJS.ProcessEnv = process.env) =>
       BATCH_SIZE: positiveInt(500),
       /** How long a read waits for customers before asking again. */
       BLOCK_MS: positiveInt(2000),
+      /** Customer entries another consumer read but left unacknowledged this long (it died) are taken over. */
+      RECLAIM_IDLE_MS: positiveInt(30_000),
     },
     env,
   );

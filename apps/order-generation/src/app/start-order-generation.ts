@@ -17,6 +17,7 @@ export async function startOrderGeneration(config: OrderGenerationConfig): Promi
     streams: { [sale.customers]: customerContract },
     batchSize: config.BATCH_SIZE,
     blockMs: config.BLOCK_MS,
+    minIdleMs: config.RECLAIM_IDLE_MS,
   });
   const app = await NestFactory.createMicroservice(AppModule.register(config, sale), {
     strategy: server,

@@ -23,7 +23,10 @@ export interface RedisStreamsServerOptions {
    * free slots (reads of several streams issued together may overshoot by a batch each). Default 1000.
    */
   maxInFlight?: number;
-  /** How often pending entries are looked at for reclaiming. Default 5000 ms. */
+  /**
+   * How often pending entries are looked at for reclaiming. Default half of minIdleMs, between 100 and 5000 ms, so
+   * an entry is delivered again at most half its idle time late.
+   */
   reclaimIntervalMs?: number;
   /**
    * How long an entry stays pending before another delivery is tried (its consumer died, or its handler failed).
@@ -69,18 +72,20 @@ export type ClientSettings = Required<RedisStreamsClientOptions>;
 const DEFAULT_MAX_DATA_BYTES = 65_536;
 
 export function serverSettings(options: RedisStreamsServerOptions): ServerSettings {
+  const given = withoutUndefined(options);
+  const minIdleMs = given.minIdleMs ?? 30_000;
   const settings: ServerSettings = {
     consumer: `${hostname()}-${process.pid}`,
     batchSize: 100,
     blockMs: 2000,
     maxInFlight: 1000,
-    reclaimIntervalMs: 5000,
-    minIdleMs: 30_000,
+    reclaimIntervalMs: Math.min(5000, Math.max(100, Math.floor(minIdleMs / 2))),
+    minIdleMs,
     maxDeliveries: 5,
     deadLetterStream: (stream) => `${stream}:dead-letter`,
     maxDataBytes: DEFAULT_MAX_DATA_BYTES,
     groupStartId: '0',
-    ...withoutUndefined(options),
+    ...given,
   };
   const counts = [
     'batchSize',
@@ -88,8 +93,9 @@ export function serverSettings(options: RedisStreamsServerOptions): ServerSettin
     'maxDeliveries',
     'maxDataBytes',
     'blockMs',
-    'reclaimIntervalMs',
+    // Before reclaimIntervalMs, whose default derives from it.
     'minIdleMs',
+    'reclaimIntervalMs',
   ] as const;
   for (const name of counts) requirePositiveInteger(name, settings[name]);
   if (!settings.group) throw new Error('RedisStreamsServer: the group option is required');
