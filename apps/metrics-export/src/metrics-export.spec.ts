@@ -11,7 +11,8 @@ import { sampledStreams } from './sampling/sale-sample';
 import { seriesKeys } from './series/series-keys';
 import { detectBackend, type SeriesBackend } from './series/series-writer';
 import { scrape, valueOf } from './test/prometheus';
-import { freePort, lastValue, playSale, pointCount } from './test/sale';
+import { lastValue, playSale, pointCount } from './test/sale';
+import { freePort } from '@popup-store/redis-process';
 
 // The same spec covers both backends: capped streams on a Redis without RedisTimeSeries (the spawned 7.x here),
 // RedisTimeSeries on the Redis 8 container the harness starts where Docker is available.

@@ -1,22 +1,12 @@
 import { FulfilmentTrigger, SaleGears } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
-import { createServer } from 'node:net';
 import type { SeriesBackend } from '../series/series-writer';
 
 /** Redis TIME in ms: the clock the gears decide by. */
 export async function redisNow(redis: Redis): Promise<number> {
   const [seconds, micros] = await redis.time();
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-}
-
-/** A port nothing listens on right now, for the Prometheus endpoint (the exporter takes 0 for its default 9464). */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Opens a sale of `stock` units, started a second ago and ending in a minute. */

@@ -59,14 +59,14 @@ describe('one trace per order, across the services', () => {
     // The same intake exporting http/protobuf, and one with no endpoint at all, side by side on a sale of their own.
     const other = saleKeys(`${redis.namespace}-other`);
     await openSale(client, other, 10);
-    const [tracing, untraced] = await Promise.all([
+    const [tracing, untraced] = await Service.startAll([
       Service.start('customer-intake', intakeEnv(other, await freePort(), await protobuf.start(), 'http/protobuf')),
       Service.start('customer-intake', intakeEnv(other, await freePort())),
     ]);
     const [protobufOrder, untracedOrder] = await Promise.all([tracing.order('dee'), untraced.order('eve')]);
     const [protobufExit, untracedExit] = await Promise.all([tracing.stop(), untraced.stop()]);
     quiet = { protobufOrder, protobufExit, untracedOrder, untracedExit, untracedLogs: untraced.logLines() };
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all([json?.close(), protobuf?.close()]);
@@ -88,7 +88,7 @@ describe('one trace per order, across the services', () => {
     const intakePort = await freePort();
     const metricsPort = await freePort();
     const otel = otelEnv(endpoint, 'http/json');
-    const services = await Promise.all([
+    const services = await Service.startAll([
       Service.start('customer-intake', intakeEnv(sale, intakePort, endpoint, 'http/json')),
       Service.start('order-generation', { ...base(sale), ...otel, BLOCK_MS: '200' }),
       // Debug level for the decision log lines, which must carry their order's trace id.
@@ -270,15 +270,32 @@ class Service {
     this.exited = once(this.child, 'exit').then(([code, signal]) => ({ code, signal }) as Exit);
   }
 
-  /** Started and, for intake, ready for orders. */
+  /**
+   * Started and, for intake, ready for orders; killed if it does not get there. An instrumented service loads
+   * the OpenTelemetry SDK before Nest, which takes seconds of CPU on a CI machine busy with other projects' tests.
+   */
   static async start(name: ServiceName, env: NodeJS.ProcessEnv): Promise<Service> {
     const service = new Service(name, env);
     if (name === 'customer-intake') {
-      await eventually(async () => (await fetch(`${service.url}/health/ready`)).ok, `${name} ready`).catch((error) =>
-        Promise.reject(new Error(`${String(error)}\n${service.describe()}`)),
+      await eventually(async () => (await fetch(`${service.url}/health/ready`)).ok, `${name} ready`, 30_000).catch(
+        async (error) => {
+          await service.kill();
+          throw new Error(`${String(error)}\n${service.describe()}`);
+        },
       );
     }
     return service;
+  }
+
+  /** All started, or none left running: a service that failed to start must not leave the others to hang jest. */
+  static async startAll<T extends readonly Promise<Service>[]>(
+    starting: T,
+  ): Promise<{ [K in keyof T]: Awaited<T[K]> }> {
+    const settled = await Promise.allSettled(starting);
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (!failed) return settled.map((result) => (result as PromiseFulfilledResult<Service>).value) as never;
+    await Promise.all(settled.map((result) => (result.status === 'fulfilled' ? result.value.kill() : undefined)));
+    throw failed.reason;
   }
 
   private get url(): string {
@@ -301,6 +318,11 @@ class Service {
   async stop(): Promise<Exit> {
     this.child.kill('SIGTERM');
     return this.exited;
+  }
+
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
   }
 
   logLines(): LogLine[] {
