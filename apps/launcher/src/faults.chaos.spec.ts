@@ -18,6 +18,8 @@ const RATE = 400;
 
 /** Units enough for every customer and probe: a sold-out sale would answer 410 to the probes that time recovery. */
 const UNITS = 10_000;
+/** What the supervisor reports when no service had to be restarted. */
+const NO_RESTARTS = Object.fromEntries(SERVICES.map((name) => [name, 0]));
 /** The figures docs/reliability.md reports, printed once every scenario has run (and written to $CHAOS_FIGURES). */
 const figures: Record<string, unknown> = {};
 
@@ -51,6 +53,22 @@ describe('faults during a sale', () => {
     return { crowd };
   }
 
+  /**
+   * A Redis fault in the middle of the sale: `fault` breaks Redis and brings it back; then the sale is played out
+   * to its report. Times are taken around `fault`.
+   */
+  async function throughRedisFault(running: FaultSale, fault: () => Promise<void>) {
+    const { crowd } = await underWay(running, 4_000);
+    const faultAt = Date.now();
+    await fault();
+    const backAt = Date.now();
+    const flowing = await running.ordersFlowAgain(backAt);
+    const crowdSummary = await crowd;
+    const probes = await running.stopProbes();
+    const outcome = await running.finish(crowdSummary);
+    return { faultAt, backAt, flowAgainMs: flowing - backAt, probes, outcome };
+  }
+
   it('kill -9 of each service in turn: restarted by the supervisor, nothing lost, nothing decided twice', async () => {
     const running = (sale = await FaultSale.start({ name: 'kill-services', units: UNITS }));
     const { crowd } = await underWay(running, 6_000);
@@ -82,24 +100,19 @@ describe('faults during a sale', () => {
     'kill -9 of Redis with appendfsync %s, restarted from its AOF: the sale goes on',
     async (appendfsync) => {
       const running = (sale = await FaultSale.start({ name: `kill-redis-${appendfsync}`, units: UNITS, appendfsync }));
-      const { crowd } = await underWay(running, 4_000);
-      const killedAt = Date.now();
-      await running.redis.kill();
-      await sleep(REDIS_DOWN_MS);
-      await running.redis.restart();
-      const restartedAt = Date.now();
-      const flowing = await running.ordersFlowAgain(restartedAt);
-      const crowdSummary = await crowd;
-      const probes = await running.stopProbes();
-      const outcome = await running.finish(crowdSummary);
+      const { faultAt, backAt, flowAgainMs, probes, outcome } = await throughRedisFault(running, async () => {
+        await running.redis.kill();
+        await sleep(REDIS_DOWN_MS);
+        await running.redis.restart();
+      });
       figures[`kill -9 Redis, appendfsync ${appendfsync}`] = {
-        downMs: restartedAt - killedAt,
-        ordersFlowAgainAfterRestartMs: flowing - restartedAt,
-        probesWhileDown: probeFigures(probes, killedAt, restartedAt),
+        downMs: backAt - faultAt,
+        ordersFlowAgainAfterRestartMs: flowAgainMs,
+        probesWhileDown: probeFigures(probes, faultAt, backAt),
         ...outcomeFigures(outcome),
       };
       expect(outcome.report).toMatchObject({ oversold: 0, duplicates: 0 });
-      expect(outcome.restarts).toEqual(Object.fromEntries(SERVICES.map((name) => [name, 0])));
+      expect(outcome.restarts).toEqual(NO_RESTARTS);
       // A process killed loses nothing it wrote to the kernel, whatever the fsync policy: only a host crash can
       // lose the unsynced second of everysec (next test).
       expect(failedInvariants(outcome)).toEqual([]);
@@ -109,27 +122,25 @@ describe('faults during a sale', () => {
 
   it('a host crash with appendfsync everysec: up to the last second of writes is gone, and the ticket check finds every lost order', async () => {
     const running = (sale = await FaultSale.start({ name: 'host-crash', units: UNITS, appendfsync: 'everysec' }));
-    const { crowd } = await underWay(running, 4_000);
-    // A killed process loses nothing the kernel holds; a host that goes down loses what was not fsynced yet,
-    // up to a second of writes with everysec. The disk as such a host leaves it: the AOF as it was a second ago.
-    const aof = join(await running.redisDir(), 'appendonlydir');
-    const disk = `${aof}-as-fsynced`;
-    await cp(aof, disk, { recursive: true });
-    const fsyncedAt = Date.now();
-    await sleep(FSYNC_WINDOW_MS);
-    await running.redis.kill();
-    const crashedAt = Date.now();
-    await rm(aof, { recursive: true });
-    await rename(disk, aof);
-    await running.redis.restart();
-    const restartedAt = Date.now();
-    const flowing = await running.ordersFlowAgain(restartedAt);
-    const crowdSummary = await crowd;
-    const probes = await running.stopProbes();
-    const outcome = await running.finish(crowdSummary);
+    let fsyncedAt = 0;
+    let crashedAt = 0;
+    const { flowAgainMs, probes, outcome } = await throughRedisFault(running, async () => {
+      // A killed process loses nothing the kernel holds; a host that goes down loses what was not fsynced yet,
+      // up to a second of writes with everysec. The disk as such a host leaves it: the AOF as it was a second ago.
+      const aof = join(await running.redisDir(), 'appendonlydir');
+      const disk = `${aof}-as-fsynced`;
+      await cp(aof, disk, { recursive: true });
+      fsyncedAt = Date.now();
+      await sleep(FSYNC_WINDOW_MS);
+      await running.redis.kill();
+      crashedAt = Date.now();
+      await rm(aof, { recursive: true });
+      await rename(disk, aof);
+      await running.redis.restart();
+    });
     figures['host crash, appendfsync everysec'] = {
       lostWindowMs: crashedAt - fsyncedAt,
-      ordersFlowAgainAfterRestartMs: flowing - restartedAt,
+      ordersFlowAgainAfterRestartMs: flowAgainMs,
       ticketsInTheLostWindow: probeFigures(probes, fsyncedAt, crashedAt).statuses['202'] ?? 0,
       ...outcomeFigures(outcome),
     };
@@ -139,25 +150,20 @@ describe('faults during a sale', () => {
     expect(outcome.report).toMatchObject({ ok: true, oversold: 0, duplicates: 0, lost: 0 });
     expect(outcome.lostTickets).toBeGreaterThan(0);
     expect(outcome.lostTickets).toBeLessThanOrEqual(RATE * 2);
-    expect(outcome.restarts).toEqual(Object.fromEntries(SERVICES.map((name) => [name, 0])));
+    expect(outcome.restarts).toEqual(NO_RESTARTS);
   }, 240_000);
 
   it('Redis paused for 5 s: 503 with Retry-After at once, no crash, no completion twice after', async () => {
     const running = (sale = await FaultSale.start({ name: 'pause-redis', units: UNITS }));
-    const { crowd } = await underWay(running, 4_000);
-    const pausedAt = Date.now();
-    await running.redis.pause();
-    await sleep(REDIS_PAUSE_MS);
-    await running.redis.resume();
-    const resumedAt = Date.now();
-    const flowing = await running.ordersFlowAgain(resumedAt);
-    const crowdSummary = await crowd;
-    const probes = await running.stopProbes();
-    const outcome = await running.finish(crowdSummary);
-    const whilePaused = probeFigures(probes, pausedAt, resumedAt - 1_000);
+    const { faultAt, backAt, flowAgainMs, probes, outcome } = await throughRedisFault(running, async () => {
+      await running.redis.pause();
+      await sleep(REDIS_PAUSE_MS);
+      await running.redis.resume();
+    });
+    const whilePaused = probeFigures(probes, faultAt, backAt - 1_000);
     figures['Redis paused 5 s'] = {
-      pausedMs: resumedAt - pausedAt,
-      ordersFlowAgainAfterResumeMs: flowing - resumedAt,
+      pausedMs: backAt - faultAt,
+      ordersFlowAgainAfterResumeMs: flowAgainMs,
       probesWhilePaused: whilePaused,
       ...outcomeFigures(outcome),
     };
@@ -166,7 +172,7 @@ describe('faults during a sale', () => {
     expect(whilePaused.maxLatencyMs).toBeLessThan(2_500);
     expect(failedInvariants(outcome)).toEqual([]);
     expect(await running.client.xlen(running.sale.completed)).toBe(await running.client.hlen(running.sale.buyers));
-    expect(outcome.restarts).toEqual(Object.fromEntries(SERVICES.map((name) => [name, 0])));
+    expect(outcome.restarts).toEqual(NO_RESTARTS);
   }, 240_000);
 
   it('a slow consumer (order-generation stopped 6 s): the backlog stays bounded, admission control answers 429, then it catches up', async () => {
@@ -213,6 +219,6 @@ describe('faults during a sale', () => {
     expect(maxBacklog).toBeLessThanOrEqual(MAX_BACKLOG + RATE / 10 + 64);
     expect((outcome.crowd.statuses['429'] ?? 0) + (whileStopped.statuses['429'] ?? 0)).toBeGreaterThan(0);
     expect(failedInvariants(outcome)).toEqual([]);
-    expect(outcome.restarts).toEqual(Object.fromEntries(SERVICES.map((name) => [name, 0])));
+    expect(outcome.restarts).toEqual(NO_RESTARTS);
   }, 240_000);
 });
