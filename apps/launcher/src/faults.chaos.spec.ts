@@ -144,10 +144,13 @@ describe('faults during a sale', () => {
       ticketsInTheLostWindow: probeFigures(probes, fsyncedAt, crashedAt).statuses['202'] ?? 0,
       ...outcomeFigures(outcome),
     };
-    // Redis comes back consistent, a second younger: nothing oversold or sold twice, and the auditor, which
-    // only sees what Redis holds, finds nothing missing. The customers' tickets for that second are gone:
-    // only the client's check of its tickets (the launcher's lostTickets) can tell.
-    expect(outcome.report).toMatchObject({ ok: true, oversold: 0, duplicates: 0, lost: 0 });
+    // Redis comes back consistent, a second younger: nothing oversold or sold twice in what it holds, and the
+    // report finds nothing missing. The customers' tickets for that second are gone: only the client's check of
+    // its tickets (the launcher's lostTickets) can tell. The running audit may have seen part of that second (a
+    // completion read before the crash, its claims written to the restarted Redis by the connection's resend):
+    // then it alerts that the unit or customer was served again, which is what those customers lived through.
+    expect(outcome.report).toMatchObject({ oversold: 0, duplicates: 0, lost: 0 });
+    expect(outcome.report.violations.filter((violation) => !violation.startsWith('the running audit'))).toEqual([]);
     expect(outcome.lostTickets).toBeGreaterThan(0);
     expect(outcome.lostTickets).toBeLessThanOrEqual(RATE * 2);
     expect(outcome.restarts).toEqual(NO_RESTARTS);
