@@ -1,1 +1,2 @@
 export * from './lib/redis-server-process';
+export * from './lib/redis-cluster-process';

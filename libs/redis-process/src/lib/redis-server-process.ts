@@ -17,6 +17,13 @@ export interface RedisServerOptions {
   binary?: string;
   /** Extra `--name value` settings passed through verbatim. */
   extraArgs?: string[];
+  /** A Redis Cluster node: `--cluster-enabled yes`, on a port whose bus port (port + 10000) is free too. */
+  cluster?: ClusterNodeOptions;
+}
+
+export interface ClusterNodeOptions {
+  /** `cluster-node-timeout`: how long a silent node takes to be failed over; short in tests. */
+  nodeTimeoutMs: number;
 }
 
 export interface RestartOptions {
@@ -49,8 +56,12 @@ export class RedisServerProcess {
     const binary = options.binary ?? process.env['REDIS_SERVER_BIN'] ?? 'redis-server';
     // A port picked as free can be taken before redis-server binds it (parallel test workers): try a few.
     for (let attempt = 1; ; attempt++) {
-      const port = options.port ?? (await freePort());
-      const server = new RedisServerProcess(port, dir, options.appendfsync, binary, options.extraArgs ?? [], ownsDir);
+      const port = options.port ?? (await (options.cluster ? freeClusterPort() : freePort()));
+      const clusterArgs = options.cluster
+        ? ['--cluster-enabled', 'yes', '--cluster-node-timeout', String(options.cluster.nodeTimeoutMs)]
+        : [];
+      const extraArgs = [...clusterArgs, ...(options.extraArgs ?? [])];
+      const server = new RedisServerProcess(port, dir, options.appendfsync, binary, extraArgs, ownsDir);
       try {
         await server.launch();
         return server;
@@ -174,6 +185,32 @@ export function freePort(): Promise<number> {
         typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
       );
     });
+  });
+}
+
+/** The cluster bus listens on port + 10000, so a cluster node's port must leave room for it. */
+export const CLUSTER_BUS_OFFSET = 10_000;
+/**
+ * Ports from 10000 to 22767 put the bus ports at 20000 to 32767: both below Linux's ephemeral range (32768 and
+ * up), so an outgoing connection of another test cannot take one between the check and redis-server's bind.
+ */
+const CLUSTER_PORTS = { from: 10_000, to: 32_767 - CLUSTER_BUS_OFFSET };
+
+/** A port that was free a moment ago on 127.0.0.1, with its cluster bus port (port + 10000) free too. */
+export async function freeClusterPort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = CLUSTER_PORTS.from + Math.floor(Math.random() * (CLUSTER_PORTS.to - CLUSTER_PORTS.from));
+    if ((await portFree(port)) && (await portFree(port + CLUSTER_BUS_OFFSET))) return port;
+  }
+  throw new Error('no free port with a free cluster bus port found');
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
