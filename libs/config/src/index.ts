@@ -1,2 +1,3 @@
 export * from './lib/common-env';
 export * from './lib/read-env';
+export * from './lib/redis-env';

@@ -1,9 +1,5 @@
 import { z } from 'zod';
-
-/** Where Redis is: `redis://`, `rediss://` (TLS), with user and password for ACL users. */
-export const redisUrl = z
-  .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
-  .default('redis://127.0.0.1:6379');
+import { redisEnv } from './redis-env';
 
 /** The sale every key of a process belongs to (the hash tag of its keys). */
 export const saleId = z
@@ -19,7 +15,7 @@ export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trac
 
 /** The variables every service reads. */
 export const commonEnv = {
-  REDIS_URL: redisUrl,
+  ...redisEnv,
   SALE_ID: saleId,
   LOG_LEVEL: logLevel,
 };
