@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { RedisServerProcess } from './redis-server-process';
+import { RedisServerProcess, type ServerAuth } from './redis-server-process';
 
 const run = promisify(execFile);
 
@@ -17,6 +17,8 @@ export interface RedisClusterOptions {
   cliBinary?: string;
   /** How long `start` waits for every node to say `cluster_state:ok`, 20 s by default. */
   readyTimeoutMs?: number;
+  /** An ACL user with every right, and the default user off: clients must authenticate (replicas too). */
+  user?: ServerAuth;
 }
 
 /** One node as `CLUSTER NODES` describes it. */
@@ -45,7 +47,7 @@ export class RedisClusterProcess {
 
   private constructor(
     servers: RedisServerProcess[],
-    private readonly options: Required<Omit<RedisClusterOptions, 'binary'>> & { binary?: string },
+    private readonly options: Settings,
   ) {
     this.servers = servers;
   }
@@ -58,6 +60,7 @@ export class RedisClusterProcess {
       cliBinary: options.cliBinary ?? process.env['REDIS_CLI_BIN'] ?? 'redis-cli',
       readyTimeoutMs: options.readyTimeoutMs ?? 20_000,
       binary: options.binary,
+      user: options.user,
     };
     if (settings.masters < 3) throw new RangeError('a Redis Cluster needs at least 3 masters');
     const count = settings.masters * (1 + settings.replicasPerMaster);
@@ -221,8 +224,10 @@ export class RedisClusterProcess {
   }
 
   private async cli(connection: string[], args: string[]): Promise<string> {
+    const { user } = this.options;
+    const auth = user ? ['--user', user.username, '--pass', user.password, '--no-auth-warning'] : [];
     try {
-      const { stdout } = await run(this.options.cliBinary, ['-h', '127.0.0.1', ...connection, ...args], {
+      const { stdout } = await run(this.options.cliBinary, ['-h', '127.0.0.1', ...auth, ...connection, ...args], {
         timeout: 10_000,
       });
       return stdout.trim();
@@ -250,12 +255,29 @@ export class RedisClusterProcess {
   }
 }
 
-function startNode(options: { nodeTimeoutMs: number; binary?: string }): Promise<RedisServerProcess> {
+interface Settings {
+  readonly masters: number;
+  readonly replicasPerMaster: number;
+  readonly nodeTimeoutMs: number;
+  readonly cliBinary: string;
+  readonly readyTimeoutMs: number;
+  readonly binary?: string;
+  readonly user?: ServerAuth;
+}
+
+function startNode({ binary, nodeTimeoutMs, user }: Settings): Promise<RedisServerProcess> {
+  const acl = user
+    ? [
+        ...['--user', user.username, 'on', `>${user.password}`, '~*', '&*', '+@all', '--user', 'default', 'off'],
+        ...['--masteruser', user.username, '--masterauth', user.password],
+      ]
+    : [];
   return RedisServerProcess.start({
-    binary: options.binary,
-    cluster: { nodeTimeoutMs: options.nodeTimeoutMs },
+    binary,
+    cluster: { nodeTimeoutMs },
+    ...(user ? { auth: user } : {}),
     // A replica's first sync would otherwise wait 5 s for more replicas to share the transfer.
-    extraArgs: ['--repl-diskless-sync-delay', '0'],
+    extraArgs: ['--repl-diskless-sync-delay', '0', ...acl],
   });
 }
 

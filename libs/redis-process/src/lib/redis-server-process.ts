@@ -19,6 +19,13 @@ export interface RedisServerOptions {
   extraArgs?: string[];
   /** A Redis Cluster node: `--cluster-enabled yes`, on a port whose bus port (port + 10000) is free too. */
   cluster?: ClusterNodeOptions;
+  /** The user the readiness check authenticates as, when the settings turn the default user off. */
+  auth?: ServerAuth;
+}
+
+export interface ServerAuth {
+  readonly username: string;
+  readonly password: string;
 }
 
 export interface ClusterNodeOptions {
@@ -48,6 +55,7 @@ export class RedisServerProcess {
     private readonly binary: string,
     private readonly extraArgs: string[],
     private readonly ownsDir: boolean,
+    private readonly auth: ServerAuth | undefined,
   ) {}
 
   static async start(options: RedisServerOptions = {}): Promise<RedisServerProcess> {
@@ -61,7 +69,7 @@ export class RedisServerProcess {
         ? ['--cluster-enabled', 'yes', '--cluster-node-timeout', String(options.cluster.nodeTimeoutMs)]
         : [];
       const extraArgs = [...clusterArgs, ...(options.extraArgs ?? [])];
-      const server = new RedisServerProcess(port, dir, options.appendfsync, binary, extraArgs, ownsDir);
+      const server = new RedisServerProcess(port, dir, options.appendfsync, binary, extraArgs, ownsDir, options.auth);
       try {
         await server.launch();
         return server;
@@ -162,7 +170,7 @@ export class RedisServerProcess {
       );
     });
     failed.catch(() => undefined);
-    await Promise.race([waitForPong(this.port, READY_TIMEOUT_MS), failed]);
+    await Promise.race([waitForPong(this.port, READY_TIMEOUT_MS, this.auth), failed]);
   }
 
   private async signal(signal: NodeJS.Signals): Promise<void> {
@@ -218,16 +226,23 @@ function portFree(port: number): Promise<boolean> {
  * Polls with a raw RESP PING until the server answers PONG: ready means loaded (an AOF replay answers -LOADING).
  * Raw socket rather than a client library so this lib stays free of one.
  */
-async function waitForPong(port: number, timeoutMs: number): Promise<void> {
+async function waitForPong(port: number, timeoutMs: number, auth: ServerAuth | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await pingOnce(port)) return;
+    if (await pingOnce(port, auth)) return;
     if (Date.now() > deadline) throw new Error(`redis-server on port ${port} not ready after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
-function pingOnce(port: number): Promise<boolean> {
+/** A command in RESP, so that a password may hold any byte. */
+function resp(...args: string[]): string {
+  return `*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`;
+}
+
+function pingOnce(port: number, auth: ServerAuth | undefined): Promise<boolean> {
+  const request = (auth ? resp('AUTH', auth.username, auth.password) : '') + resp('PING');
+  const replies = auth ? 2 : 1;
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let reply = '';
@@ -237,10 +252,11 @@ function pingOnce(port: number): Promise<boolean> {
     };
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('connect', () => socket.write(request));
     socket.on('data', (chunk) => {
       reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      const lines = reply.split('\r\n');
+      if (lines.length > replies) done(lines[replies - 1]?.startsWith('+PONG') ?? false);
     });
   });
 }

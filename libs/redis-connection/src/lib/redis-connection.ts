@@ -1,0 +1,58 @@
+import { redisTarget, type RedisEnv, type RedisTarget } from '@popup-store/config';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+
+/** A connection to the store's Redis: one server, or a cluster (a sale's keys share one slot, so both serve it). */
+export type RedisConnection = Redis | Cluster;
+
+export interface ConnectOptions {
+  /** `CLIENT SETNAME` of every connection, so `CLIENT LIST` says which service holds it. */
+  readonly name?: string;
+  /** Options of each server connection (on a cluster: of the connection to each node). */
+  readonly redis?: RedisOptions;
+  /** Cluster-only options (refresh, redirections, retry delays). */
+  readonly cluster?: Omit<ClusterOptions, 'redisOptions'>;
+}
+
+/**
+ * The one place a process gets a Redis connection: a Redis from `REDIS_URL`, or, when `REDIS_CLUSTER_NODES` is
+ * set, a Cluster client seeded with those nodes that follows MOVED and ASK itself, with the same user, password
+ * and TLS on every node.
+ */
+export function connectRedis(where: RedisTarget | RedisEnv, options: ConnectOptions = {}): RedisConnection {
+  const target = 'mode' in where ? where : redisTarget(where);
+  const named = options.name ? { connectionName: options.name } : {};
+  if (target.mode === 'standalone') return new Redis(target.url, { ...named, ...options.redis });
+  return new Cluster(
+    target.nodes.map(({ host, port }) => ({ host, port })),
+    {
+      // ioredis resolves seed host names to IPs before it connects; with TLS the certificate names the host, so
+      // keep the name as given (what ioredis documents for TLS clusters).
+      ...(target.tls ? { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) } : {}),
+      ...options.cluster,
+      redisOptions: {
+        ...named,
+        ...(target.username ? { username: target.username } : {}),
+        ...(target.password ? { password: target.password } : {}),
+        ...(target.tls ? { tls: {} } : {}),
+        ...options.redis,
+      },
+    },
+  );
+}
+
+/**
+ * A new connection to the same Redis with the same options, for a blocking command (XREADGROUP BLOCK): while it
+ * waits it holds its connection, which on a cluster client is the one every command for that node shares.
+ */
+export function ownConnection(connection: RedisConnection, name?: string): RedisConnection {
+  if (connection instanceof Cluster) {
+    const redisOptions = { ...connection.options.redisOptions, ...(name ? { connectionName: name } : {}) };
+    return connection.duplicate([], { redisOptions });
+  }
+  return connection.duplicate(name ? { connectionName: name } : {});
+}
+
+/** True for a cluster client: some commands (FUNCTION LOAD, CLUSTER, INFO) must then go to each node. */
+export function isCluster(connection: RedisConnection): connection is Cluster {
+  return connection instanceof Cluster;
+}
