@@ -1,3 +1,4 @@
+export * from './lib/cluster-masters';
 export * from './lib/decision';
 export * from './lib/fulfilment-trigger';
 export * from './lib/functions/configure-sale';
@@ -6,6 +7,7 @@ export * from './lib/functions/sale-status';
 export * from './lib/functions/set-sale-state';
 export * from './lib/gears-error';
 export * from './lib/gears-function';
+export * from './lib/gears-watcher';
 export * from './lib/library';
 export * from './lib/load-gears';
 export * from './lib/order-entry';

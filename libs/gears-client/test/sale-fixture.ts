@@ -1,6 +1,7 @@
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { FulfilmentTrigger } from '../src/lib/fulfilment-trigger';
+import type { RedisConnection } from '../src/lib/gears-function';
 
 let sales = 0;
 
@@ -10,7 +11,7 @@ export function freshSale(namespace: string): SaleKeys {
 }
 
 /** Redis TIME in ms: the clock the library decides by. */
-export async function redisNow(redis: Redis): Promise<number> {
+export async function redisNow(redis: RedisConnection): Promise<number> {
   const [seconds, micros] = (await redis.call('TIME')) as [string, string];
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
@@ -27,7 +28,7 @@ export interface TestOrder {
  * entry for the same customers entry. Returns the customers entry of every order id.
  */
 export async function addOrders(
-  redis: Redis,
+  redis: RedisConnection,
   sale: SaleKeys,
   orders: readonly TestOrder[],
   customerEntries = new Map<string, string>(),
@@ -60,7 +61,7 @@ export async function addOrders(
 }
 
 /** True when every order entry was decided: the orders stream is empty and nothing is pending. */
-export async function drained(redis: Redis, sale: SaleKeys): Promise<boolean> {
+export async function drained(redis: RedisConnection, sale: SaleKeys): Promise<boolean> {
   const [length, pending] = await Promise.all([
     redis.xlen(sale.orders),
     redis.xpending(sale.orders, 'fulfilment') as Promise<[number, ...unknown[]]>,
@@ -105,7 +106,7 @@ export interface StreamRecord {
   readonly data: Record<string, unknown>;
 }
 
-async function records(redis: Redis, stream: string): Promise<StreamRecord[]> {
+async function records(redis: RedisConnection, stream: string): Promise<StreamRecord[]> {
   const entries = await redis.xrange(stream, '-', '+');
   return entries.map(([id, flat]) => {
     const fields: Record<string, string> = {};
@@ -115,7 +116,7 @@ async function records(redis: Redis, stream: string): Promise<StreamRecord[]> {
 }
 
 /** Everything the library writes for a sale. */
-export async function snapshot(redis: Redis, sale: SaleKeys) {
+export async function snapshot(redis: RedisConnection, sale: SaleKeys) {
   const [completed, rejected, state, decisions, buyers, customers] = await Promise.all([
     records(redis, sale.completed),
     records(redis, sale.rejected),

@@ -22,7 +22,7 @@ export function connectRedis(where: RedisTarget | RedisEnv, options: ConnectOpti
   const target = 'mode' in where ? where : redisTarget(where);
   const named = options.name ? { connectionName: options.name } : {};
   if (target.mode === 'standalone') return new Redis(target.url, { ...named, ...options.redis });
-  return new Cluster(
+  const cluster = new Cluster(
     target.nodes.map(({ host, port }) => ({ host, port })),
     {
       // ioredis resolves seed host names to IPs before it connects; with TLS the certificate names the host, so
@@ -38,6 +38,26 @@ export function connectRedis(where: RedisTarget | RedisEnv, options: ConnectOpti
       },
     },
   );
+  catchStrayAsking(cluster);
+  return cluster;
+}
+
+/**
+ * ioredis (5.11) sends ASKING before a command redirected by ASK and drops that promise (`redis.asking()` with no
+ * catch in cluster/index.js). When the connection to the ASK target closes first, which is what happens while a
+ * slot moves to a new master (the client drops a node without slots from its pool on its next slot refresh), the
+ * rejection is unhandled and Node ends the process. The redirected command fails on its own and is retried by
+ * the client; only the stray ASKING rejection is caught here, on every node the client adds.
+ */
+function catchStrayAsking(cluster: Cluster): void {
+  cluster.on('+node', (node: Redis) => {
+    const asking = node.asking.bind(node);
+    node.asking = ((...args: Parameters<Redis['asking']>) => {
+      const reply = asking(...args);
+      reply.catch(() => undefined);
+      return reply;
+    }) as Redis['asking'];
+  });
 }
 
 /**

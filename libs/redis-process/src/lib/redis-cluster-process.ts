@@ -152,6 +152,8 @@ export class RedisClusterProcess {
       }
       return true;
     });
+    // A node that just joined says CLUSTERDOWN (and refuses a MIGRATE to it) until it has seen every slot served.
+    await this.waitUntilHealthy();
     return server;
   }
 
