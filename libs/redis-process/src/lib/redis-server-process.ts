@@ -170,7 +170,7 @@ export class RedisServerProcess {
       );
     });
     failed.catch(() => undefined);
-    await Promise.race([waitForPong(this.port, READY_TIMEOUT_MS, this.auth), failed]);
+    await Promise.race([waitForPong(this.port, child.pid, READY_TIMEOUT_MS, this.auth), failed]);
   }
 
   private async signal(signal: NodeJS.Signals): Promise<void> {
@@ -224,12 +224,14 @@ function portFree(port: number): Promise<boolean> {
 
 /**
  * Polls with a raw RESP PING until the server answers PONG: ready means loaded (an AOF replay answers -LOADING).
- * Raw socket rather than a client library so this lib stays free of one.
+ * The server must also be `pid`: when two tests pick the same free port, the one whose redis-server failed to
+ * bind would otherwise take the other's PONG for its own. Raw socket rather than a client library so this lib
+ * stays free of one.
  */
-async function waitForPong(port: number, timeoutMs: number, auth: ServerAuth | undefined): Promise<void> {
+async function waitForPong(port: number, pid: number | undefined, timeoutMs: number, auth: ServerAuth | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await pingOnce(port, auth)) return;
+    if (await pingOnce(port, pid, auth)) return;
     if (Date.now() > deadline) throw new Error(`redis-server on port ${port} not ready after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -240,9 +242,8 @@ function resp(...args: string[]): string {
   return `*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`;
 }
 
-function pingOnce(port: number, auth: ServerAuth | undefined): Promise<boolean> {
-  const request = (auth ? resp('AUTH', auth.username, auth.password) : '') + resp('PING');
-  const replies = auth ? 2 : 1;
+function pingOnce(port: number, pid: number | undefined, auth: ServerAuth | undefined): Promise<boolean> {
+  const request = (auth ? resp('AUTH', auth.username, auth.password) : '') + resp('INFO', 'server') + resp('PING');
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let reply = '';
@@ -255,8 +256,9 @@ function pingOnce(port: number, auth: ServerAuth | undefined): Promise<boolean> 
     socket.once('connect', () => socket.write(request));
     socket.on('data', (chunk) => {
       reply += chunk.toString();
-      const lines = reply.split('\r\n');
-      if (lines.length > replies) done(lines[replies - 1]?.startsWith('+PONG') ?? false);
+      // PING's answer comes last; an error instead (-LOADING, -NOAUTH) means not yet, as does the socket timeout.
+      if (reply.endsWith('+PONG\r\n')) done(reply.includes(`\r\nprocess_id:${pid}\r\n`));
+      else if (/(^|\r\n)-\w+[^\r]*\r\n$/.test(reply)) done(false);
     });
   });
 }
