@@ -67,7 +67,9 @@ function catchStrayAsking(cluster: Cluster): void {
 export function ownConnection(connection: RedisConnection, name?: string): RedisConnection {
   if (connection instanceof Cluster) {
     const redisOptions = { ...connection.options.redisOptions, ...(name ? { connectionName: name } : {}) };
-    return connection.duplicate([], { redisOptions });
+    const own = connection.duplicate([], { redisOptions });
+    catchStrayAsking(own);
+    return own;
   }
   return connection.duplicate(name ? { connectionName: name } : {});
 }
