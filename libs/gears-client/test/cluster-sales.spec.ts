@@ -48,6 +48,8 @@ async function decideAll(
       const entries = own.length > 0 ? own : await read('>');
       if (entries.length === 0) {
         if (!more() && (await drained(client, sale))) return decider;
+        // Polling an empty stream: leave the event loop and Redis to the writer of the next orders.
+        await new Promise((resolve) => setTimeout(resolve, 5));
         continue;
       }
       const orders = entries.flatMap(([id, fields]): OrderToDecide[] => {
