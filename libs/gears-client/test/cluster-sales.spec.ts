@@ -175,8 +175,12 @@ describe('sales on a Redis Cluster (3 masters, 3 replicas)', () => {
 
     expect((await cluster.masterOf(sale.state)).id).toBe(replica?.id);
     expect(deciders.some((d) => d.calls.some((call) => call.ok && call.to > killedAt))).toBe(true);
-    // The promoted replica had the library by replication: the watcher found nothing to load.
-    await watcher.check();
+    // The promoted replica had the library by replication: the watcher found it there and loaded nothing.
+    const check = await watcher.check();
+    expect(check.masters?.find((m) => m.node.endsWith(`:${replica?.port}`))).toMatchObject({
+      outcome: 'unchanged',
+      previous: POPUP_LIBRARY.version,
+    });
     expect(loaded.slice(loadsBefore)).toEqual([]);
     const after = await snapshot(client, sale);
     expectSaleInvariants(after, orders, stock);
