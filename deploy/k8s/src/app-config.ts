@@ -14,7 +14,9 @@ export async function configReader(root: string, app: string): Promise<ConfigRea
   const files = readdirSync(dir).filter((file) => file.endsWith('-config.ts'));
   if (files.length !== 1) throw new Error(`${dir}: expected one *-config.ts, found ${files.join(', ') || 'none'}`);
   const module = (await import(join(dir, files[0]))) as Record<string, unknown>;
-  const readers = Object.entries(module).filter(([name, value]) => typeof value === 'function' && name.endsWith('Config'));
+  const readers = Object.entries(module).filter(
+    ([name, value]) => typeof value === 'function' && name.endsWith('Config'),
+  );
   if (readers.length !== 1) throw new Error(`${files[0]}: expected one exported *Config function`);
   return readers[0][1] as ConfigReader;
 }

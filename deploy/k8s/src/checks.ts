@@ -39,7 +39,9 @@ export function quantity(text: string): number {
 
 /** The pod labels a selector picks, or false when it picks none of `labels`. */
 const selects = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
-  !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([key, value]) => labels?.[key] === value);
+  !!selector &&
+  Object.keys(selector).length > 0 &&
+  Object.entries(selector).every(([key, value]) => labels?.[key] === value);
 
 export interface RenderingOptions {
   /** Secrets the pods will find in the namespace: the rendering's own, or stand-ins for those made outside git. */
@@ -58,7 +60,8 @@ function securityProblems(at: string, pod: K8sObject['spec'], container: Contain
   if (context.readOnlyRootFilesystem !== true) problems.push(`${at}: root file system is writable`);
   if (context.allowPrivilegeEscalation !== false) problems.push(`${at}: privilege escalation allowed`);
   if (!context.capabilities?.drop?.includes('ALL')) problems.push(`${at}: capabilities not dropped (drop: [ALL])`);
-  if (context.capabilities?.add?.length) problems.push(`${at}: adds capabilities ${context.capabilities.add.join(', ')}`);
+  if (context.capabilities?.add?.length)
+    problems.push(`${at}: adds capabilities ${context.capabilities.add.join(', ')}`);
   if ((context.seccompProfile ?? podContext.seccompProfile)?.type !== 'RuntimeDefault')
     problems.push(`${at}: no RuntimeDefault seccomp profile`);
   return problems;
@@ -70,25 +73,39 @@ function resourceProblems(at: string, container: Container): string[] {
     const request = container.resources?.requests?.[resource];
     const limit = container.resources?.limits?.[resource];
     if (!request || !limit) problems.push(`${at}: ${resource} needs a request and a limit`);
-    else if (!(quantity(request) <= quantity(limit))) problems.push(`${at}: ${resource} request ${request} over limit ${limit}`);
+    else if (!(quantity(request) <= quantity(limit)))
+      problems.push(`${at}: ${resource} request ${request} over limit ${limit}`);
   }
   return problems;
 }
 
-function probeProblems(at: string, app: string, container: Container, facts: Facts, appPort: number | undefined): string[] {
+function probeProblems(
+  at: string,
+  app: string,
+  container: Container,
+  facts: Facts,
+  appPort: number | undefined,
+): string[] {
   const problems: string[] = [];
   const exposed = facts.exposes[app];
   const ports = container.ports ?? [];
-  const probes = { livenessProbe: container.livenessProbe, readinessProbe: container.readinessProbe, startupProbe: container.startupProbe };
+  const probes = {
+    livenessProbe: container.livenessProbe,
+    readinessProbe: container.readinessProbe,
+    startupProbe: container.startupProbe,
+  };
   if (exposed.length === 0) {
     // Its image serves no HTTP (no EXPOSE): there is no endpoint a probe could ask.
-    for (const [name, probe] of Object.entries(probes)) if (probe) problems.push(`${at}: ${name} on an app that serves nothing`);
+    for (const [name, probe] of Object.entries(probes))
+      if (probe) problems.push(`${at}: ${name} on an app that serves nothing`);
     if (ports.length) problems.push(`${at}: declares ports its image does not expose`);
     return problems;
   }
   for (const port of ports) {
-    if (!exposed.includes(port.containerPort)) problems.push(`${at}: port ${port.containerPort} is not one its image exposes (${exposed.join(', ')})`);
-    if (port.containerPort !== appPort) problems.push(`${at}: port ${port.containerPort} is not the one its config listens on (${appPort})`);
+    if (!exposed.includes(port.containerPort))
+      problems.push(`${at}: port ${port.containerPort} is not one its image exposes (${exposed.join(', ')})`);
+    if (port.containerPort !== appPort)
+      problems.push(`${at}: port ${port.containerPort} is not the one its config listens on (${appPort})`);
   }
   const check = (name: string, probe: Probe | undefined, required: boolean) => {
     if (!probe) {
@@ -99,9 +116,12 @@ function probeProblems(at: string, app: string, container: Container, facts: Fac
     const { path, port } = probe.httpGet;
     const number = typeof port === 'number' ? port : ports.find((declared) => declared.name === port)?.containerPort;
     if (number === undefined) problems.push(`${at}: ${name} port ${port} is not a declared container port`);
-    else if (number !== appPort) problems.push(`${at}: ${name} port ${number} is not the one its config listens on (${appPort})`);
+    else if (number !== appPort)
+      problems.push(`${at}: ${name} port ${number} is not the one its config listens on (${appPort})`);
     if (!path || !facts.healthPaths[app].includes(path))
-      problems.push(`${at}: ${name} path ${path} is not a health endpoint of ${app} (${facts.healthPaths[app].join(', ')})`);
+      problems.push(
+        `${at}: ${name} path ${path} is not a health endpoint of ${app} (${facts.healthPaths[app].join(', ')})`,
+      );
   };
   check('livenessProbe', probes.livenessProbe, true);
   check('readinessProbe', probes.readinessProbe, true);
@@ -125,16 +145,25 @@ function envProblems(
   facts: Facts,
 ) {
   const problems: string[] = [];
-  const pod = { name: `${deployment.metadata.name}-7d4b9c6f8-x2kqz`, namespace: deployment.metadata.namespace ?? 'default' };
+  const pod = {
+    name: `${deployment.metadata.name}-7d4b9c6f8-x2kqz`,
+    namespace: deployment.metadata.namespace ?? 'default',
+  };
   const env = resolveEnv(container, ofKind(objects, 'ConfigMap'), options.secrets, pod);
   problems.push(...env.problems.map((problem) => `${at}: ${problem}`));
   const run = runConfig(facts.readers[app], env.values);
   if (run.error) problems.push(`${at}: ${app}'s config refuses this environment: ${run.error.message}`);
-  for (const name of run.read) if (!(name in env.values)) problems.push(`${at}: ${name}, which ${app} reads, is not set`);
+  for (const name of run.read)
+    if (!(name in env.values)) problems.push(`${at}: ${name}, which ${app} reads, is not set`);
   for (const name of Object.keys(env.values)) {
-    const known = run.read.has(name) || name.startsWith('OTEL_') || env.referenced.has(name) || SETTINGS_OF_OTHER_BRANCHES.has(name);
+    const known =
+      run.read.has(name) ||
+      name.startsWith('OTEL_') ||
+      env.referenced.has(name) ||
+      SETTINGS_OF_OTHER_BRANCHES.has(name);
     if (!known) problems.push(`${at}: ${name} is set but ${app} never reads it`);
-    if (SECRET_NAME.test(name) && env.sources[name] !== 'secret') problems.push(`${at}: ${name} does not come from a Secret`);
+    if (SECRET_NAME.test(name) && env.sources[name] !== 'secret')
+      problems.push(`${at}: ${name} does not come from a Secret`);
   }
   for (const [name, value] of Object.entries(env.values)) {
     const password = URL_WITH_PASSWORD.exec(value)?.[1];
@@ -146,15 +175,26 @@ function envProblems(
 }
 
 /** Redis URLs name the service's own ACL user (the operator for ADMIN_REDIS_URL) with that user's password. */
-function redisUserProblems(at: string, app: string, env: Record<string, string>, facts: Facts, checkPasswords: boolean) {
+function redisUserProblems(
+  at: string,
+  app: string,
+  env: Record<string, string>,
+  facts: Facts,
+  checkPasswords: boolean,
+) {
   const problems: string[] = [];
-  for (const [name, user] of [['REDIS_URL', app], ['ADMIN_REDIS_URL', 'operator']] as const) {
+  for (const [name, user] of [
+    ['REDIS_URL', app],
+    ['ADMIN_REDIS_URL', 'operator'],
+  ] as const) {
     if (!env[name]) continue;
     const url = new URL(env[name]);
-    if (decodeURIComponent(url.username) !== user) problems.push(`${at}: ${name} logs in as ${url.username}, not ${user}`);
+    if (decodeURIComponent(url.username) !== user)
+      problems.push(`${at}: ${name} logs in as ${url.username}, not ${user}`);
     if (!facts.aclHashes[user]) problems.push(`${at}: ${name}: users.acl has no user ${user}`);
     const hash = createHash('sha256').update(decodeURIComponent(url.password)).digest('hex');
-    if (checkPasswords && hash !== facts.aclHashes[user]) problems.push(`${at}: ${name}: not ${user}'s password in users.acl`);
+    if (checkPasswords && hash !== facts.aclHashes[user])
+      problems.push(`${at}: ${name}: not ${user}'s password in users.acl`);
   }
   return problems;
 }
@@ -164,10 +204,13 @@ export function renderingProblems(objects: readonly K8sObject[], facts: Facts, o
   const problems: string[] = [];
   const deployments = ofKind(objects, 'Deployment');
   const names = deployments.map((deployment) => deployment.metadata.name).sort();
-  if (names.join() !== [...facts.apps].sort().join()) problems.push(`Deployments ${names.join(', ')}; the services are ${facts.apps.join(', ')}`);
+  if (names.join() !== [...facts.apps].sort().join())
+    problems.push(`Deployments ${names.join(', ')}; the services are ${facts.apps.join(', ')}`);
 
   for (const configMap of ofKind(objects, 'ConfigMap')) {
-    const secretValues = new Set(options.secrets.flatMap((secret) => Object.values(values(secret))).filter((value) => value.length >= 8));
+    const secretValues = new Set(
+      options.secrets.flatMap((secret) => Object.values(values(secret))).filter((value) => value.length >= 8),
+    );
     for (const [key, value] of Object.entries(values(configMap))) {
       const at = `ConfigMap/${configMap.metadata.name} ${key}`;
       if (SECRET_NAME.test(key)) problems.push(`${at}: a secret in a ConfigMap`);
@@ -189,8 +232,10 @@ export function renderingProblems(objects: readonly K8sObject[], facts: Facts, o
     const image = container.image.replace(/:[^:/]+$/, '');
     if (image !== facts.images[app] && !image.endsWith(`/${facts.images[app]}`))
       problems.push(`${at}: image ${container.image} is not compose's ${facts.images[app]}`);
-    if (!/:[^:/]+$/.test(container.image) || container.image.endsWith(':latest')) problems.push(`${at}: image ${container.image} has no fixed tag`);
-    if (pod.automountServiceAccountToken !== false) problems.push(`${at}: mounts a service account token it never uses`);
+    if (!/:[^:/]+$/.test(container.image) || container.image.endsWith(':latest'))
+      problems.push(`${at}: image ${container.image} has no fixed tag`);
+    if (pod.automountServiceAccountToken !== false)
+      problems.push(`${at}: mounts a service account token it never uses`);
     problems.push(...securityProblems(at, pod, container), ...resourceProblems(at, container));
 
     const { problems: envFound, env, settings } = envProblems(at, app, deployment, container, objects, options, facts);
@@ -202,18 +247,25 @@ export function renderingProblems(objects: readonly K8sObject[], facts: Facts, o
     const grace = pod.terminationGracePeriodSeconds ?? 30;
     const preStop = container.lifecycle?.preStop?.sleep?.seconds ?? 0;
     if (grace < facts.stopGraceSeconds[app] + preStop)
-      problems.push(`${at}: terminationGracePeriodSeconds ${grace} < compose's ${facts.stopGraceSeconds[app]} s + preStop ${preStop} s`);
+      problems.push(
+        `${at}: terminationGracePeriodSeconds ${grace} < compose's ${facts.stopGraceSeconds[app]} s + preStop ${preStop} s`,
+      );
 
     const labels = deployment.spec.template.metadata?.labels as Record<string, string>;
-    if (!selects(deployment.spec.selector?.matchLabels, labels)) problems.push(`${at}: its selector does not pick its pods`);
+    if (!selects(deployment.spec.selector?.matchLabels, labels))
+      problems.push(`${at}: its selector does not pick its pods`);
     if (!ofKind(objects, 'PodDisruptionBudget').some((pdb) => selects(pdb.spec?.selector?.matchLabels, labels)))
       problems.push(`${at}: no PodDisruptionBudget`);
     const autoscaler = ofKind(objects, 'HorizontalPodAutoscaler').find(
       (hpa) => hpa.spec?.scaleTargetRef?.kind === 'Deployment' && hpa.spec.scaleTargetRef.name === app,
     );
     if (app === 'customer-intake' && !autoscaler) problems.push(`${at}: no HorizontalPodAutoscaler`);
-    if (autoscaler && deployment.spec.replicas !== undefined) problems.push(`${at}: sets replicas, which its autoscaler owns`);
-    if (autoscaler && !autoscaler.spec.metrics?.some((metric: { resource?: { name: string } }) => metric.resource?.name === 'cpu'))
+    if (autoscaler && deployment.spec.replicas !== undefined)
+      problems.push(`${at}: sets replicas, which its autoscaler owns`);
+    if (
+      autoscaler &&
+      !autoscaler.spec.metrics?.some((metric: { resource?: { name: string } }) => metric.resource?.name === 'cpu')
+    )
       problems.push(`${at}: its autoscaler does not scale on CPU`);
 
     const annotations = deployment.spec.template.metadata?.annotations ?? {};
@@ -221,7 +273,8 @@ export function renderingProblems(objects: readonly K8sObject[], facts: Facts, o
       const port = Number(annotations['prometheus.io/port']);
       if (port !== listenPort(settings) || !(container.ports ?? []).some((declared) => declared.containerPort === port))
         problems.push(`${at}: prometheus.io/port ${port} is not its metrics port`);
-      if (!facts.healthPaths[app].includes(annotations['prometheus.io/path'])) problems.push(`${at}: prometheus.io/path is not its endpoint`);
+      if (!facts.healthPaths[app].includes(annotations['prometheus.io/path']))
+        problems.push(`${at}: prometheus.io/path is not its endpoint`);
     }
   }
   if (!find(objects, 'Deployment', 'metrics-export')?.spec.template.metadata?.annotations?.['prometheus.io/scrape'])
@@ -229,7 +282,9 @@ export function renderingProblems(objects: readonly K8sObject[], facts: Facts, o
 
   for (const service of ofKind(objects, 'Service')) {
     const at = `Service/${service.metadata.name}`;
-    const target = deployments.find((deployment) => selects(service.spec?.selector, deployment.spec.template.metadata?.labels));
+    const target = deployments.find((deployment) =>
+      selects(service.spec?.selector, deployment.spec.template.metadata?.labels),
+    );
     if (!target) {
       problems.push(`${at}: selects no Deployment's pods`);
       continue;

@@ -47,7 +47,9 @@ function dockerfileFacts(text: string): { exposes: number[]; healthPaths: string
     .flatMap((instruction) => instruction.getArguments().map((argument) => Number.parseInt(argument.getValue(), 10)));
   const healthPaths = instructions
     .filter((instruction) => instruction.getKeyword() === 'HEALTHCHECK')
-    .flatMap((instruction) => [...instruction.getArgumentsContent().matchAll(/127\.0\.0\.1[^/]*?(\/[\w/.-]+)/g)])
+    .flatMap((instruction) => [
+      ...(instruction.getArgumentsContent() ?? '').matchAll(/127\.0\.0\.1[^/]*?(\/[\w/.-]+)/g),
+    ])
     .map((match) => match[1]);
   return { exposes, healthPaths };
 }
@@ -65,7 +67,8 @@ async function healthRoutes(root: string, app: string): Promise<string[]> {
       const prototype = exported.prototype as Record<string, unknown>;
       for (const method of Object.getOwnPropertyNames(prototype)) {
         const handler = prototype[method];
-        const path = typeof handler === 'function' ? (Reflect.getMetadata('path', handler) as string | undefined) : undefined;
+        const path =
+          typeof handler === 'function' ? (Reflect.getMetadata('path', handler) as string | undefined) : undefined;
         if (path !== undefined) routes.push(`/${[base, path].filter(Boolean).join('/')}`.replace(/\/+/g, '/'));
       }
     }

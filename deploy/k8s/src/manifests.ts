@@ -101,13 +101,16 @@ export function resolveEnv(
     resolved.sources[name] = from;
   };
   for (const from of container.envFrom ?? []) {
-    const [kind, ref] = from.configMapRef ? (['ConfigMap', from.configMapRef] as const) : (['Secret', from.secretRef] as const);
+    const [kind, ref] = from.configMapRef
+      ? (['ConfigMap', from.configMapRef] as const)
+      : (['Secret', from.secretRef] as const);
     const object = ref && source(kind, ref.name);
     if (!object) {
       resolved.problems.push(`envFrom: no ${kind} ${ref?.name}`);
       continue;
     }
-    for (const [name, value] of Object.entries(values(object))) set(name, value, kind === 'Secret' ? 'secret' : 'configMap');
+    for (const [name, value] of Object.entries(values(object)))
+      set(name, value, kind === 'Secret' ? 'secret' : 'configMap');
   }
   for (const variable of container.env ?? []) {
     const { configMapKeyRef: cm, secretKeyRef: secret, fieldRef: field } = variable.valueFrom ?? {};
@@ -119,13 +122,16 @@ export function resolveEnv(
       });
       set(variable.name, expanded, 'literal');
     } else if (cm || secret) {
-      const [kind, ref] = cm ? (['ConfigMap', cm] as const) : (['Secret', secret as { name: string; key: string }] as const);
+      const [kind, ref] = cm
+        ? (['ConfigMap', cm] as const)
+        : (['Secret', secret as { name: string; key: string }] as const);
       const value = source(kind, ref.name) && values(source(kind, ref.name) as K8sObject)[ref.key];
       if (value === undefined) resolved.problems.push(`${variable.name}: no key ${ref.key} in ${kind} ${ref.name}`);
       else set(variable.name, value, kind === 'Secret' ? 'secret' : 'configMap');
     } else if (field) {
       const fields: Record<string, string> = { 'metadata.name': pod.name, 'metadata.namespace': pod.namespace };
-      if (fields[field.fieldPath] === undefined) resolved.problems.push(`${variable.name}: fieldRef ${field.fieldPath} not checked here`);
+      if (fields[field.fieldPath] === undefined)
+        resolved.problems.push(`${variable.name}: fieldRef ${field.fieldPath} not checked here`);
       set(variable.name, fields[field.fieldPath] ?? '', 'field');
     } else {
       resolved.problems.push(`${variable.name}: neither a value nor a reference`);
