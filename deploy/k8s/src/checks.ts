@@ -24,8 +24,17 @@ export const SETTINGS_OF_OTHER_BRANCHES = new Set([
   'TICKET_SECRET',
 ]);
 
+/**
+ * Services of other branches that the dev overlay already deploys: issue 12's development identity provider
+ * (branch h12). Until it lands its Deployment cannot be checked against an app that is not here; then it is.
+ */
+export const APPS_OF_OTHER_BRANCHES = new Set(['identity-dev']);
+
+/** Services compose runs that production must never: identity-dev signs a token for any name typed in. */
+export const DEVELOPMENT_ONLY = new Set(['identity-dev']);
+
 /** Names that hold a secret: a password, a token that grants access, a signing or HMAC key. */
-const SECRET_NAME = /PASSWORD|SECRET|PRIVATE_KEY|^ADMIN_TOKEN$/;
+const SECRET_NAME = /PASSWORD|SECRET|PRIVATE_KEY|SIGNING_KEY|^ADMIN_TOKEN$/;
 /** A URL with a password in it (user:password@). */
 const URL_WITH_PASSWORD = /:\/\/[^/@\s:]*:([^/@\s]+)@/;
 
@@ -46,8 +55,9 @@ const selects = (selector: Record<string, string> | undefined, labels: Record<st
 export interface RenderingOptions {
   /** Secrets the pods will find in the namespace: the rendering's own, or stand-ins for those made outside git. */
   secrets: readonly K8sObject[];
-  /** The Secrets are the rendering's own (development values): their Redis passwords must be users.acl's. */
-  passwordsInGit: boolean;
+  /** A development overlay: its Secrets are its own (their Redis passwords must be users.acl's), and it may run
+   * the development-only services. */
+  development: boolean;
 }
 
 function securityProblems(at: string, pod: K8sObject['spec'], container: Container): string[] {
@@ -148,6 +158,7 @@ function envProblems(
   const pod = {
     name: `${deployment.metadata.name}-7d4b9c6f8-x2kqz`,
     namespace: deployment.metadata.namespace ?? 'default',
+    imageEnv: facts.imageEnv[app],
   };
   const env = resolveEnv(container, ofKind(objects, 'ConfigMap'), options.secrets, pod);
   problems.push(...env.problems.map((problem) => `${at}: ${problem}`));
@@ -155,7 +166,7 @@ function envProblems(
   if (run.error) problems.push(`${at}: ${app}'s config refuses this environment: ${run.error.message}`);
   for (const name of run.read)
     if (!(name in env.values)) problems.push(`${at}: ${name}, which ${app} reads, is not set`);
-  for (const name of Object.keys(env.values)) {
+  for (const name of Object.keys(env.values).filter((variable) => env.sources[variable] !== 'image')) {
     const known =
       run.read.has(name) ||
       name.startsWith('OTEL_') ||
@@ -199,13 +210,57 @@ function redisUserProblems(
   return problems;
 }
 
+/**
+ * Where the development identity provider runs, customer-intake trusts it: the tokens' issuer and audience are
+ * the ones it signs with, and the key set URL reaches it through its Service.
+ */
+function identityProblems(objects: readonly K8sObject[], facts: Facts, options: RenderingOptions): string[] {
+  const identity = find(objects, 'Deployment', 'identity-dev');
+  const intake = find(objects, 'Deployment', 'customer-intake');
+  if (!identity || !intake) return [];
+  const envOf = (deployment: K8sObject) =>
+    resolveEnv(deployment.spec.template.spec.containers[0], ofKind(objects, 'ConfigMap'), options.secrets, {
+      name: deployment.metadata.name,
+      namespace: deployment.metadata.namespace ?? 'default',
+      imageEnv: facts.imageEnv[deployment.metadata.name] ?? {},
+    }).values;
+  const [signer, verifier] = [envOf(identity), envOf(intake)];
+  const problems: string[] = [];
+  if ((signer['IDENTITY_ISSUER'] ?? '').replace(/\/$/, '') !== verifier['CUSTOMER_TOKEN_ISSUER'])
+    problems.push(
+      `customer-intake: CUSTOMER_TOKEN_ISSUER ${verifier['CUSTOMER_TOKEN_ISSUER']} is not identity-dev's ${signer['IDENTITY_ISSUER']}`,
+    );
+  if (signer['IDENTITY_AUDIENCE'] !== verifier['CUSTOMER_TOKEN_AUDIENCE'])
+    problems.push(`customer-intake: CUSTOMER_TOKEN_AUDIENCE is not identity-dev's IDENTITY_AUDIENCE`);
+  const jwks = new URL(verifier['CUSTOMER_JWKS_URL'] ?? 'http://unset');
+  const service = ofKind(objects, 'Service').find(
+    (candidate) => candidate.metadata.name === jwks.hostname.split('.')[0],
+  );
+  const reaches =
+    service &&
+    selects(service.spec.selector, identity.spec.template.metadata?.labels) &&
+    (service.spec.ports as { port: number }[]).some((port) => port.port === Number(jwks.port || 80));
+  if (!reaches)
+    problems.push(`customer-intake: CUSTOMER_JWKS_URL ${jwks.href} does not reach identity-dev through its Service`);
+  return problems;
+}
+
 /** Everything that matters about one rendered overlay, beyond the schemas. */
 export function renderingProblems(objects: readonly K8sObject[], facts: Facts, options: RenderingOptions): string[] {
   const problems: string[] = [];
   const deployments = ofKind(objects, 'Deployment');
   const names = deployments.map((deployment) => deployment.metadata.name).sort();
-  if (names.join() !== [...facts.apps].sort().join())
-    problems.push(`Deployments ${names.join(', ')}; the services are ${facts.apps.join(', ')}`);
+  const expected = facts.apps.filter((app) => options.development || !DEVELOPMENT_ONLY.has(app));
+  const pending = names.filter(
+    (name) => options.development && APPS_OF_OTHER_BRANCHES.has(name) && !facts.apps.includes(name),
+  );
+  if (names.join() !== [...expected, ...pending].sort().join())
+    problems.push(`Deployments ${names.join(', ')}; expected ${[...expected, ...pending].sort().join(', ')}`);
+
+  const namespace = ofKind(objects, 'Namespace')[0]?.metadata.name;
+  for (const object of objects)
+    if (object.kind !== 'Namespace' && object.metadata.namespace !== namespace)
+      problems.push(`${object.kind}/${object.metadata.name}: not in the namespace ${namespace}`);
 
   for (const configMap of ofKind(objects, 'ConfigMap')) {
     const secretValues = new Set(
@@ -223,7 +278,7 @@ export function renderingProblems(objects: readonly K8sObject[], facts: Facts, o
     const pod = deployment.spec.template.spec;
     const containers = pod.containers as Container[];
     const at = `Deployment/${app}`;
-    if (!facts.apps.includes(app)) continue;
+    if (!facts.apps.includes(app)) continue; // an app of another branch (checked above): nothing here to check it by
     if (containers.length !== 1 || containers[0].name !== app) {
       problems.push(`${at}: expected one container, ${app}`);
       continue;
@@ -239,9 +294,9 @@ export function renderingProblems(objects: readonly K8sObject[], facts: Facts, o
     problems.push(...securityProblems(at, pod, container), ...resourceProblems(at, container));
 
     const { problems: envFound, env, settings } = envProblems(at, app, deployment, container, objects, options, facts);
-    problems.push(...envFound, ...redisUserProblems(at, app, env, facts, options.passwordsInGit));
+    problems.push(...envFound, ...redisUserProblems(at, app, env, facts, options.development));
     problems.push(...probeProblems(at, app, container, facts, listenPort(settings)));
-    if (!(env['REDIS_CLUSTER_NODES'] ?? '').split(',').every((node) => /^[\w.-]+:\d+$/.test(node)))
+    if (env['REDIS_URL'] && !(env['REDIS_CLUSTER_NODES'] ?? '').split(',').every((node) => /^[\w.-]+:\d+$/.test(node)))
       problems.push(`${at}: REDIS_CLUSTER_NODES is not host:port,...`);
 
     const grace = pod.terminationGracePeriodSeconds ?? 30;
@@ -279,6 +334,8 @@ export function renderingProblems(objects: readonly K8sObject[], facts: Facts, o
   }
   if (!find(objects, 'Deployment', 'metrics-export')?.spec.template.metadata?.annotations?.['prometheus.io/scrape'])
     problems.push('Deployment/metrics-export: not marked for scraping (prometheus.io/scrape)');
+
+  problems.push(...identityProblems(objects, facts, options));
 
   for (const service of ofKind(objects, 'Service')) {
     const at = `Service/${service.metadata.name}`;

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { DockerfileParser } from 'dockerfile-ast';
+import { DockerfileParser, type Env as EnvInstruction } from 'dockerfile-ast';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -19,6 +19,8 @@ export interface Facts {
   aclHashes: Record<string, string>;
   /** Ports the service's image exposes (deploy/docker/<app>.Dockerfile). */
   exposes: Record<string, number[]>;
+  /** The environment the service's image sets (ENV of its runtime stage), under what the pod sets. */
+  imageEnv: Record<string, Record<string, string>>;
   /** HTTP paths the service answers for health: its image's HEALTHCHECK and its Nest health controller's routes. */
   healthPaths: Record<string, string[]>;
   readers: Record<string, ConfigReader>;
@@ -40,8 +42,16 @@ function dotEnv(text: string): Record<string, string> {
   );
 }
 
-function dockerfileFacts(text: string): { exposes: number[]; healthPaths: string[] } {
-  const instructions = DockerfileParser.parse(text).getInstructions();
+function dockerfileFacts(text: string) {
+  const dockerfile = DockerfileParser.parse(text);
+  const instructions = dockerfile.getInstructions();
+  const runtimeFrom = dockerfile.getFROMs().at(-1)?.getRange().start.line ?? 0;
+  const env = Object.fromEntries(
+    instructions
+      .filter((instruction) => instruction.getKeyword() === 'ENV' && instruction.getRange().start.line > runtimeFrom)
+      .flatMap((instruction) => (instruction as EnvInstruction).getProperties())
+      .map((property) => [property.getName(), property.getValue() ?? '']),
+  );
   const exposes = instructions
     .filter((instruction) => instruction.getKeyword() === 'EXPOSE')
     .flatMap((instruction) => instruction.getArguments().map((argument) => Number.parseInt(argument.getValue(), 10)));
@@ -51,7 +61,7 @@ function dockerfileFacts(text: string): { exposes: number[]; healthPaths: string
       ...(instruction.getArgumentsContent() ?? '').matchAll(/127\.0\.0\.1[^/]*?(\/[\w/.-]+)/g),
     ])
     .map((match) => match[1]);
-  return { exposes, healthPaths };
+  return { exposes, healthPaths, env };
 }
 
 /** GET routes of the app's Nest controllers in src/health (Nest's own route metadata). */
@@ -95,12 +105,14 @@ export async function readFacts(root: string): Promise<Facts> {
         .map((match) => [match[1], match[2]]),
     ),
     exposes: {},
+    imageEnv: {},
     healthPaths: {},
     readers: {},
   };
   for (const app of apps) {
     const dockerfile = dockerfileFacts(readFileSync(join(root, 'deploy/docker', `${app}.Dockerfile`), 'utf8'));
     facts.exposes[app] = dockerfile.exposes;
+    facts.imageEnv[app] = dockerfile.env;
     facts.healthPaths[app] = [...new Set([...dockerfile.healthPaths, ...(await healthRoutes(root, app))])];
     facts.readers[app] = await configReader(root, app);
   }

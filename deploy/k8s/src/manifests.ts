@@ -76,7 +76,7 @@ export interface ResolvedEnv {
   /** Each variable's value, $(VAR) references expanded. */
   values: Record<string, string>;
   /** Where each variable came from. */
-  sources: Record<string, 'literal' | 'configMap' | 'secret' | 'field'>;
+  sources: Record<string, 'image' | 'literal' | 'configMap' | 'secret' | 'field'>;
   /** Variables other variables refer to as $(NAME). */
   referenced: Set<string>;
   problems: string[];
@@ -84,16 +84,17 @@ export interface ResolvedEnv {
 
 /**
  * A container's environment as the kubelet builds it: `envFrom` first, then `env` in order, each `$(NAME)`
- * expanded from what is defined before it. `secrets` are the Secrets available in the namespace; `pod` names
- * the pod for the downward API (`fieldRef`).
+ * expanded from what is defined before it, over the image's own ENV. `secrets` are the Secrets available in the
+ * namespace; `pod` names the pod for the downward API (`fieldRef`).
  */
 export function resolveEnv(
   container: Container,
   configMaps: readonly K8sObject[],
   secrets: readonly K8sObject[],
-  pod: { name: string; namespace: string },
+  pod: { name: string; namespace: string; imageEnv: Record<string, string> },
 ) {
-  const resolved: ResolvedEnv = { values: {}, sources: {}, referenced: new Set(), problems: [] };
+  const resolved: ResolvedEnv = { values: { ...pod.imageEnv }, sources: {}, referenced: new Set(), problems: [] };
+  for (const name of Object.keys(pod.imageEnv)) resolved.sources[name] = 'image';
   const source = (kind: 'ConfigMap' | 'Secret', name: string) =>
     (kind === 'ConfigMap' ? configMaps : secrets).find((object) => object.metadata.name === name);
   const set = (name: string, value: string, from: ResolvedEnv['sources'][string]) => {
