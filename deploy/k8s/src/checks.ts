@@ -46,7 +46,7 @@ export function quantity(text: string): number {
   return Number(match[1]) * (match[2] ? scale[match[2]] : 1);
 }
 
-/** The pod labels a selector picks, or false when it picks none of `labels`. */
+/** Whether a (non-empty) label selector picks pods with these labels. */
 const selects = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
   !!selector &&
   Object.keys(selector).length > 0 &&
@@ -55,8 +55,10 @@ const selects = (selector: Record<string, string> | undefined, labels: Record<st
 export interface RenderingOptions {
   /** Secrets the pods will find in the namespace: the rendering's own, or stand-ins for those made outside git. */
   secrets: readonly K8sObject[];
-  /** A development overlay: its Secrets are its own (their Redis passwords must be users.acl's), and it may run
-   * the development-only services. */
+  /**
+   * A development overlay: its Secrets are its own (their Redis passwords must be users.acl's), and it may run
+   * the development-only services.
+   */
   development: boolean;
 }
 

