@@ -4,6 +4,7 @@ import { type Facts, readFacts } from '../src/facts';
 import { kubectl, kustomize, versions } from '../src/kubectl';
 import { type Container, find, type K8sObject, ofKind, parseManifests } from '../src/manifests';
 import { schemaProblems } from '../src/schemas';
+import { unknownFieldProblems } from '../src/known-fields';
 
 const root = resolve(__dirname, '../../..');
 const overlay = (name: string) => join(root, 'deploy/k8s/overlays', name);
@@ -14,6 +15,7 @@ let production: K8sObject[];
 /** A copy of dev with two values the API refuses. */
 let broken: K8sObject[];
 let schemaResults: Record<'dev' | 'production' | 'broken', string[]>;
+let fieldResults: Record<'dev' | 'production' | 'broken', string[]>;
 
 beforeAll(async () => {
   const binary = await kubectl();
@@ -26,8 +28,15 @@ beforeAll(async () => {
   (
     find(broken, 'HorizontalPodAutoscaler', 'customer-intake') as K8sObject
   ).spec.metrics[0].resource.target.averageUtilization = '70%';
-  const [devProblems, productionProblems, brokenProblems] = schemaProblems([dev, production, broken]);
-  schemaResults = { dev: devProblems, production: productionProblems, broken: brokenProblems };
+  // TypeScript reports the first unknown field of each object: one misspelling in each of two.
+  (find(broken, 'Deployment', 'metrics-export') as K8sObject).spec.template.spec.terminationGracePeriodSecond = 5;
+  const worker = (find(broken, 'Deployment', 'fulfilment-auditing') as K8sObject).spec.template.spec.containers[0];
+  worker.readinesProbe = { periodSeconds: 5 };
+  const schemas = schemaProblems([dev, production, broken]);
+  const [devFields, productionFields, brokenFields] = unknownFieldProblems([dev, production, broken]);
+  const [devSchemas, productionSchemas, brokenSchemas] = await schemas;
+  schemaResults = { dev: devSchemas, production: productionSchemas, broken: brokenSchemas };
+  fieldResults = { dev: devFields, production: productionFields, broken: brokenFields };
 }, 60_000);
 
 const devOptions = () => ({ secrets: ofKind(dev, 'Secret'), development: true });
@@ -42,6 +51,21 @@ const configMap = (objects: K8sObject[], prefix: string) =>
 describe('kubectl kustomize renders each overlay', () => {
   it.each(['dev', 'production'] as const)('%s: every object is valid against the Kubernetes API schemas', (name) => {
     expect(schemaResults[name]).toEqual([]);
+  });
+
+  it.each(['dev', 'production'] as const)('%s: no object has a field the Kubernetes API does not know', (name) => {
+    expect(fieldResults[name]).toEqual([]);
+  });
+
+  it('the field check finds a misspelt field', () => {
+    expect(fieldResults.broken).toEqual([
+      expect.stringMatching(
+        /^Deployment\/fulfilment-auditing: .*'"readinesProbe"' does not exist in type 'IContainer'/,
+      ),
+      expect.stringMatching(
+        /^Deployment\/metrics-export: .*'"terminationGracePeriodSecond"' does not exist in type 'IPodSpec'/,
+      ),
+    ]);
   });
 
   it('the schema check refuses what the API would', () => {
