@@ -178,10 +178,12 @@ function envProblems(
     if (SECRET_NAME.test(name) && env.sources[name] !== 'secret')
       problems.push(`${at}: ${name} does not come from a Secret`);
   }
+  // A URL's password is only ever $(NAME) of a variable that comes from a Secret.
   for (const [name, value] of Object.entries(env.values)) {
-    const password = URL_WITH_PASSWORD.exec(value)?.[1];
-    const literal = (container.env ?? []).find((variable) => variable.name === name)?.value;
-    if (password && !/^\$\([A-Za-z_][A-Za-z0-9_]*\)$/.exec(URL_WITH_PASSWORD.exec(literal ?? '')?.[1] ?? ''))
+    if (!URL_WITH_PASSWORD.test(value)) continue;
+    const literal = (container.env ?? []).find((variable) => variable.name === name)?.value ?? '';
+    const from = /^\$\(([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(URL_WITH_PASSWORD.exec(literal)?.[1] ?? '')?.[1];
+    if (!from || env.sources[from] !== 'secret')
       problems.push(`${at}: ${name} holds a password that does not come from a Secret`);
   }
   return { problems, env: env.values, settings: run.settings };

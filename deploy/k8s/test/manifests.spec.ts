@@ -183,10 +183,18 @@ describe('the checks catch', () => {
             ? { name: 'REDIS_URL', value: 'redis://operator:hunter2hunter2@$(REDIS_ADDRESS)' }
             : variable,
         );
+        const generation = container(objects, 'order-generation');
+        generation.env = (generation.env ?? []).map((variable) =>
+          variable.name === 'REDIS_PASSWORD'
+            ? { name: 'REDIS_PASSWORD', value: 'e207014c393bf2a39e4469a8b29b56fb' }
+            : variable,
+        );
       }),
     ).toEqual(
       expect.arrayContaining([
         'ConfigMap/' + configMap(dev, 'popup-store-common').metadata.name + ' ADMIN_TOKEN: a secret in a ConfigMap',
+        'Deployment/order-generation: REDIS_PASSWORD does not come from a Secret',
+        'Deployment/order-generation: REDIS_URL holds a password that does not come from a Secret',
         'Deployment/metrics-export: REDIS_URL holds a password that does not come from a Secret',
         'Deployment/metrics-export: REDIS_URL logs in as operator, not metrics-export',
         "Deployment/metrics-export: REDIS_URL: not metrics-export's password in users.acl",
