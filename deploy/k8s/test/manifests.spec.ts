@@ -3,8 +3,8 @@ import { renderingProblems } from '../src/checks';
 import { type Facts, readFacts } from '../src/facts';
 import { kubectl, kustomize, versions } from '../src/kubectl';
 import { type Container, find, type K8sObject, ofKind, parseManifests } from '../src/manifests';
-import { schemaProblems } from '../src/schemas';
 import { unknownFieldProblems } from '../src/known-fields';
+import { schemaProblems } from '../src/schemas';
 
 const root = resolve(__dirname, '../../..');
 const overlay = (name: string) => join(root, 'deploy/k8s/overlays', name);
@@ -12,7 +12,7 @@ const overlay = (name: string) => join(root, 'deploy/k8s/overlays', name);
 let facts: Facts;
 let dev: K8sObject[];
 let production: K8sObject[];
-/** A copy of dev with two values the API refuses. */
+/** A copy of dev with two values the API refuses and two fields it does not know. */
 let broken: K8sObject[];
 let schemaResults: Record<'dev' | 'production' | 'broken', string[]>;
 let fieldResults: Record<'dev' | 'production' | 'broken', string[]>;
@@ -87,7 +87,7 @@ describe('what matters in each overlay', () => {
     expect(renderingProblems(production, facts, productionOptions())).toEqual([]);
   });
 
-  it('the facts come from the repository: services, probes endpoints and each config reading its variables', () => {
+  it('the facts come from the repository: the services, their health endpoints and exposed ports', () => {
     expect(facts.apps).toEqual(
       expect.arrayContaining(['customer-intake', 'order-generation', 'fulfilment-auditing', 'metrics-export']),
     );
