@@ -1,5 +1,6 @@
 import type { Contract } from '@popup-store/contracts';
 import { hostname } from 'node:os';
+import { DEFAULT_MAX_DATA_BYTES } from './codec';
 import type { RedisConnection } from './connection';
 
 /** Which contract each stream carries, by stream key. */
@@ -43,33 +44,17 @@ export interface RedisStreamsServerOptions {
   groupStartId?: string;
 }
 
-/** How much of a stream to keep. Entries some group has not yet been delivered, or not acked, are always kept. */
-export interface RetentionPolicy {
-  /** Keep about this many entries. */
-  maxLen?: number;
-  /** Keep entries younger than this, by their id's time. */
-  maxAgeMs?: number;
-  /** Trim to the exact id instead of whole radix-tree nodes (`~`, cheaper, the default). */
-  exact?: boolean;
-}
-
 export interface RedisStreamsClientOptions {
   /** A Redis URL, ioredis options, or a ready Redis/Cluster client (used, never closed, by the client). */
   connection: RedisConnection;
   /** The contract of every stream the client writes to. */
   streams: StreamContracts;
-  /** Retention of streams this client trims, by stream key. */
-  retention?: Readonly<Record<string, RetentionPolicy>>;
-  /** How often the retention policies are applied. Default 10000 ms. */
-  trimIntervalMs?: number;
   /** Largest `data` field written, in UTF-8 bytes. Default 65536. */
   maxDataBytes?: number;
 }
 
 export type ServerSettings = Required<RedisStreamsServerOptions>;
 export type ClientSettings = Required<RedisStreamsClientOptions>;
-
-const DEFAULT_MAX_DATA_BYTES = 65_536;
 
 export function serverSettings(options: RedisStreamsServerOptions): ServerSettings {
   const given = withoutUndefined(options);
@@ -103,23 +88,8 @@ export function serverSettings(options: RedisStreamsServerOptions): ServerSettin
 }
 
 export function clientSettings(options: RedisStreamsClientOptions): ClientSettings {
-  const settings: ClientSettings = {
-    retention: {},
-    trimIntervalMs: 10_000,
-    maxDataBytes: DEFAULT_MAX_DATA_BYTES,
-    ...withoutUndefined(options),
-  };
-  requirePositiveInteger('trimIntervalMs', settings.trimIntervalMs);
+  const settings: ClientSettings = { maxDataBytes: DEFAULT_MAX_DATA_BYTES, ...withoutUndefined(options) };
   requirePositiveInteger('maxDataBytes', settings.maxDataBytes);
-  for (const [stream, policy] of Object.entries(settings.retention)) {
-    if (policy.maxLen === undefined && policy.maxAgeMs === undefined) {
-      throw new Error(`retention of ${stream}: set maxLen, maxAgeMs or both`);
-    }
-    if (policy.maxLen !== undefined && (!Number.isInteger(policy.maxLen) || policy.maxLen < 0)) {
-      throw new Error(`retention of ${stream}: maxLen must be an integer >= 0`);
-    }
-    if (policy.maxAgeMs !== undefined) requirePositiveInteger(`retention of ${stream}: maxAgeMs`, policy.maxAgeMs);
-  }
   return settings;
 }
 

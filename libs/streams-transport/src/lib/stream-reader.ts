@@ -4,8 +4,9 @@ import type { RedisClient } from './connection';
 import { ensureGroup, isMissingGroup } from './consumer-group';
 import { describeError } from './describe-error';
 import type { EntryProcessor } from './entry-processor';
+import type { ConsumerHealth } from './consumer-health';
 import type { InFlightBudget } from './in-flight-budget';
-import type { FlatFields, RawEntry } from './wire-format';
+import type { FlatFields, RawEntry } from './codec';
 
 export interface ReaderSettings {
   readonly stream: string;
@@ -34,6 +35,7 @@ export class StreamReader {
     private readonly budget: InFlightBudget,
     private readonly settings: ReaderSettings,
     private readonly logger: Logger,
+    private readonly health: ConsumerHealth,
   ) {
     // Asked on every (re)connection; until the answer comes, stop() waits the read out instead of unblocking it.
     blocking.on('ready', () => {
@@ -78,12 +80,14 @@ export class StreamReader {
         continue;
       }
       if (this.blocking.status !== 'ready') {
+        this.health.failing(this.settings.stream, `Redis connection ${this.blocking.status}`);
         await this.connected(signal);
         continue;
       }
       try {
         const entries = await this.read(count);
         failures = 0;
+        this.health.reading(this.settings.stream);
         if (entries.length > 0) {
           this.budget.hold(entries.length);
           void this.processor.process(entries).then(() => this.budget.release(entries.length));
@@ -128,10 +132,17 @@ export class StreamReader {
   private async recover(error: unknown, failures: number, signal: AbortSignal): Promise<void> {
     const { stream, group, groupStartId } = this.settings;
     const backoff = Math.min(100 * 2 ** (failures - 1), MAX_BACKOFF_MS);
-    this.logger.warn(`${stream}: read failed (${describeError(error)}); retrying in ${backoff} ms`);
+    this.health.failing(stream, describeError(error));
     if (isMissingGroup(error)) {
-      await ensureGroup(this.commands, stream, group, groupStartId).catch(() => undefined);
+      // The stream or its group vanished (a DEL, a Redis restarted empty): make them again and read on.
+      const created = await ensureGroup(this.commands, stream, group, groupStartId).catch(() => false);
+      if (created) {
+        this.logger.warn(`${stream}: group ${group} was gone (${describeError(error)}); created it again`);
+        this.health.recreated(stream, group);
+        return;
+      }
     }
+    this.logger.warn(`${stream}: read failed (${describeError(error)}); retrying in ${backoff} ms`);
     await delay(backoff, undefined, { signal }).catch(() => undefined);
   }
 }
