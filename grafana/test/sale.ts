@@ -1,8 +1,9 @@
-import { alertContract, rejectionReasons, saleReportContract } from '@popup-store/contracts';
+import { alertContract, customerContract, orderContract, rejectionReasons, saleReportContract } from '@popup-store/contracts';
 import { FulfilmentTrigger, loadGears, SaleGears } from '@popup-store/gears-client';
 import { deadLetterStream, type SaleKeys, saleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { entryFields } from '@popup-store/streams-transport';
 
 /** Redis TIME in ms: the clock the gears decide by, and the one stream ids and series points carry. */
 export async function redisNow(redis: Redis): Promise<number> {
@@ -31,17 +32,12 @@ async function addOrders(
     const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
     const submittedAt = Date.now() - 30;
     const customerEntryId = await redis.xadd(
-      sale.customers,
-      '*',
-      'v',
-      '1',
-      'data',
-      JSON.stringify({ orderId, customerId, submittedAt }),
+      sale.customers, '*', ...entryFields(customerContract, JSON.stringify({ orderId, customerId, submittedAt })),
       'traceparent',
       traceparent,
     );
     const order = { orderId, customerId, submittedAt, orderedAt: Date.now(), customerEntryId };
-    await redis.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(order), 'traceparent', traceparent);
+    await redis.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(order)), 'traceparent', traceparent);
     traceIds.set(orderId, traceId);
   }
 }
@@ -80,7 +76,7 @@ export async function playSale(redis: Redis, saleId: string): Promise<PlayedSale
     ],
     traceIds,
   );
-  await redis.xadd(sale.orders, '*', 'v', '1', 'data', '{"orderId":"broken"}');
+  await redis.xadd(sale.orders, '*', ...entryFields(orderContract, '{"orderId":"broken"}'));
   await decideAll(redis, sale);
   await gears.setState('closed');
   await writeAudit(redis, sale);
@@ -116,7 +112,7 @@ async function writeAudit(redis: Redis, sale: SaleKeys): Promise<void> {
     'checkedAt',
     Date.now(),
   );
-  await redis.xadd(sale.alerts, '*', 'v', String(alertContract.version), 'data', JSON.stringify(alert));
+  await redis.xadd(sale.alerts, '*', ...entryFields(alertContract, JSON.stringify(alert)));
   const decided = status.counts.completed + rejectionReasons.reduce((sum, reason) => sum + status.counts[reason], 0);
   const percentiles = { p50: 30, p95: 30, p99: 30, max: 30, count: status.counts.completed };
   const report = saleReportContract.schema.parse({

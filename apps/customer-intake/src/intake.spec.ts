@@ -8,6 +8,8 @@ import type { Redis } from 'ioredis';
 import { AppModule } from './app/app.module';
 import { intakeHttpAdapter } from './app/http-adapter';
 import { intakeConfig } from './app/intake-config';
+import { entryFields } from '@popup-store/streams-transport';
+import { orderContract } from '@popup-store/contracts';
 
 describe('customer-intake HTTP API', () => {
   let redis: TestRedis;
@@ -80,16 +82,11 @@ describe('customer-intake HTTP API', () => {
     for (const [id, fields] of entries) {
       const customer = JSON.parse(fields[fields.indexOf('data') + 1] as string);
       await client.xadd(
-        sale.orders,
-        '*',
-        'v',
-        '1',
-        'data',
-        JSON.stringify({
+        sale.orders, '*', ...entryFields(orderContract, JSON.stringify({
           ...customer,
           orderedAt: Date.now(),
           customerEntryId: id,
-        }),
+        })),
       );
     }
     const trigger = new FulfilmentTrigger({

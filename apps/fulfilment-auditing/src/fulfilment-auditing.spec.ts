@@ -1,11 +1,19 @@
 import type { INestMicroservice } from '@nestjs/common';
-import { saleReportContract, type SaleReport } from '@popup-store/contracts';
+import {
+  completionContract,
+  customerContract,
+  orderContract,
+  rejectionContract,
+  saleReportContract,
+  type SaleReport,
+} from '@popup-store/contracts';
 import { loadGears, SaleGears } from '@popup-store/gears-client';
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import { eventually, startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
 import { auditingConfig } from './app/auditing-config';
 import { startFulfilmentAuditing } from './app/start-fulfilment-auditing';
+import { entryFields } from '@popup-store/streams-transport';
 
 jest.setTimeout(20_000);
 
@@ -37,9 +45,9 @@ describe('fulfilment-auditing', () => {
   async function order(sale: SaleKeys, orderId: string, customerId: string): Promise<void> {
     const submittedAt = Date.now();
     const customer = JSON.stringify({ orderId, customerId, submittedAt });
-    const entryId = (await client.xadd(sale.customers, '*', 'v', '1', 'data', customer)) as string;
+    const entryId = (await client.xadd(sale.customers, '*', ...entryFields(customerContract, customer))) as string;
     const data = JSON.stringify({ orderId, customerId, submittedAt, orderedAt: Date.now(), customerEntryId: entryId });
-    await client.xadd(sale.orders, '*', 'v', '1', 'data', data);
+    await client.xadd(sale.orders, '*', ...entryFields(orderContract, data));
   }
 
   async function openSale(stock: number): Promise<SaleKeys> {
@@ -109,7 +117,7 @@ describe('fulfilment-auditing', () => {
         submittedAt: Date.now(),
         completedAt: Date.now(),
       };
-      await client.xadd(sale.completed, '*', 'v', '1', 'data', JSON.stringify(forged));
+      await client.xadd(sale.completed, '*', ...entryFields(completionContract, JSON.stringify(forged)));
       await eventually(async () => (await client.xlen(sale.alerts)) > 0, 'an alert');
       const [[, alert]] = (await client.xrange(sale.alerts, '-', '+')) as [[string, string[]]];
       expect(JSON.parse(alert[alert.indexOf('data') + 1] as string)).toMatchObject({ kind: 'customer_served_twice' });
@@ -130,10 +138,13 @@ describe('fulfilment-auditing', () => {
       await order(sale, 'o1', 'alice');
       await eventually(async () => (await client.hlen(sale.decisions)) === 1, '1 decision');
       const forged = JSON.stringify({ orderId: 'f', customerId: 'mallory', unit: 2, submittedAt: 1, completedAt: 1 });
-      for (const stream of [sale.completed, sale.rejected]) {
-        await client.xadd(stream, '*', 'v', '1', 'data', 'not json');
-        await client.xadd(stream, '*', 'v', '2', 'data', forged);
-        await client.xadd(stream, '*', 'v', '1', 'data', forged, 'data', forged);
+      for (const [stream, contract] of [
+        [sale.completed, completionContract],
+        [sale.rejected, rejectionContract],
+      ] as const) {
+        await client.xadd(stream, '*', ...entryFields(contract, 'not json'));
+        await client.xadd(stream, '*', ...entryFields({ ...contract, version: contract.version + 1 }, forged));
+        await client.xadd(stream, '*', ...entryFields(contract, forged), 'data', forged);
       }
       await new SaleGears(client, sale).setState('closed');
       expect(await reportOf(sale)).toMatchObject({ ok: true, sold: 1, decided: 1, violations: [] });
@@ -172,7 +183,7 @@ describe('fulfilment-auditing', () => {
     const now = Date.now();
     for (let unit = 1; unit <= 3; unit++) {
       const completion = { orderId: `o${unit}`, customerId: `c${unit}`, unit, submittedAt: now, completedAt: now };
-      await client.xadd(sale.completed, '*', 'v', '1', 'data', JSON.stringify(completion));
+      await client.xadd(sale.completed, '*', ...entryFields(completionContract, JSON.stringify(completion)));
     }
     // Read, never acknowledged, by an auditor that then died.
     await client.xreadgroup('GROUP', 'auditing', 'crashed-elsewhere', 'COUNT', 10, 'STREAMS', sale.completed, '>');

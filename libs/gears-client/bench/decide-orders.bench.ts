@@ -4,8 +4,10 @@ import { Redis } from 'ioredis';
 import { decideOrdersFunction, type OrderToDecide } from '../src/lib/functions/decide-orders';
 import { callGears } from '../src/lib/gears-function';
 import { loadGears } from '../src/lib/load-gears';
-import { parseOrderEntry } from '../src/lib/order-entry';
+import { ordersOf } from '../test/order-caller';
 import { SaleGears } from '../src/lib/sale-gears';
+import { entryFields } from '@popup-store/streams-transport';
+import { completionContract, customerContract, orderContract } from '@popup-store/contracts';
 
 /**
  * Completions per second through popup_decide_orders at several batch sizes, beside the original demo's way (a
@@ -37,12 +39,12 @@ async function prefill(redis: Redis, sale: SaleKeys): Promise<void> {
   for (let from = 0; from < ORDERS; from += 5000) {
     const customers = redis.pipeline();
     const count = Math.min(5000, ORDERS - from);
-    for (let i = from; i < from + count; i++) customers.xadd(sale.customers, '*', 'v', '1', 'data', `{"customerId":"c${i}"}`);
+    for (let i = from; i < from + count; i++) customers.xadd(sale.customers, '*', ...entryFields(customerContract, `{"customerId":"c${i}"}`));
     const ids = ((await customers.exec()) ?? []).map(([, id]) => id as string);
     const orders = redis.pipeline();
     ids.forEach((customerEntryId, k) => {
       const data = { orderId: `o${from + k}`, customerId: `c${from + k}`, submittedAt: Date.now(), orderedAt: Date.now(), customerEntryId };
-      orders.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(data));
+      orders.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(data)));
     });
     await orders.exec();
   }
@@ -65,11 +67,7 @@ async function timed(redis: Redis, work: () => Promise<void>): Promise<Run> {
 async function viaFunction(redis: Redis, sale: SaleKeys, batch: number, inFlight: Redis[]): Promise<Run> {
   await prefill(redis, sale);
   const read = (await redis.xreadgroup('GROUP', 'fulfilment', 'bench', 'COUNT', ORDERS, 'STREAMS', sale.orders, '>')) as [string, Entry[]][];
-  const orders = (read[0]?.[1] ?? []).map(([id, fields]) => {
-    const parsed = parseOrderEntry(id, fields);
-    if (!parsed.ok) throw new Error(parsed.error);
-    return parsed.order;
-  });
+  const orders = ordersOf(read[0]?.[1] ?? []);
   const batches: OrderToDecide[][] = [];
   for (let i = 0; i < orders.length; i += batch) batches.push(orders.slice(i, i + batch));
   return timed(redis, async () => {
@@ -95,7 +93,7 @@ async function viaDemo(redis: Redis, sale: SaleKeys): Promise<Run> {
       if (entries.length === 0) return;
       for (const [, fields] of entries) {
         const order = JSON.parse(fields[3] as string);
-        await redis.xadd(sale.completed, '*', 'v', '1', 'data', JSON.stringify({ ...order, completedAt: Date.now() }));
+        await redis.xadd(sale.completed, '*', ...entryFields(completionContract, JSON.stringify({ ...order, completedAt: Date.now() })));
         await redis.xdel(sale.customers, order.customerEntryId);
         await redis.decr(`${sale.tag}:product`);
       }

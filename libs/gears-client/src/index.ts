@@ -1,5 +1,4 @@
 export * from './lib/decision';
-export * from './lib/fulfilment-trigger';
 export * from './lib/functions/configure-sale';
 export * from './lib/functions/decide-orders';
 export * from './lib/functions/sale-status';
@@ -8,5 +7,4 @@ export * from './lib/gears-error';
 export * from './lib/gears-function';
 export * from './lib/library';
 export * from './lib/load-gears';
-export * from './lib/order-entry';
 export * from './lib/sale-gears';

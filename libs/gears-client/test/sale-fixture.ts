@@ -1,6 +1,8 @@
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
-import { FulfilmentTrigger } from '../src/lib/fulfilment-trigger';
+import { OrderCaller } from './order-caller';
+import { entryFields } from '@popup-store/streams-transport';
+import { customerContract, orderContract } from '@popup-store/contracts';
 
 let sales = 0;
 
@@ -36,7 +38,7 @@ export async function addOrders(
   const fresh = [...new Map(orders.filter((o) => !customerEntries.has(o.orderId)).map((o) => [o.orderId, o])).values()];
   const customers = redis.pipeline();
   for (const { orderId, customerId } of fresh) {
-    customers.xadd(sale.customers, '*', 'v', '1', 'data', JSON.stringify({ orderId, customerId, submittedAt }));
+    customers.xadd(sale.customers, '*', ...entryFields(customerContract, JSON.stringify({ orderId, customerId, submittedAt })));
   }
   const added = fresh.length > 0 ? ((await customers.exec()) ?? []) : [];
   added.forEach(([error, id], i) => {
@@ -53,7 +55,7 @@ export async function addOrders(
       customerEntryId: customerEntries.get(orderId),
     };
     const trace = traceparent ? ['traceparent', traceparent] : [];
-    generated.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(data), ...trace);
+    generated.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(data)), ...trace);
   }
   if (orders.length > 0) await generated.exec();
   return customerEntries;
@@ -69,7 +71,7 @@ export async function drained(redis: Redis, sale: SaleKeys): Promise<boolean> {
 }
 
 /**
- * Runs one trigger per connection until the orders stream is drained. A trigger that finds nothing new reclaims
+ * Runs one caller per connection until the orders stream is drained. A caller that finds nothing new reclaims
  * what others left pending, so orders read by a request whose reply was lost are decided too.
  */
 export async function drain(
@@ -81,15 +83,13 @@ export async function drain(
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   await Promise.all(
     connections.map(async (redis, i) => {
-      const trigger = new FulfilmentTrigger({ redis, sale, consumer: `consumer-${i}`, count });
-      await trigger.ensureGroup();
+      const caller = new OrderCaller(redis, sale, `consumer-${i}`, count);
+      await caller.ensureGroup();
       for (;;) {
         if (Date.now() > deadline) throw new Error(`orders of ${sale.orders} not drained in time`);
         try {
-          const round = await trigger.poll();
-          if (round.decided.length > 0 || round.deadLettered > 0) continue;
-          const reclaimed = await trigger.reclaimStale(50);
-          if (reclaimed.decided.length === 0 && (await drained(redis, sale))) return;
+          if ((await caller.poll()) > 0) continue;
+          if ((await caller.reclaim(50)) === 0 && (await drained(redis, sale))) return;
         } catch (error) {
           if (!options.onError) throw error;
           options.onError(error);

@@ -6,6 +6,8 @@ import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { AppModule } from '../app/app.module';
 import { intakeHttpAdapter } from '../app/http-adapter';
 import { intakeConfig } from '../app/intake-config';
+import { entryFields } from '@popup-store/streams-transport';
+import { orderContract } from '@popup-store/contracts';
 
 const TOKEN = 'operator-secret-0123456789';
 
@@ -110,7 +112,7 @@ describe('operator endpoints', () => {
       orderedAt: Date.now(),
       customerEntryId: '1-0',
     };
-    await client.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(order));
+    await client.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(order)));
     const trigger = new FulfilmentTrigger({ redis: client, sale, consumer: 'test' });
     await trigger.ensureGroup();
     expect((await trigger.poll()).decided).toHaveLength(1);

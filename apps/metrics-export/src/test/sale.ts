@@ -2,6 +2,8 @@ import { FulfilmentTrigger, SaleGears } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import type { SeriesBackend } from '../series/series-writer';
+import { entryFields } from '@popup-store/streams-transport';
+import { customerContract, orderContract } from '@popup-store/contracts';
 
 /** Redis TIME in ms: the clock the gears decide by. */
 export async function redisNow(redis: Redis): Promise<number> {
@@ -30,15 +32,10 @@ export async function addOrders(
   const submittedAt = Date.now() - ageMs;
   for (const [orderId, customerId] of orders) {
     const customerEntryId = await redis.xadd(
-      sale.customers,
-      '*',
-      'v',
-      '1',
-      'data',
-      JSON.stringify({ orderId, customerId, submittedAt }),
+      sale.customers, '*', ...entryFields(customerContract, JSON.stringify({ orderId, customerId, submittedAt })),
     );
     const order = { orderId, customerId, submittedAt, orderedAt: Date.now(), customerEntryId };
-    await redis.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(order));
+    await redis.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(order)));
   }
 }
 
@@ -71,7 +68,7 @@ export async function playSale(redis: Redis, sale: SaleKeys): Promise<void> {
     ],
     40,
   );
-  await redis.xadd(sale.orders, '*', 'v', '1', 'data', '{"orderId":"broken"}');
+  await redis.xadd(sale.orders, '*', ...entryFields(orderContract, '{"orderId":"broken"}'));
   await decideAll(redis, sale);
   await gears.setState('closed');
   await addOrders(redis, sale, [['o6', 'eve']]);
