@@ -1,9 +1,9 @@
 import { alertContract, customerContract, orderContract, rejectionReasons, saleReportContract } from '@popup-store/contracts';
-import { FulfilmentTrigger, loadGears, SaleGears } from '@popup-store/gears-client';
-import { deadLetterStream, type SaleKeys, saleKeys } from '@popup-store/keys';
+import { loadGears, orderToDecide, SaleGears } from '@popup-store/gears-client';
+import { ConsumerGroup, deadLetterStream, type SaleKeys, saleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { entryFields } from '@popup-store/streams-transport';
+import { drainStream, entryFields } from '@popup-store/streams-transport';
 
 /** Redis TIME in ms: the clock the gears decide by, and the one stream ids and series points carry. */
 export async function redisNow(redis: Redis): Promise<number> {
@@ -44,12 +44,11 @@ async function addOrders(
 
 /** Decides every order queued so far, as the completion trigger in fulfilment-auditing does. */
 async function decideAll(redis: Redis, sale: SaleKeys): Promise<void> {
-  const trigger = new FulfilmentTrigger({ redis, sale, consumer: 'test' });
-  await trigger.ensureGroup();
-  for (;;) {
-    const round = await trigger.poll();
-    if (round.decided.length === 0 && round.deadLettered === 0) return;
-  }
+  const gears = new SaleGears(redis, sale);
+  await drainStream(
+    { redis, stream: sale.orders, contract: orderContract, group: ConsumerGroup.fulfilment, acknowledgedBy: 'handler' },
+    (orders) => gears.decide(orders.map((order) => orderToDecide(order.id, order.data, order.carrier))),
+  );
 }
 
 /**

@@ -21,5 +21,6 @@ export {
 } from './lib/codec';
 export type { Readiness } from './lib/consumer-health';
 export * from './lib/record-reader';
+export * from './lib/drain-stream';
 export type { RedisClient, RedisConnection } from './lib/connection';
 export { MESSAGING_SYSTEM, messagingAttributes } from './lib/tracing';

@@ -1,9 +1,9 @@
 import type { Order } from '@popup-store/contracts';
-import { parseOrderEntry, SaleGears, type OrderToDecide } from '@popup-store/gears-client';
+import { orderToDecide, SaleGears, type OrderToDecide } from '@popup-store/gears-client';
 import { ConsumerGroup, type SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { entryFields } from '@popup-store/streams-transport';
+import { decodeEntry, entryFields } from '@popup-store/streams-transport';
 import { customerContract, orderContract } from '@popup-store/contracts';
 
 const CHUNK = 5000;
@@ -66,8 +66,8 @@ export async function readOrders(redis: Redis, sale: SaleKeys, count: number): P
     '>',
   )) as [string, Entry[]][] | null;
   return (read?.[0]?.[1] ?? []).map(([id, fields]) => {
-    const parsed = parseOrderEntry(id, fields);
-    if (!parsed.ok) throw new Error(`order entry ${id}: ${parsed.error}`);
-    return parsed.order;
+    const decoded = decodeEntry(orderContract, fields);
+    if (!decoded.ok) throw new Error(`order entry ${id}: ${decoded.error}`);
+    return orderToDecide(id, decoded.data, decoded.carrier);
   });
 }

@@ -7,8 +7,8 @@ import { LoggerModule } from 'nestjs-pino';
 import { AuditLedgerService } from '../audit/audit-ledger.service';
 import { decisionRecordsController } from '../audit/decision-records.controller';
 import { SaleWatchService } from '../audit/sale-watch.service';
-import { CompletionLanesService } from '../completion/completion-lanes.service';
-import { ALERTS_CLIENT, AUDIT_REDIS, auditRedisProvider } from './audit-connections';
+import { ordersController } from '../completion/orders.controller';
+import { ALERTS_CLIENT, AUDIT_REDIS, auditRedisProvider, completionGearsProvider } from './audit-connections';
 import { AUDITING_CONFIG, SALE_KEYS, type AuditingConfig } from './auditing-config';
 
 @Module({})
@@ -26,14 +26,14 @@ export class AppModule implements OnApplicationShutdown {
           streams: { [sale.alerts]: alertContract },
         }),
       ],
-      controllers: [decisionRecordsController(sale)],
+      controllers: [ordersController(sale), decisionRecordsController(sale)],
       providers: [
         { provide: AUDITING_CONFIG, useValue: config },
         { provide: SALE_KEYS, useValue: sale },
         auditRedisProvider,
+        completionGearsProvider,
         AuditLedgerService,
         SaleWatchService,
-        CompletionLanesService,
       ],
     };
   }

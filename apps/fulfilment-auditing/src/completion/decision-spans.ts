@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { SpanKind, SpanStatusCode, context, trace, type Attributes } from '@opentelemetry/api';
 import type { DecidedOrder } from '@popup-store/gears-client';
+import { messagingAttributes } from '@popup-store/streams-transport';
 import { extractTraceContext } from '@popup-store/telemetry';
 
 const tracer = trace.getTracer('fulfilment-auditing');
@@ -40,12 +41,7 @@ function decisionAttributes(
   { entryId, orderId, customerId, decision, replayed }: DecidedOrder,
 ): Attributes {
   return {
-    'messaging.system': 'redis',
-    'messaging.destination.name': stream,
-    'messaging.consumer.group.name': group,
-    'messaging.operation.type': 'process',
-    'messaging.operation.name': 'decide',
-    'messaging.message.id': entryId,
+    ...messagingAttributes({ stream, group, operation: 'decide', messageId: entryId }),
     'popup.order.id': orderId,
     'popup.customer.id': customerId,
     'popup.order.outcome': decision.outcome,

@@ -1,8 +1,8 @@
-import { FulfilmentTrigger, SaleGears } from '@popup-store/gears-client';
-import type { SaleKeys } from '@popup-store/keys';
+import { orderToDecide, SaleGears } from '@popup-store/gears-client';
+import { ConsumerGroup, type SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import type { SeriesBackend } from '../series/series-writer';
-import { entryFields } from '@popup-store/streams-transport';
+import { drainStream, entryFields } from '@popup-store/streams-transport';
 import { customerContract, orderContract } from '@popup-store/contracts';
 
 /** Redis TIME in ms: the clock the gears decide by. */
@@ -41,12 +41,11 @@ export async function addOrders(
 
 /** Decides every order queued so far, as the completion trigger does. */
 export async function decideAll(redis: Redis, sale: SaleKeys): Promise<void> {
-  const trigger = new FulfilmentTrigger({ redis, sale, consumer: 'test' });
-  await trigger.ensureGroup();
-  for (;;) {
-    const round = await trigger.poll();
-    if (round.decided.length === 0 && round.deadLettered === 0) return;
-  }
+  const gears = new SaleGears(redis, sale);
+  await drainStream(
+    { redis, stream: sale.orders, contract: orderContract, group: ConsumerGroup.fulfilment, acknowledgedBy: 'handler' },
+    (orders) => gears.decide(orders.map((order) => orderToDecide(order.id, order.data, order.carrier))),
+  );
 }
 
 /**

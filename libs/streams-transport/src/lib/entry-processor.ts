@@ -32,9 +32,7 @@ export interface ProcessorSettings {
   readonly deadLetterStream: string;
 }
 
-interface Message extends StreamMessage {
-  readonly carrier: TraceCarrier;
-}
+type Message = StreamMessage;
 
 /** What becomes of the entries of one read once their handlers are done. */
 interface Outcome {

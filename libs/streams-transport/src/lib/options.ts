@@ -11,6 +11,11 @@ export interface RedisStreamsServerOptions {
   connection: RedisConnection;
   /** The consumer group: one per consuming service, shared by all its processes. */
   group: string;
+  /**
+   * Streams this server reads in another group than `group`, by stream key: a service with two jobs on two
+   * streams (fulfilment-auditing completes orders as `fulfilment` and audits completions as `auditing`).
+   */
+  groups?: Readonly<Record<string, string>>;
   /** This process's name in the group. Default `${hostname()}-${process.pid}`. */
   consumer?: string;
   /** The contract of every stream a handler listens to. */
@@ -70,6 +75,7 @@ export function serverSettings(options: RedisStreamsServerOptions): ServerSettin
     deadLetterStream: (stream) => `${stream}:dead-letter`,
     maxDataBytes: DEFAULT_MAX_DATA_BYTES,
     groupStartId: '0',
+    groups: {},
     ...given,
   };
   const counts = [

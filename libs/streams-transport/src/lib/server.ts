@@ -84,14 +84,16 @@ export class RedisStreamsServer
     const { redis } = connection;
     reportStatus(redis, this._status$);
     redis.on('error', (error: Error) => this.emit('error', error));
-    const { group, groupStartId } = this.settings;
-    await Promise.all(routes.map((route) => ensureGroup(redis, route.stream, group, groupStartId)));
+    const { groupStartId } = this.settings;
+    const groupOf = (stream: string) => this.settings.groups[stream] ?? this.settings.group;
+    await Promise.all(routes.map((route) => ensureGroup(redis, route.stream, groupOf(route.stream), groupStartId)));
     const budget = new InFlightBudget(this.settings.maxInFlight);
     const commands = new StreamCommands(redis);
     const signal = this.stopping.signal;
     for (const route of routes) {
       const settings = {
         ...this.settings,
+        group: groupOf(route.stream),
         stream: route.stream,
         deadLetterStream: this.settings.deadLetterStream(route.stream),
       };
