@@ -1,6 +1,6 @@
 import { customerContract, orderContract } from '@popup-store/contracts';
 import fc from 'fast-check';
-import { ContractViolationError, decodeEntry, encodeEntry } from './codec';
+import { ContractViolationError, decodeEntry, encodeEntry, entryFields } from './codec';
 
 const stream = '{sale:popup}:customers';
 const customer = { orderId: 't-1', customerId: 'alice', submittedAt: 1_760_000_000_000 };
@@ -53,6 +53,15 @@ describe('wire format', () => {
     expect(write).toThrow(/customer v1: customerId: letters, digits/);
     expect(() => encodeEntry(customerContract, { ...customer, extra: true } as never, { stream, maxDataBytes: 1024 })).toThrow(/extra/);
     expect(() => encodeEntry(customerContract, customer, { stream, maxDataBytes: 10 })).toThrow(/over the 10-byte limit/);
+  });
+
+  it('writes a trusted payload without parsing it again, still within the size limit', () => {
+    const parse = jest.spyOn(customerContract.schema, 'safeParse');
+    const fields = encodeEntry(customerContract, customer, { trusted: true, maxDataBytes: 1024 });
+    expect(parse).not.toHaveBeenCalled();
+    parse.mockRestore();
+    expect(fields).toEqual(entryFields(customerContract, JSON.stringify(customer)));
+    expect(() => encodeEntry(customerContract, customer, { trusted: true, maxDataBytes: 10 })).toThrow(/10-byte/);
   });
 
   it.each([

@@ -85,6 +85,8 @@ export class StreamReader {
         continue;
       }
       try {
+        // A read that blocks is a stream read fine; after failures, only one that answers says so.
+        if (failures === 0) this.health.reading(this.settings.stream);
         const entries = await this.read(count);
         failures = 0;
         this.health.reading(this.settings.stream);
