@@ -13,7 +13,7 @@ import { eventually, startTestRedis, type TestRedis } from '@popup-store/redis-h
 import type { Redis } from 'ioredis';
 import { auditingConfig } from './app/auditing-config';
 import { startFulfilmentAuditing } from './app/start-fulfilment-auditing';
-import { entryFields } from '@popup-store/streams-transport';
+import { encodeEntry, entryFields } from '@popup-store/streams-transport';
 
 jest.setTimeout(20_000);
 
@@ -206,5 +206,76 @@ describe('fulfilment-auditing', () => {
     expect(auditingConfig({ ...base, RECLAIM_IDLE_MS: '250' }).RECLAIM_IDLE_MS).toBe(250);
     expect(() => auditingConfig({ ...base, RECLAIM_IDLE_MS: '0' })).toThrow(/RECLAIM_IDLE_MS/);
     expect(() => auditingConfig({ ...base, RECLAIM_IDLE_MS: 'soon' })).toThrow(/RECLAIM_IDLE_MS/);
+  });
+});
+
+/** Faults an unlucky operator causes mid-sale, on a Redis of their own (a FUNCTION DELETE would hit any sharer). */
+describe('fulfilment-auditing heals without a restart', () => {
+  let redis: TestRedis;
+  let client: Redis;
+
+  beforeAll(async () => {
+    redis = await startTestRedis({ owned: true });
+    client = redis.client();
+    await loadGears(client);
+  });
+  afterAll(() => redis.dispose());
+
+  async function start(saleId: string): Promise<{ app: INestMicroservice; sale: SaleKeys }> {
+    const sale = saleKeys(saleId);
+    const [seconds] = await client.time();
+    await new SaleGears(client, sale).configure({
+      stock: 100,
+      startsAt: Number(seconds) * 1000 - 1000,
+      endsAt: Number(seconds) * 1000 + 60_000,
+    });
+    const app = await startFulfilmentAuditing(
+      auditingConfig({ REDIS_URL: redis.url, SALE_ID: saleId, LOG_LEVEL: 'silent', COMPLETION_BLOCK_MS: '100' }),
+    );
+    return { app, sale };
+  }
+
+  async function order(sale: SaleKeys, orderId: string): Promise<void> {
+    const customer = { orderId, customerId: `c-${orderId}`, submittedAt: Date.now() };
+    const customerEntryId = (await client.xadd(sale.customers, '*', ...encodeEntry(customerContract, customer))) as string;
+    const placed = { ...customer, orderedAt: Date.now(), customerEntryId };
+    await client.xadd(sale.orders, '*', ...encodeEntry(orderContract, placed));
+  }
+
+  it('loads the gears again after FUNCTION DELETE and decides on', async () => {
+    const { app, sale } = await start('function-delete');
+    try {
+      await order(sale, 'o1');
+      await eventually(async () => (await client.hlen(sale.decisions)) === 1, 'the first decision');
+      await client.function('DELETE', 'popup');
+      await order(sale, 'o2');
+      await eventually(async () => (await client.hlen(sale.decisions)) === 2, 'a decision after the delete');
+      expect(await loadGears(client)).toMatchObject({ outcome: 'unchanged' });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('after a DEL of the orders stream, makes its group again, decides what comes, and has the customers read again', async () => {
+    const { app, sale } = await start('orders-deleted');
+    try {
+      // order-generation's group, having read every customer entry so far.
+      await client.xgroup('CREATE', sale.customers, 'order-generation', '$', 'MKSTREAM');
+      await order(sale, 'o1');
+      await eventually(async () => (await client.hlen(sale.decisions)) === 1, 'the first decision');
+      await order(sale, 'lost');
+      await client.del(sale.orders);
+      await order(sale, 'o2');
+      await eventually(async () => (await client.hget(sale.decisions, 'o2')) !== null, 'a decision after the DEL');
+      const groups = (await client.xinfo('GROUPS', sale.customers)) as unknown[][];
+      const lastDelivered = (fields: unknown[]) => fields[fields.indexOf('last-delivered-id') + 1];
+      await eventually(
+        async () => lastDelivered(((await client.xinfo('GROUPS', sale.customers)) as unknown[][])[0]) === '0-0',
+        'order-generation reads the customers stream from its start again',
+      );
+      expect(groups).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
   });
 });
