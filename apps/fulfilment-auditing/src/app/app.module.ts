@@ -8,7 +8,7 @@ import { AuditLedgerService } from '../audit/audit-ledger.service';
 import { decisionRecordsController } from '../audit/decision-records.controller';
 import { SaleWatchService } from '../audit/sale-watch.service';
 import { ordersController } from '../completion/orders.controller';
-import { ALERTS_CLIENT, AUDIT_REDIS, auditRedisProvider, completionGearsProvider } from './audit-connections';
+import { ALERTS_CLIENT, AUDIT_REDIS, auditRedisProvider, saleGearsProvider } from './audit-connections';
 import { AUDITING_CONFIG, SALE_KEYS, type AuditingConfig } from './auditing-config';
 
 @Module({})
@@ -31,7 +31,7 @@ export class AppModule implements OnApplicationShutdown {
         { provide: AUDITING_CONFIG, useValue: config },
         { provide: SALE_KEYS, useValue: sale },
         auditRedisProvider,
-        completionGearsProvider,
+        saleGearsProvider,
         AuditLedgerService,
         SaleWatchService,
       ],

@@ -6,7 +6,7 @@ import { AUDITING_CONFIG, SALE_KEYS, type AuditingConfig } from './auditing-conf
 
 export const AUDIT_REDIS = Symbol('AuditRedis');
 export const ALERTS_CLIENT = Symbol('AlertsClient');
-export const COMPLETION_GEARS = Symbol('CompletionGears');
+export const SALE_GEARS = Symbol('SaleGears');
 
 /** The auditor's command connection (the transport reads the streams on connections of its own). */
 export const auditRedisProvider: Provider = {
@@ -20,12 +20,13 @@ export const auditRedisProvider: Provider = {
 };
 
 /**
- * The gears the completion trigger decides with. This service's Redis user may FUNCTION LOAD, so a library that
- * vanished (a Redis restarted without it, a new master, a FUNCTION DELETE) is loaded again by the next decision,
- * for every service: customer-intake answers 503 until then, then takes orders again.
+ * The gears the completion trigger decides with and the sale watch reads the status by (every
+ * AUDIT_INTERVAL_MS). This service's Redis user may FUNCTION LOAD, so a library that vanished (a Redis restarted
+ * without it, a new master, a FUNCTION DELETE) is loaded again by the next call, for every service:
+ * customer-intake answers 503 until then, then takes orders again.
  */
-export const completionGearsProvider: Provider = {
-  provide: COMPLETION_GEARS,
+export const saleGearsProvider: Provider = {
+  provide: SALE_GEARS,
   inject: [AUDIT_REDIS, SALE_KEYS],
   useFactory: (redis: Redis, sale: SaleKeys) => {
     const logger = new Logger('Gears');

@@ -4,7 +4,7 @@ import type { Order } from '@popup-store/contracts';
 import { orderToDecide, type SaleGears } from '@popup-store/gears-client';
 import { ConsumerGroup, type SaleKeys } from '@popup-store/keys';
 import { BatchEventPattern, type RedisStreamsBatchContext } from '@popup-store/streams-transport';
-import { COMPLETION_GEARS } from '../app/audit-connections';
+import { SALE_GEARS } from '../app/audit-connections';
 import { traceDecisions } from './decision-spans';
 
 /**
@@ -17,7 +17,7 @@ import { traceDecisions } from './decision-spans';
 export function ordersController(sale: SaleKeys): Type<unknown> {
   @Controller()
   class OrdersController {
-    constructor(@Inject(COMPLETION_GEARS) private readonly gears: SaleGears) {}
+    constructor(@Inject(SALE_GEARS) private readonly gears: SaleGears) {}
 
     @BatchEventPattern(sale.orders, { acknowledgedBy: 'handler' })
     async decide(@Ctx() batch: RedisStreamsBatchContext): Promise<void> {
