@@ -44,9 +44,8 @@ export default [
     rules: { '@nx/enforce-module-boundaries': boundaries([]) },
   },
   {
-    // Tests (and benches), and only they, may use the real-Redis harness, and write entries with the transport's
-    // codec wherever they live.
-    files: ['**/*.spec.ts', '**/*.e2e.ts', '**/test/**/*.ts', '**/bench/**/*.ts'],
-    rules: { '@nx/enforce-module-boundaries': boundaries(['type:testing', 'type:transport']) },
+    // Tests, and only tests, may use the real-Redis harness.
+    files: ['**/*.spec.ts', '**/*.e2e.ts', '**/test/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': boundaries(['type:testing']) },
   },
 ];

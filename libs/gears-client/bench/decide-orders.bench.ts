@@ -6,8 +6,6 @@ import { callGears } from '../src/lib/gears-function';
 import { loadGears } from '../src/lib/load-gears';
 import { ordersOf } from '../test/order-caller';
 import { SaleGears } from '../src/lib/sale-gears';
-import { entryFields } from '@popup-store/streams-transport';
-import { completionContract, customerContract, orderContract } from '@popup-store/contracts';
 
 /**
  * Completions per second through popup_decide_orders at several batch sizes, beside the original demo's way (a
@@ -39,12 +37,12 @@ async function prefill(redis: Redis, sale: SaleKeys): Promise<void> {
   for (let from = 0; from < ORDERS; from += 5000) {
     const customers = redis.pipeline();
     const count = Math.min(5000, ORDERS - from);
-    for (let i = from; i < from + count; i++) customers.xadd(sale.customers, '*', ...entryFields(customerContract, `{"customerId":"c${i}"}`));
+    for (let i = from; i < from + count; i++) customers.xadd(sale.customers, '*', 'v', '1', 'data', `{"customerId":"c${i}"}`);
     const ids = ((await customers.exec()) ?? []).map(([, id]) => id as string);
     const orders = redis.pipeline();
     ids.forEach((customerEntryId, k) => {
       const data = { orderId: `o${from + k}`, customerId: `c${from + k}`, submittedAt: Date.now(), orderedAt: Date.now(), customerEntryId };
-      orders.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(data)));
+      orders.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(data));
     });
     await orders.exec();
   }
@@ -93,7 +91,7 @@ async function viaDemo(redis: Redis, sale: SaleKeys): Promise<Run> {
       if (entries.length === 0) return;
       for (const [, fields] of entries) {
         const order = JSON.parse(fields[3] as string);
-        await redis.xadd(sale.completed, '*', ...entryFields(completionContract, JSON.stringify({ ...order, completedAt: Date.now() })));
+        await redis.xadd(sale.completed, '*', 'v', '1', 'data', JSON.stringify({ ...order, completedAt: Date.now() }));
         await redis.xdel(sale.customers, order.customerEntryId);
         await redis.decr(`${sale.tag}:product`);
       }

@@ -1,6 +1,4 @@
-import { orderContract } from '@popup-store/contracts';
 import type { SaleKeys } from '@popup-store/keys';
-import { decodeEntry } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import { decideOrdersFunction, orderToDecide, type OrderToDecide } from '../src/lib/functions/decide-orders';
 import { callGears } from '../src/lib/gears-function';
@@ -11,17 +9,18 @@ type Entry = [id: string, fields: string[] | null];
 export function ordersOf(entries: readonly Entry[]): OrderToDecide[] {
   return entries.flatMap(([id, fields]) => {
     if (fields === null) return [];
-    const decoded = decodeEntry(orderContract, fields);
-    if (!decoded.ok) throw new Error(`the fixture wrote a malformed order ${id}: ${decoded.error}`);
-    return [orderToDecide(id, decoded.data, decoded.carrier)];
+    const at = (name: string) => fields[fields.indexOf(name) + 1];
+    const traceparent = fields.includes('traceparent') ? at('traceparent') : undefined;
+    return [orderToDecide(id, JSON.parse(at('data') as string), { traceparent })];
   });
 }
 
 /**
  * A stand-in for the completion trigger in the library's own specs, which drive popup_decide_orders from several
  * connections at once with crashes in between. The real trigger is fulfilment-auditing's handler on the streams
- * transport, which this data-access library may not import; this one reads the orders the fixture wrote itself
- * (always well-formed), so it has no dead-lettering to do.
+ * transport, which this data-access library may not import (the transport's graph already reaches this library,
+ * through telemetry's cross-service spec); this one reads the orders the fixture wrote itself, always
+ * well-formed, so it has no decoding or dead-lettering to do.
  */
 export class OrderCaller {
   private ownPendingFirst = true;

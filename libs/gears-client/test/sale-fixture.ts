@@ -1,8 +1,6 @@
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { OrderCaller } from './order-caller';
-import { entryFields } from '@popup-store/streams-transport';
-import { customerContract, orderContract } from '@popup-store/contracts';
 
 let sales = 0;
 
@@ -38,7 +36,7 @@ export async function addOrders(
   const fresh = [...new Map(orders.filter((o) => !customerEntries.has(o.orderId)).map((o) => [o.orderId, o])).values()];
   const customers = redis.pipeline();
   for (const { orderId, customerId } of fresh) {
-    customers.xadd(sale.customers, '*', ...entryFields(customerContract, JSON.stringify({ orderId, customerId, submittedAt })));
+    customers.xadd(sale.customers, '*', 'v', '1', 'data', JSON.stringify({ orderId, customerId, submittedAt }));
   }
   const added = fresh.length > 0 ? ((await customers.exec()) ?? []) : [];
   added.forEach(([error, id], i) => {
@@ -55,7 +53,7 @@ export async function addOrders(
       customerEntryId: customerEntries.get(orderId),
     };
     const trace = traceparent ? ['traceparent', traceparent] : [];
-    generated.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(data)), ...trace);
+    generated.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(data), ...trace);
   }
   if (orders.length > 0) await generated.exec();
   return customerEntries;
