@@ -119,6 +119,36 @@ describe('Redis Streams transport: work queues and healing', () => {
     await eventually(async () => server.readiness().ready, 'ready again');
   });
 
+  it('holds at most maxReadsInFlight reads of a stream in its handler at once', async () => {
+    const { stream, group } = fresh();
+    let running = 0;
+    let most = 0;
+    let release = () => undefined as void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const handled: number[] = [];
+    await consume(
+      stream,
+      group,
+      async (data, context: RedisStreamsBatchContext) => {
+        most = Math.max(most, ++running);
+        await gate;
+        running--;
+        const mine = context.getMessages().map((message) => message.id);
+        handled.push(...(data as Customer[]).map((c) => c.submittedAt));
+        await admin.multi().xack(stream, group, ...mine).xdel(stream, ...mine).exec();
+      },
+      { batchSize: 1, maxReadsInFlight: 2 },
+    );
+    for (let n = 1; n <= 5; n++) await write(stream, n);
+    await eventually(async () => running === 2, 'two reads in the handler');
+    // What the handler is not given stays unread, so another read cannot be in flight: the group says so.
+    const [info] = (await admin.xinfo('GROUPS', stream)) as unknown[][];
+    expect(info[info.indexOf('pending') + 1]).toBe(2);
+    release();
+    await eventually(async () => handled.length === 5, 'all five handled');
+    expect(most).toBe(2);
+  });
+
   it('reads a stream page by page, decoded, with the cause of each malformed entry', async () => {
     const { stream } = fresh();
     for (let n = 1; n <= 25; n++) await write(stream, n);

@@ -22,9 +22,10 @@ export async function startFulfilmentAuditing(config: AuditingConfig): Promise<I
     streams: { [sale.orders]: orderContract, [sale.completed]: completionContract },
     batchSize: config.COMPLETION_BATCH,
     blockMs: config.COMPLETION_BLOCK_MS,
-    // COMPLETION_LANES batches of orders decided at once (Redis decides one while the next is read), and one of
-    // completions audited.
-    maxInFlight: (config.COMPLETION_LANES + 1) * config.COMPLETION_BATCH,
+    // COMPLETION_LANES batches of orders decided at once (Redis decides one while the next is read); while they
+    // are, orders pile up and the next read takes a fuller batch, which costs Redis less per decision.
+    maxReadsInFlight: config.COMPLETION_LANES,
+    maxInFlight: 2 * config.COMPLETION_LANES * config.COMPLETION_BATCH,
     minIdleMs: config.RECLAIM_IDLE_MS,
   });
   const app = await NestFactory.createMicroservice(AppModule.register(config, sale), {

@@ -30,6 +30,12 @@ export interface RedisStreamsServerOptions {
    */
   maxInFlight?: number;
   /**
+   * Reads of one stream being handled at once: a further read waits until one settles. Unbounded by default
+   * (reading goes on while maxInFlight allows). A batch handler with a fixed cost per call (an FCALL per batch)
+   * wants a small number: while it waits, entries pile up and the next read takes a fuller batch.
+   */
+  maxReadsInFlight?: number;
+  /**
    * How often pending entries are looked at for reclaiming. Default half of minIdleMs, between 100 and 5000 ms, so
    * an entry is delivered again at most half its idle time late.
    */
@@ -69,6 +75,7 @@ export function serverSettings(options: RedisStreamsServerOptions): ServerSettin
     batchSize: 100,
     blockMs: 2000,
     maxInFlight: 1000,
+    maxReadsInFlight: Number.MAX_SAFE_INTEGER,
     reclaimIntervalMs: Math.min(5000, Math.max(100, Math.floor(minIdleMs / 2))),
     minIdleMs,
     maxDeliveries: 5,
@@ -81,6 +88,7 @@ export function serverSettings(options: RedisStreamsServerOptions): ServerSettin
   const counts = [
     'batchSize',
     'maxInFlight',
+    'maxReadsInFlight',
     'maxDeliveries',
     'maxDataBytes',
     'blockMs',

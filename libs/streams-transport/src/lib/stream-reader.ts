@@ -5,7 +5,7 @@ import { ensureGroup, isMissingGroup } from './consumer-group';
 import { describeError } from './describe-error';
 import type { EntryProcessor } from './entry-processor';
 import type { ConsumerHealth } from './consumer-health';
-import type { InFlightBudget } from './in-flight-budget';
+import { InFlightBudget } from './in-flight-budget';
 import type { FlatFields, RawEntry } from './codec';
 
 export interface ReaderSettings {
@@ -15,6 +15,7 @@ export interface ReaderSettings {
   readonly batchSize: number;
   readonly blockMs: number;
   readonly groupStartId: string;
+  readonly maxReadsInFlight: number;
 }
 
 const MAX_BACKOFF_MS = 5000;
@@ -25,6 +26,7 @@ const MAX_BACKOFF_MS = 5000;
  */
 export class StreamReader {
   private loop: Promise<void> = Promise.resolve();
+  private readonly reads: InFlightBudget;
   /** CLIENT ID of the blocking connection, to unblock it on stop; unknown on a cluster or while reconnecting. */
   private clientId: number | undefined;
 
@@ -37,6 +39,7 @@ export class StreamReader {
     private readonly logger: Logger,
     private readonly health: ConsumerHealth,
   ) {
+    this.reads = new InFlightBudget(settings.maxReadsInFlight);
     // Asked on every (re)connection; until the answer comes, stop() waits the read out instead of unblocking it.
     blocking.on('ready', () => {
       if (!blocking.isCluster)
@@ -79,6 +82,10 @@ export class StreamReader {
         await this.budget.freed(signal);
         continue;
       }
+      if (this.reads.free === 0) {
+        await this.reads.freed(signal);
+        continue;
+      }
       if (this.blocking.status !== 'ready') {
         this.health.failing(this.settings.stream, `Redis connection ${this.blocking.status}`);
         await this.connected(signal);
@@ -92,7 +99,11 @@ export class StreamReader {
         this.health.reading(this.settings.stream);
         if (entries.length > 0) {
           this.budget.hold(entries.length);
-          void this.processor.process(entries).then(() => this.budget.release(entries.length));
+          this.reads.hold(1);
+          void this.processor.process(entries).then(() => {
+            this.budget.release(entries.length);
+            this.reads.release(1);
+          });
         }
       } catch (error) {
         if (!signal.aborted) await this.recover(error, ++failures, signal);
