@@ -32,7 +32,8 @@ describe('Redis Streams transport: work queues and healing', () => {
     return { stream: `{${redis.namespace}:q${n}}:customers`, group: `g${n}` };
   }
   const customer = (n: number): Customer => ({ orderId: `t-${n}`, customerId: `c${n}`, submittedAt: 1_000 + n });
-  const write = (stream: string, n: number) => admin.xadd(stream, '*', ...encodeEntry(customerContract, customer(n)));
+  const write = async (stream: string, n: number) =>
+    (await admin.xadd(stream, '*', ...encodeEntry(customerContract, customer(n)))) as string;
 
   async function consume(stream: string, group: string, handle: Handle, extra: Record<string, unknown> = {}) {
     const options = { connection: redis.url, group, streams: { [stream]: customerContract }, blockMs: 200, ...extra };

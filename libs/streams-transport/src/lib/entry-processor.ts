@@ -32,8 +32,6 @@ export interface ProcessorSettings {
   readonly deadLetterStream: string;
 }
 
-type Message = StreamMessage;
-
 /** What becomes of the entries of one read once their handlers are done. */
 interface Outcome {
   readonly acked: string[];
@@ -94,7 +92,7 @@ export class EntryProcessor {
     const { contract, batch } = this.route;
     const { maxDeliveries, maxDataBytes } = this.settings;
     const outcome: Outcome = { acked: [], dead: [], carriers: new Map() };
-    const messages: Message[] = [];
+    const messages: StreamMessage[] = [];
     for (const [id, flat] of entries) {
       if (flat === null) {
         outcome.acked.push(id);
@@ -119,7 +117,7 @@ export class EntryProcessor {
     await this.settle(outcome);
   }
 
-  private async handleOne(message: Message, outcome: Outcome): Promise<void> {
+  private async handleOne(message: StreamMessage, outcome: Outcome): Promise<void> {
     const { stream, handler } = this.route;
     try {
       const ctx = startProcessSpan(stream, this.settings.group, message.id, message.carrier);
@@ -130,7 +128,7 @@ export class EntryProcessor {
     }
   }
 
-  private async handleBatch(messages: Message[], outcome: Outcome): Promise<void> {
+  private async handleBatch(messages: StreamMessage[], outcome: Outcome): Promise<void> {
     const { stream, handler } = this.route;
     try {
       const ctx = startBatchProcessSpan(
@@ -146,7 +144,7 @@ export class EntryProcessor {
     }
   }
 
-  private failed(messages: Message[], error: unknown, outcome: Outcome): void {
+  private failed(messages: StreamMessage[], error: unknown, outcome: Outcome): void {
     const { maxDeliveries, minIdleMs } = this.settings;
     const reason = describeError(error);
     const retried = messages.filter((message) => message.deliveryCount < maxDeliveries);
