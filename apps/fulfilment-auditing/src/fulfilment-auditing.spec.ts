@@ -1,4 +1,4 @@
-import type { INestMicroservice } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import {
   completionContract,
   customerContract,
@@ -29,7 +29,7 @@ describe('fulfilment-auditing', () => {
   });
   afterAll(() => redis.dispose());
 
-  async function runService(sale: SaleKeys): Promise<INestMicroservice> {
+  async function runService(sale: SaleKeys): Promise<INestApplication> {
     return startFulfilmentAuditing(
       auditingConfig({
         REDIS_URL: redis.url,
@@ -221,7 +221,7 @@ describe('fulfilment-auditing heals without a restart', () => {
   });
   afterAll(() => redis.dispose());
 
-  async function start(saleId: string): Promise<{ app: INestMicroservice; sale: SaleKeys }> {
+  async function start(saleId: string): Promise<{ app: INestApplication; sale: SaleKeys }> {
     const sale = saleKeys(saleId);
     const [seconds] = await client.time();
     await new SaleGears(client, sale).configure({
@@ -241,6 +241,25 @@ describe('fulfilment-auditing heals without a restart', () => {
     const placed = { ...customer, orderedAt: Date.now(), customerEntryId };
     await client.xadd(sale.orders, '*', ...encodeEntry(orderContract, placed));
   }
+
+  it('answers /health/ready 503 while it cannot read its streams, and 200 again once it can', async () => {
+    const { app, sale } = await start('readiness');
+    const ready = async () => (await fetch(`${await app.getUrl()}/health/ready`)).status;
+    try {
+      await eventually(async () => (await ready()) === 200, 'ready');
+      expect((await fetch(`${await app.getUrl()}/health/live`)).status).toBe(200);
+      // The orders key turned into a string: no read of it can succeed until it is a stream again.
+      await client.del(sale.orders);
+      await client.set(sale.orders, 'not a stream');
+      await eventually(async () => (await ready()) === 503, 'not ready');
+      await client.del(sale.orders);
+      await eventually(async () => (await ready()) === 200, 'ready again');
+      await order(sale, 'after');
+      await eventually(async () => (await client.hget(sale.decisions, 'after')) !== null, 'an order decided');
+    } finally {
+      await app.close();
+    }
+  });
 
   it('loads the gears again after FUNCTION DELETE and decides on', async () => {
     const { app, sale } = await start('function-delete');

@@ -1,5 +1,5 @@
-import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { completionContract, orderContract } from '@popup-store/contracts';
 import { loadGears } from '@popup-store/gears-client';
 import { ConsumerGroup, saleKeys } from '@popup-store/keys';
@@ -10,8 +10,11 @@ import { AUDIT_REDIS } from './audit-connections';
 import { AppModule } from './app.module';
 import type { AuditingConfig } from './auditing-config';
 
-/** The service, running: the completion trigger on the orders stream, the auditor on the completed stream. */
-export async function startFulfilmentAuditing(config: AuditingConfig): Promise<INestMicroservice> {
+/**
+ * The service, running: the completion trigger on the orders stream, the auditor on the completed stream, and
+ * `/health/live`, `/health/ready` on HEALTH_PORT.
+ */
+export async function startFulfilmentAuditing(config: AuditingConfig): Promise<NestFastifyApplication> {
   const sale = saleKeys(config.SALE_ID);
   const server = new RedisStreamsServer({
     connection: config.REDIS_URL,
@@ -28,13 +31,14 @@ export async function startFulfilmentAuditing(config: AuditingConfig): Promise<I
     maxInFlight: 2 * config.COMPLETION_LANES * config.COMPLETION_BATCH,
     minIdleMs: config.RECLAIM_IDLE_MS,
   });
-  const app = await NestFactory.createMicroservice(AppModule.register(config, sale), {
-    strategy: server,
-    bufferLogs: true,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config, sale, server),
+    new FastifyAdapter(),
+    { bufferLogs: true },
+  );
   const logger = app.get(Logger);
   app.useLogger(logger);
-  app.useGlobalFilters(new RedisStreamsErrorFilter());
+  app.connectMicroservice({ strategy: server }).useGlobalFilters(new RedisStreamsErrorFilter());
   const redis = app.get<Redis>(AUDIT_REDIS);
   const loaded = await loadGears(redis);
   logger.log(`gears ${loaded.outcome} (version ${loaded.version})`);
@@ -49,7 +53,10 @@ export async function startFulfilmentAuditing(config: AuditingConfig): Promise<I
     );
   });
   app.enableShutdownHooks();
-  await app.listen();
-  logger.log(`fulfilment-auditing completing ${sale.orders} and auditing ${sale.completed}`);
+  await app.startAllMicroservices();
+  await app.listen(config.HEALTH_PORT, config.HEALTH_HOST);
+  logger.log(
+    `fulfilment-auditing completing ${sale.orders} and auditing ${sale.completed}; health on ${await app.getUrl()}`,
+  );
   return app;
 }

@@ -19,6 +19,7 @@ export class SaleWatchService implements OnApplicationBootstrap, OnApplicationSh
   private checking: Promise<void> | undefined;
   private stockAlerted = false;
   private lastFailure = '';
+  private statusFailure: string | undefined = 'no status call yet';
 
   constructor(
     @Inject(AUDIT_REDIS) private readonly redis: Redis,
@@ -40,9 +41,20 @@ export class SaleWatchService implements OnApplicationBootstrap, OnApplicationSh
     await this.checking;
   }
 
+  /** Why the last status call failed (the library gone and not loadable, Redis away), undefined when it answered. */
+  gearsFailure(): string | undefined {
+    return this.statusFailure;
+  }
+
   private async check(): Promise<void> {
     try {
-      const status = await this.gears.status();
+      const status = await this.gears.status().then(
+        (answer) => ((this.statusFailure = undefined), answer),
+        (error: unknown) => {
+          this.statusFailure = error instanceof Error ? error.message : String(error);
+          throw error;
+        },
+      );
       if (status.phase === 'unconfigured') return;
       if (status.left + status.counts.completed !== status.stock && !this.stockAlerted) {
         this.stockAlerted = true;
