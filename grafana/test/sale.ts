@@ -1,4 +1,10 @@
-import { alertContract, customerContract, orderContract, rejectionReasons, saleReportContract } from '@popup-store/contracts';
+import {
+  alertContract,
+  customerContract,
+  orderContract,
+  rejectionReasons,
+  saleReportContract,
+} from '@popup-store/contracts';
 import { loadGears, orderToDecide, SaleGears } from '@popup-store/gears-client';
 import { ConsumerGroup, deadLetterStream, type SaleKeys, saleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
@@ -32,12 +38,20 @@ async function addOrders(
     const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
     const submittedAt = Date.now() - 30;
     const customerEntryId = await redis.xadd(
-      sale.customers, '*', ...entryFields(customerContract, JSON.stringify({ orderId, customerId, submittedAt })),
+      sale.customers,
+      '*',
+      ...entryFields(customerContract, JSON.stringify({ orderId, customerId, submittedAt })),
       'traceparent',
       traceparent,
     );
     const order = { orderId, customerId, submittedAt, orderedAt: Date.now(), customerEntryId };
-    await redis.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(order)), 'traceparent', traceparent);
+    await redis.xadd(
+      sale.orders,
+      '*',
+      ...entryFields(orderContract, JSON.stringify(order)),
+      'traceparent',
+      traceparent,
+    );
     traceIds.set(orderId, traceId);
   }
 }

@@ -237,7 +237,11 @@ describe('fulfilment-auditing heals without a restart', () => {
 
   async function order(sale: SaleKeys, orderId: string): Promise<void> {
     const customer = { orderId, customerId: `c-${orderId}`, submittedAt: Date.now() };
-    const customerEntryId = (await client.xadd(sale.customers, '*', ...encodeEntry(customerContract, customer))) as string;
+    const customerEntryId = (await client.xadd(
+      sale.customers,
+      '*',
+      ...encodeEntry(customerContract, customer),
+    )) as string;
     const placed = { ...customer, orderedAt: Date.now(), customerEntryId };
     await client.xadd(sale.orders, '*', ...encodeEntry(orderContract, placed));
   }

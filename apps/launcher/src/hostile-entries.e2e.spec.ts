@@ -99,7 +99,14 @@ describe('hostile stream entries in a running sale', () => {
     // A real customer entry wrapped in junk: an oversized traceparent and fields no reader knows are ignored.
     const junk = Array.from({ length: 100 }, (_, i) => [`junk${i}`, 'x'.repeat(100)]).flat();
     const wrapped = JSON.stringify({ orderId: 'wrapped', customerId: 'wrapped', submittedAt: Date.now() });
-    await client.xadd(sale.customers, '*', ...entryFields(customerContract, wrapped), 'traceparent', 'x'.repeat(10_000), ...junk);
+    await client.xadd(
+      sale.customers,
+      '*',
+      ...entryFields(customerContract, wrapped),
+      'traceparent',
+      'x'.repeat(10_000),
+      ...junk,
+    );
     tickets.push('wrapped');
 
     await eventually(

@@ -46,7 +46,15 @@ describe('order-generation', () => {
     const ids: string[] = [];
     for (let i = 0; i < 120; i++) {
       const data = JSON.stringify({ orderId: `o${i}`, customerId: `c${i % 100}`, submittedAt: 1_000 + i });
-      ids.push((await client.xadd(sale.customers, '*', ...entryFields(customerContract, data), 'traceparent', traceparent)) as string);
+      ids.push(
+        (await client.xadd(
+          sale.customers,
+          '*',
+          ...entryFields(customerContract, data),
+          'traceparent',
+          traceparent,
+        )) as string,
+      );
     }
     await eventually(async () => (await client.xlen(sale.orders)) >= 120, '120 orders');
     const entries = await client.xrange(sale.orders, '-', '+');
@@ -75,10 +83,14 @@ describe('order-generation', () => {
     const before = await client.xlen(sale.orders);
     const waiting = await client.xlen(sale.customers);
     await client.xadd(
-      sale.customers, '*', ...entryFields(customerContract, '{"orderId":"bad","customerId":"has space","submittedAt":1}'),
+      sale.customers,
+      '*',
+      ...entryFields(customerContract, '{"orderId":"bad","customerId":"has space","submittedAt":1}'),
     );
     await client.xadd(
-      sale.customers, '*', ...entryFields(customerContract, JSON.stringify({ orderId: 'good', customerId: 'ok', submittedAt: 2 })),
+      sale.customers,
+      '*',
+      ...entryFields(customerContract, JSON.stringify({ orderId: 'good', customerId: 'ok', submittedAt: 2 })),
     );
     await eventually(async () => (await client.xlen(sale.orders)) === before + 1, 'the good order');
     // An untraced customer's order is written in the batch write (in the trace of the batch's process span).

@@ -52,14 +52,27 @@ export class OrderCaller {
   async reclaim(minIdleMs: number): Promise<number> {
     const { orders } = this.sale;
     const [, entries] = (await this.redis.xautoclaim(
-      orders, 'fulfilment', this.consumer, minIdleMs, '0-0', 'COUNT', this.count,
+      orders,
+      'fulfilment',
+      this.consumer,
+      minIdleMs,
+      '0-0',
+      'COUNT',
+      this.count,
     )) as [string, Entry[]];
     return this.decide(entries);
   }
 
   private async read(from: '0' | '>'): Promise<Entry[]> {
     const reply = (await this.redis.xreadgroup(
-      'GROUP', 'fulfilment', this.consumer, 'COUNT', this.count, 'STREAMS', this.sale.orders, from,
+      'GROUP',
+      'fulfilment',
+      this.consumer,
+      'COUNT',
+      this.count,
+      'STREAMS',
+      this.sale.orders,
+      from,
     )) as [string, Entry[]][] | null;
     return reply?.[0]?.[1] ?? [];
   }

@@ -152,7 +152,11 @@ describe('Redis Streams transport', () => {
   it('dead-letters, without running the handler again, an entry whose last allowed delivery never settled', async () => {
     const { customers, group } = freshSale();
     await admin.xgroup('CREATE', customers, group, '0', 'MKSTREAM');
-    const id = (await admin.xadd(customers, '*', ...entryFields(customerContract, JSON.stringify(customer(1))))) as string;
+    const id = (await admin.xadd(
+      customers,
+      '*',
+      ...entryFields(customerContract, JSON.stringify(customer(1))),
+    )) as string;
     await admin.xreadgroup('GROUP', group, 'ghost', 'STREAMS', customers, '>');
     // As if five consumers in a row had died while handling it.
     await admin.xclaim(customers, group, 'ghost', 0, id, 'RETRYCOUNT', 5);

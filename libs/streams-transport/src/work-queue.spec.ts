@@ -52,9 +52,17 @@ describe('Redis Streams transport: work queues and healing', () => {
       const mine = context.getMessages().map((message) => message.id);
       handled.push(...mine);
       const done = mine.filter((id) => id !== ids[2]);
-      if (done.length) await admin.multi().xack(stream, group, ...done).xdel(stream, ...done).exec();
+      if (done.length)
+        await admin
+          .multi()
+          .xack(stream, group, ...done)
+          .xdel(stream, ...done)
+          .exec();
     });
-    await eventually(async () => (await admin.xlen(`${stream}:dead-letter`)) === 1, 'the malformed entry dead-lettered');
+    await eventually(
+      async () => (await admin.xlen(`${stream}:dead-letter`)) === 1,
+      'the malformed entry dead-lettered',
+    );
     await eventually(async () => (await admin.xlen(stream)) === 1, 'the settled entries deleted');
     expect(handled).toEqual(ids);
     const [pending, , , consumers] = (await admin.xpending(stream, group)) as [number, string, string, unknown];
@@ -78,7 +86,11 @@ describe('Redis Streams transport: work queues and healing', () => {
       async (_data, context: RedisStreamsBatchContext) => {
         const mine = context.getMessages().map((message) => message.id);
         handled.push(...mine);
-        await admin.multi().xack(stream, group, ...mine).xdel(stream, ...mine).exec();
+        await admin
+          .multi()
+          .xack(stream, group, ...mine)
+          .xdel(stream, ...mine)
+          .exec();
       },
       { consumer: 'stable', minIdleMs: 600_000 },
     );
@@ -136,7 +148,11 @@ describe('Redis Streams transport: work queues and healing', () => {
         running--;
         const mine = context.getMessages().map((message) => message.id);
         handled.push(...(data as Customer[]).map((c) => c.submittedAt));
-        await admin.multi().xack(stream, group, ...mine).xdel(stream, ...mine).exec();
+        await admin
+          .multi()
+          .xack(stream, group, ...mine)
+          .xdel(stream, ...mine)
+          .exec();
       },
       { batchSize: 1, maxReadsInFlight: 2 },
     );

@@ -10,13 +10,7 @@ import { decisionRecordsController } from '../audit/decision-records.controller'
 import { SaleWatchService } from '../audit/sale-watch.service';
 import { ordersController } from '../completion/orders.controller';
 import { HealthController } from '../health/health.controller';
-import {
-  ALERTS_CLIENT,
-  AUDIT_REDIS,
-  auditRedisProvider,
-  saleGearsProvider,
-  STREAMS_SERVER,
-} from './audit-connections';
+import { ALERTS_CLIENT, AUDIT_REDIS, auditRedisProvider, saleGearsProvider, STREAMS_SERVER } from './audit-connections';
 import { AUDITING_CONFIG, SALE_KEYS, type AuditingConfig } from './auditing-config';
 
 @Module({})

@@ -34,7 +34,8 @@ export const saleGearsProvider: Provider = {
     const logger = new Logger('Gears');
     return new SaleGears(redis, sale, {
       reload: POPUP_LIBRARY,
-      onReload: (fn) => logger.warn(`${fn}: the popup library was not loaded; loaded it again (${POPUP_LIBRARY.version})`),
+      onReload: (fn) =>
+        logger.warn(`${fn}: the popup library was not loaded; loaded it again (${POPUP_LIBRARY.version})`),
     });
   },
 };

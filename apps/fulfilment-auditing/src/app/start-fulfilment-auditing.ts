@@ -49,7 +49,8 @@ export async function startFulfilmentAuditing(config: AuditingConfig): Promise<N
     // its start and orders each again; the gears decide an order id once, so one ordered twice changes nothing.
     redis.xgroup('SETID', sale.customers, ConsumerGroup.orderGeneration, '0').then(
       () => logger.warn(`${sale.orders} was gone: ${sale.customers} is read again from its start`),
-      (error: Error) => logger.error(`${sale.orders} was gone, and ${sale.customers} could not be replayed: ${error.message}`),
+      (error: Error) =>
+        logger.error(`${sale.orders} was gone, and ${sale.customers} could not be replayed: ${error.message}`),
     );
   });
   app.enableShutdownHooks();

@@ -32,7 +32,9 @@ export async function addOrders(
   const submittedAt = Date.now() - ageMs;
   for (const [orderId, customerId] of orders) {
     const customerEntryId = await redis.xadd(
-      sale.customers, '*', ...entryFields(customerContract, JSON.stringify({ orderId, customerId, submittedAt })),
+      sale.customers,
+      '*',
+      ...entryFields(customerContract, JSON.stringify({ orderId, customerId, submittedAt })),
     );
     const order = { orderId, customerId, submittedAt, orderedAt: Date.now(), customerEntryId };
     await redis.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(order)));

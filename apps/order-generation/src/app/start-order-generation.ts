@@ -41,6 +41,8 @@ export async function startOrderGeneration(config: OrderGenerationConfig): Promi
   app.enableShutdownHooks();
   await app.startAllMicroservices();
   await app.listen(config.HEALTH_PORT, config.HEALTH_HOST);
-  app.get(Logger).log(`order-generation turning ${sale.customers} into ${sale.orders}; health on ${await app.getUrl()}`);
+  app
+    .get(Logger)
+    .log(`order-generation turning ${sale.customers} into ${sale.orders}; health on ${await app.getUrl()}`);
   return app;
 }

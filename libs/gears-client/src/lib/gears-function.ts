@@ -39,7 +39,8 @@ export async function callGears<Input, Output>(
   try {
     return await callOnce(redis, fn, sale, input);
   } catch (error) {
-    if (!options.reload || !(error instanceof GearsError && error.code === GearsErrorCode.LibraryNotLoaded)) throw error;
+    if (!options.reload || !(error instanceof GearsError && error.code === GearsErrorCode.LibraryNotLoaded))
+      throw error;
     // "Function not found": nothing ran, so calling again cannot do anything twice.
     await loadGears(redis as Redis, options.reload);
     options.onReload?.(fn.name);

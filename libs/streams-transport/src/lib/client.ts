@@ -53,7 +53,11 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
    * validated first: if one breaks the contract, none is written. `trusted`: the caller built the payloads from
    * values it had validated already, so they are only serialised and size-checked (see EncodeOptions).
    */
-  async emitBatch(stream: string, payloads: readonly unknown[], options: { trusted?: boolean } = {}): Promise<string[]> {
+  async emitBatch(
+    stream: string,
+    payloads: readonly unknown[],
+    options: { trusted?: boolean } = {},
+  ): Promise<string[]> {
     return this.write(stream, payloads, options.trusted ?? false);
   }
 

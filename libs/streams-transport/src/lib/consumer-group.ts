@@ -4,7 +4,12 @@ import type { RedisClient } from './connection';
  * Creates the group, and the stream with it, unless the group exists: every process of a service races to.
  * Resolves true when this call created it.
  */
-export async function ensureGroup(redis: RedisClient, stream: string, group: string, startId: string): Promise<boolean> {
+export async function ensureGroup(
+  redis: RedisClient,
+  stream: string,
+  group: string,
+  startId: string,
+): Promise<boolean> {
   try {
     await redis.xgroup('CREATE', stream, group, startId, 'MKSTREAM');
     return true;

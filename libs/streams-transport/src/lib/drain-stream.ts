@@ -35,7 +35,15 @@ export async function drainStream<C extends Contract>(
   options: DrainOptions<C>,
   handle: (messages: ReadonlyArray<StreamMessage<ContractPayload<C>>>) => Promise<unknown>,
 ): Promise<Drained> {
-  const { redis, stream, contract, group, consumer = 'drain', batchSize = 1000, acknowledgedBy = 'transport' } = options;
+  const {
+    redis,
+    stream,
+    contract,
+    group,
+    consumer = 'drain',
+    batchSize = 1000,
+    acknowledgedBy = 'transport',
+  } = options;
   await ensureGroup(redis, stream, group, '0');
   let handled = 0;
   let deadLettered = 0;
@@ -63,9 +71,16 @@ export async function drainStream<C extends Contract>(
     () => deadLettered++,
   );
   for (;;) {
-    const reply = (await redis.xreadgroup('GROUP', group, consumer, 'COUNT', batchSize, 'STREAMS', stream, '>')) as
-      | Array<[string, Array<[string, FlatFields]>]>
-      | null;
+    const reply = (await redis.xreadgroup(
+      'GROUP',
+      group,
+      consumer,
+      'COUNT',
+      batchSize,
+      'STREAMS',
+      stream,
+      '>',
+    )) as Array<[string, Array<[string, FlatFields]>]> | null;
     const entries = reply?.[0]?.[1] ?? [];
     if (entries.length === 0) return { handled, deadLettered };
     await processor.process(entries);

@@ -22,7 +22,12 @@ export class StreamCommands {
       await this.redis.call('XACKDEL', stream, group, 'IDS', ids.length, ...ids);
       return;
     }
-    const replies = (await this.redis.multi().xack(stream, group, ...ids).xdel(stream, ...ids).exec()) ?? [];
+    const replies =
+      (await this.redis
+        .multi()
+        .xack(stream, group, ...ids)
+        .xdel(stream, ...ids)
+        .exec()) ?? [];
     for (const [error] of replies) if (error) throw error;
   }
 

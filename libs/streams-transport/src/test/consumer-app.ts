@@ -15,7 +15,8 @@ export async function startConsumerApp(
   handle: Handle,
   { batch = false, acknowledgedBy = 'transport' as Acknowledger } = {},
 ): Promise<{ app: INestMicroservice; server: RedisStreamsServer }> {
-  const pattern = batch || acknowledgedBy === 'handler' ? BatchEventPattern(stream, { acknowledgedBy }) : EventPattern(stream);
+  const pattern =
+    batch || acknowledgedBy === 'handler' ? BatchEventPattern(stream, { acknowledgedBy }) : EventPattern(stream);
 
   @Controller()
   class StreamHandlers {

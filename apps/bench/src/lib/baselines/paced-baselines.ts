@@ -59,7 +59,8 @@ export async function pacedBaseline(
         if (queue) await addJobs(queue, orders);
         else {
           const pipeline = redis.pipeline();
-          for (const order of orders) pipeline.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(order)));
+          for (const order of orders)
+            pipeline.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(order)));
           await pipeline.exec();
         }
       });
