@@ -3,7 +3,6 @@ import { customerContract, type Customer } from '@popup-store/contracts';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
-import { eventually } from '@popup-store/redis-harness';
 import { RedisStreamsClient } from './client';
 import { RedisStreamsClientModule } from './client.module';
 import { RedisStreamsStatus } from './status';

@@ -8,7 +8,7 @@ import { RedisStreamsBatchContext, RedisStreamsContext, type StreamMessage } fro
 import { deadLetterFor } from './dead-letter';
 import { describeError } from './describe-error';
 import { inSpan, startBatchProcessSpan, startProcessSpan } from './tracing';
-import { decodeEntry, encodeEntry, type FlatFields, type RawEntry } from './codec';
+import { decodeEntry, encodeEntry, type RawEntry } from './codec';
 import type { Acknowledger } from './decorators';
 import type { StreamCommands } from './stream-commands';
 
