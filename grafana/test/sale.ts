@@ -1,8 +1,15 @@
-import { alertContract, rejectionReasons, saleReportContract } from '@popup-store/contracts';
-import { FulfilmentTrigger, loadGears, SaleGears } from '@popup-store/gears-client';
-import { deadLetterStream, type SaleKeys, saleKeys } from '@popup-store/keys';
+import {
+  alertContract,
+  customerContract,
+  orderContract,
+  rejectionReasons,
+  saleReportContract,
+} from '@popup-store/contracts';
+import { loadGears, orderToDecide, SaleGears } from '@popup-store/gears-client';
+import { ConsumerGroup, deadLetterStream, type SaleKeys, saleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { drainStream, entryFields } from '@popup-store/streams-transport';
 
 /** Redis TIME in ms: the clock the gears decide by, and the one stream ids and series points carry. */
 export async function redisNow(redis: Redis): Promise<number> {
@@ -33,27 +40,29 @@ async function addOrders(
     const customerEntryId = await redis.xadd(
       sale.customers,
       '*',
-      'v',
-      '1',
-      'data',
-      JSON.stringify({ orderId, customerId, submittedAt }),
+      ...entryFields(customerContract, JSON.stringify({ orderId, customerId, submittedAt })),
       'traceparent',
       traceparent,
     );
     const order = { orderId, customerId, submittedAt, orderedAt: Date.now(), customerEntryId };
-    await redis.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(order), 'traceparent', traceparent);
+    await redis.xadd(
+      sale.orders,
+      '*',
+      ...entryFields(orderContract, JSON.stringify(order)),
+      'traceparent',
+      traceparent,
+    );
     traceIds.set(orderId, traceId);
   }
 }
 
 /** Decides every order queued so far, as the completion trigger in fulfilment-auditing does. */
 async function decideAll(redis: Redis, sale: SaleKeys): Promise<void> {
-  const trigger = new FulfilmentTrigger({ redis, sale, consumer: 'test' });
-  await trigger.ensureGroup();
-  for (;;) {
-    const round = await trigger.poll();
-    if (round.decided.length === 0 && round.deadLettered === 0) return;
-  }
+  const gears = new SaleGears(redis, sale);
+  await drainStream(
+    { redis, stream: sale.orders, contract: orderContract, group: ConsumerGroup.fulfilment, acknowledgedBy: 'handler' },
+    (orders) => gears.decide(orders.map((order) => orderToDecide(order.id, order.data, order.carrier))),
+  );
 }
 
 /**
@@ -80,7 +89,7 @@ export async function playSale(redis: Redis, saleId: string): Promise<PlayedSale
     ],
     traceIds,
   );
-  await redis.xadd(sale.orders, '*', 'v', '1', 'data', '{"orderId":"broken"}');
+  await redis.xadd(sale.orders, '*', ...entryFields(orderContract, '{"orderId":"broken"}'));
   await decideAll(redis, sale);
   await gears.setState('closed');
   await writeAudit(redis, sale);
@@ -116,7 +125,7 @@ async function writeAudit(redis: Redis, sale: SaleKeys): Promise<void> {
     'checkedAt',
     Date.now(),
   );
-  await redis.xadd(sale.alerts, '*', 'v', String(alertContract.version), 'data', JSON.stringify(alert));
+  await redis.xadd(sale.alerts, '*', ...entryFields(alertContract, JSON.stringify(alert)));
   const decided = status.counts.completed + rejectionReasons.reduce((sum, reason) => sum + status.counts[reason], 0);
   const percentiles = { p50: 30, p95: 30, p99: 30, max: 30, count: status.counts.completed };
   const report = saleReportContract.schema.parse({

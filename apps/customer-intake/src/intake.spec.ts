@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { FulfilmentTrigger, loadGears, SaleGears } from '@popup-store/gears-client';
+import { loadGears, orderToDecide, SaleGears } from '@popup-store/gears-client';
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { freePort } from '@popup-store/redis-process';
@@ -8,6 +8,8 @@ import type { Redis } from 'ioredis';
 import { AppModule } from './app/app.module';
 import { intakeHttpAdapter } from './app/http-adapter';
 import { intakeConfig } from './app/intake-config';
+import { customerContract, orderContract } from '@popup-store/contracts';
+import { drainStream, encodeEntry, readRecords } from '@popup-store/streams-transport';
 
 describe('customer-intake HTTP API', () => {
   let redis: TestRedis;
@@ -76,29 +78,16 @@ describe('customer-intake HTTP API', () => {
 
   async function decideEverything(): Promise<void> {
     // Stand in for order-generation: each customer entry becomes an order, as that service writes it.
-    const entries = (await client.xrange(sale.customers, '-', '+')) as [string, string[]][];
-    for (const [id, fields] of entries) {
-      const customer = JSON.parse(fields[fields.indexOf('data') + 1] as string);
-      await client.xadd(
-        sale.orders,
-        '*',
-        'v',
-        '1',
-        'data',
-        JSON.stringify({
-          ...customer,
-          orderedAt: Date.now(),
-          customerEntryId: id,
-        }),
-      );
+    for await (const customer of readRecords(client, sale.customers, customerContract)) {
+      if (!customer.ok) continue;
+      const order = { ...customer.data, orderedAt: Date.now(), customerEntryId: customer.id };
+      await client.xadd(sale.orders, '*', ...encodeEntry(orderContract, order));
     }
-    const trigger = new FulfilmentTrigger({
-      redis: client,
-      sale,
-      consumer: 'test',
-    });
-    await trigger.ensureGroup();
-    while ((await trigger.poll()).decided.length > 0);
+    const gears = new SaleGears(client, sale);
+    await drainStream(
+      { redis: client, stream: sale.orders, contract: orderContract, group: 'fulfilment', acknowledgedBy: 'handler' },
+      (orders) => gears.decide(orders.map((entry) => orderToDecide(entry.id, entry.data, entry.carrier))),
+    );
   }
 
   beforeAll(async () => {

@@ -1,11 +1,19 @@
-import type { INestMicroservice } from '@nestjs/common';
-import { saleReportContract, type SaleReport } from '@popup-store/contracts';
+import type { INestApplication } from '@nestjs/common';
+import {
+  completionContract,
+  customerContract,
+  orderContract,
+  rejectionContract,
+  saleReportContract,
+  type SaleReport,
+} from '@popup-store/contracts';
 import { loadGears, SaleGears } from '@popup-store/gears-client';
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import { eventually, startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
 import { auditingConfig } from './app/auditing-config';
 import { startFulfilmentAuditing } from './app/start-fulfilment-auditing';
+import { encodeEntry, entryFields } from '@popup-store/streams-transport';
 
 jest.setTimeout(20_000);
 
@@ -21,7 +29,7 @@ describe('fulfilment-auditing', () => {
   });
   afterAll(() => redis.dispose());
 
-  async function runService(sale: SaleKeys): Promise<INestMicroservice> {
+  async function runService(sale: SaleKeys): Promise<INestApplication> {
     return startFulfilmentAuditing(
       auditingConfig({
         REDIS_URL: redis.url,
@@ -37,9 +45,9 @@ describe('fulfilment-auditing', () => {
   async function order(sale: SaleKeys, orderId: string, customerId: string): Promise<void> {
     const submittedAt = Date.now();
     const customer = JSON.stringify({ orderId, customerId, submittedAt });
-    const entryId = (await client.xadd(sale.customers, '*', 'v', '1', 'data', customer)) as string;
+    const entryId = (await client.xadd(sale.customers, '*', ...entryFields(customerContract, customer))) as string;
     const data = JSON.stringify({ orderId, customerId, submittedAt, orderedAt: Date.now(), customerEntryId: entryId });
-    await client.xadd(sale.orders, '*', 'v', '1', 'data', data);
+    await client.xadd(sale.orders, '*', ...entryFields(orderContract, data));
   }
 
   async function openSale(stock: number): Promise<SaleKeys> {
@@ -109,7 +117,7 @@ describe('fulfilment-auditing', () => {
         submittedAt: Date.now(),
         completedAt: Date.now(),
       };
-      await client.xadd(sale.completed, '*', 'v', '1', 'data', JSON.stringify(forged));
+      await client.xadd(sale.completed, '*', ...entryFields(completionContract, JSON.stringify(forged)));
       await eventually(async () => (await client.xlen(sale.alerts)) > 0, 'an alert');
       const [[, alert]] = (await client.xrange(sale.alerts, '-', '+')) as [[string, string[]]];
       expect(JSON.parse(alert[alert.indexOf('data') + 1] as string)).toMatchObject({ kind: 'customer_served_twice' });
@@ -130,10 +138,13 @@ describe('fulfilment-auditing', () => {
       await order(sale, 'o1', 'alice');
       await eventually(async () => (await client.hlen(sale.decisions)) === 1, '1 decision');
       const forged = JSON.stringify({ orderId: 'f', customerId: 'mallory', unit: 2, submittedAt: 1, completedAt: 1 });
-      for (const stream of [sale.completed, sale.rejected]) {
-        await client.xadd(stream, '*', 'v', '1', 'data', 'not json');
-        await client.xadd(stream, '*', 'v', '2', 'data', forged);
-        await client.xadd(stream, '*', 'v', '1', 'data', forged, 'data', forged);
+      for (const [stream, contract] of [
+        [sale.completed, completionContract],
+        [sale.rejected, rejectionContract],
+      ] as const) {
+        await client.xadd(stream, '*', ...entryFields(contract, 'not json'));
+        await client.xadd(stream, '*', ...entryFields({ ...contract, version: contract.version + 1 }, forged));
+        await client.xadd(stream, '*', ...entryFields(contract, forged), 'data', forged);
       }
       await new SaleGears(client, sale).setState('closed');
       expect(await reportOf(sale)).toMatchObject({ ok: true, sold: 1, decided: 1, violations: [] });
@@ -172,7 +183,7 @@ describe('fulfilment-auditing', () => {
     const now = Date.now();
     for (let unit = 1; unit <= 3; unit++) {
       const completion = { orderId: `o${unit}`, customerId: `c${unit}`, unit, submittedAt: now, completedAt: now };
-      await client.xadd(sale.completed, '*', 'v', '1', 'data', JSON.stringify(completion));
+      await client.xadd(sale.completed, '*', ...entryFields(completionContract, JSON.stringify(completion)));
     }
     // Read, never acknowledged, by an auditor that then died.
     await client.xreadgroup('GROUP', 'auditing', 'crashed-elsewhere', 'COUNT', 10, 'STREAMS', sale.completed, '>');
@@ -195,5 +206,99 @@ describe('fulfilment-auditing', () => {
     expect(auditingConfig({ ...base, RECLAIM_IDLE_MS: '250' }).RECLAIM_IDLE_MS).toBe(250);
     expect(() => auditingConfig({ ...base, RECLAIM_IDLE_MS: '0' })).toThrow(/RECLAIM_IDLE_MS/);
     expect(() => auditingConfig({ ...base, RECLAIM_IDLE_MS: 'soon' })).toThrow(/RECLAIM_IDLE_MS/);
+  });
+});
+
+/** Faults an unlucky operator causes mid-sale, on a Redis of their own (a FUNCTION DELETE would hit any sharer). */
+describe('fulfilment-auditing heals without a restart', () => {
+  let redis: TestRedis;
+  let client: Redis;
+
+  beforeAll(async () => {
+    redis = await startTestRedis({ owned: true });
+    client = redis.client();
+    await loadGears(client);
+  });
+  afterAll(() => redis.dispose());
+
+  async function start(saleId: string): Promise<{ app: INestApplication; sale: SaleKeys }> {
+    const sale = saleKeys(saleId);
+    const [seconds] = await client.time();
+    await new SaleGears(client, sale).configure({
+      stock: 100,
+      startsAt: Number(seconds) * 1000 - 1000,
+      endsAt: Number(seconds) * 1000 + 60_000,
+    });
+    const app = await startFulfilmentAuditing(
+      auditingConfig({ REDIS_URL: redis.url, SALE_ID: saleId, LOG_LEVEL: 'silent', COMPLETION_BLOCK_MS: '100' }),
+    );
+    return { app, sale };
+  }
+
+  async function order(sale: SaleKeys, orderId: string): Promise<void> {
+    const customer = { orderId, customerId: `c-${orderId}`, submittedAt: Date.now() };
+    const customerEntryId = (await client.xadd(
+      sale.customers,
+      '*',
+      ...encodeEntry(customerContract, customer),
+    )) as string;
+    const placed = { ...customer, orderedAt: Date.now(), customerEntryId };
+    await client.xadd(sale.orders, '*', ...encodeEntry(orderContract, placed));
+  }
+
+  it('answers /health/ready 503 while it cannot read its streams, and 200 again once it can', async () => {
+    const { app, sale } = await start('readiness');
+    const ready = async () => (await fetch(`${await app.getUrl()}/health/ready`)).status;
+    try {
+      await eventually(async () => (await ready()) === 200, 'ready');
+      expect((await fetch(`${await app.getUrl()}/health/live`)).status).toBe(200);
+      // The orders key turned into a string: no read of it can succeed until it is a stream again.
+      await client.del(sale.orders);
+      await client.set(sale.orders, 'not a stream');
+      await eventually(async () => (await ready()) === 503, 'not ready');
+      await client.del(sale.orders);
+      await eventually(async () => (await ready()) === 200, 'ready again');
+      await order(sale, 'after');
+      await eventually(async () => (await client.hget(sale.decisions, 'after')) !== null, 'an order decided');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('loads the gears again after FUNCTION DELETE and decides on', async () => {
+    const { app, sale } = await start('function-delete');
+    try {
+      await order(sale, 'o1');
+      await eventually(async () => (await client.hlen(sale.decisions)) === 1, 'the first decision');
+      await client.function('DELETE', 'popup');
+      await order(sale, 'o2');
+      await eventually(async () => (await client.hlen(sale.decisions)) === 2, 'a decision after the delete');
+      expect(await loadGears(client)).toMatchObject({ outcome: 'unchanged' });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('after a DEL of the orders stream, makes its group again, decides what comes, and has the customers read again', async () => {
+    const { app, sale } = await start('orders-deleted');
+    try {
+      // order-generation's group, having read every customer entry so far.
+      await client.xgroup('CREATE', sale.customers, 'order-generation', '$', 'MKSTREAM');
+      await order(sale, 'o1');
+      await eventually(async () => (await client.hlen(sale.decisions)) === 1, 'the first decision');
+      await order(sale, 'lost');
+      await client.del(sale.orders);
+      await order(sale, 'o2');
+      await eventually(async () => (await client.hget(sale.decisions, 'o2')) !== null, 'a decision after the DEL');
+      const groups = (await client.xinfo('GROUPS', sale.customers)) as unknown[][];
+      const lastDelivered = (fields: unknown[]) => fields[fields.indexOf('last-delivered-id') + 1];
+      await eventually(
+        async () => lastDelivered(((await client.xinfo('GROUPS', sale.customers)) as unknown[][])[0]) === '0-0',
+        'order-generation reads the customers stream from its start again',
+      );
+      expect(groups).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
   });
 });

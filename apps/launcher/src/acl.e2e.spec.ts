@@ -1,4 +1,4 @@
-import { saleReportContract } from '@popup-store/contracts';
+import { completionContract, customerContract, saleReportContract } from '@popup-store/contracts';
 import { POPUP_LIBRARY } from '@popup-store/gears-client';
 import { deadLetterStream, saleKeys, type SaleKeys } from '@popup-store/keys';
 import { eventually } from '@popup-store/redis-harness';
@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { startOver } from './lib/start-over';
 import { undecidedTickets } from './lib/ticket-check';
 import { openSale, postOrder, startServices, type RunningServices } from './test/pipeline';
+import { entryFields } from '@popup-store/streams-transport';
 
 const DEPLOY = resolve(__dirname, '../../../deploy');
 const ACL_FILE = join(DEPLOY, 'redis/users.acl');
@@ -95,8 +96,8 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
 
     it('is played through: orders decided, malformed entries dead-lettered, series written, the sale closed by the operator endpoint, a clean report', async () => {
       // Malformed entries make every reader use its dead-letter rights.
-      await operator.xadd(sale.customers, '*', 'v', '1', 'data', 'not json');
-      await operator.xadd(sale.completed, '*', 'v', '1', 'data', 'not json');
+      await operator.xadd(sale.customers, '*', ...entryFields(customerContract, 'not json'));
+      await operator.xadd(sale.completed, '*', ...entryFields(completionContract, 'not json'));
       const tickets: string[] = [];
       for (let i = 0; i < 40; i++) {
         const answer = await postOrder(services.intakeUrl, `customer-${i % 32}`);
@@ -186,23 +187,23 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
         decide,
         ['HSET', `${sale}:buyers`, 'mallory', 'o:1'],
         ['DEL', `${sale}:buyers`],
-        ['XADD', `${sale}:orders`, '*', 'v', '1'],
-        ['XADD', `${sale}:completed`, '*', 'v', '1'],
+        ['XADD', `${sale}:orders`, '*', 'field', 'value'],
+        ['XADD', `${sale}:completed`, '*', 'field', 'value'],
         ['XDEL', `${sale}:customers`, '1-0'],
         ['FCALL', 'popup_set_sale_state', '1', `${sale}:state`, 'closed'],
         ['FUNCTION', 'LOAD', 'REPLACE', '#!lua name=x\nredis.register_function("x", function() end)'],
       ],
       'order-generation': [
         decide,
-        ['XADD', `${sale}:customers`, '*', 'v', '1'],
-        ['XADD', `${sale}:completed`, '*', 'v', '1'],
+        ['XADD', `${sale}:customers`, '*', 'field', 'value'],
+        ['XADD', `${sale}:completed`, '*', 'field', 'value'],
         ['HSET', `${sale}:buyers`, 'mallory', 'o:1'],
         ['FCALL_RO', 'popup_sale_status', '1', `${sale}:state`],
         ['GET', `${sale}:report`],
       ],
       'fulfilment-auditing': [
-        ['XADD', `${sale}:customers`, '*', 'v', '1'],
-        ['XADD', `${sale}:orders`, '*', 'v', '1'],
+        ['XADD', `${sale}:customers`, '*', 'field', 'value'],
+        ['XADD', `${sale}:orders`, '*', 'field', 'value'],
         ['XDEL', `${sale}:completed`, '1-0'],
         ['DEL', `${sale}:buyers`],
         ['FCALL', 'popup_set_sale_state', '1', `${sale}:state`, 'open'],
@@ -223,14 +224,14 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
       ],
       'metrics-export': [
         decide,
-        ['XADD', `${sale}:completed`, '*', 'v', '1'],
-        ['XADD', `${sale}:customers`, '*', 'v', '1'],
+        ['XADD', `${sale}:completed`, '*', 'field', 'value'],
+        ['XADD', `${sale}:customers`, '*', 'field', 'value'],
         ['HSET', `${sale}:state`, 'left', '1000'],
         ['XREADGROUP', 'GROUP', 'fulfilment', 'm', 'STREAMS', `${sale}:orders`, '>'],
         ['GET', `${sale}:report`],
       ],
       grafana: [
-        ['XADD', `${sale}:completed`, '*', 'v', '1'],
+        ['XADD', `${sale}:completed`, '*', 'field', 'value'],
         ['HSET', `${sale}:state`, 'left', '1000'],
         ['DEL', `${sale}:report`],
         ['FCALL_RO', 'popup_sale_status', '1', `${sale}:state`],
@@ -241,7 +242,7 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
         ['GET', 'not-a-sale-key'],
         ['CLIENT', 'KILL', 'ID', '1'],
       ],
-      default: [['GET', `${sale}:report`], ['INFO'], ['XADD', `${sale}:customers`, '*', 'v', '1']],
+      default: [['GET', `${sale}:report`], ['INFO'], ['XADD', `${sale}:customers`, '*', 'field', 'value']],
     };
 
     it.each(Object.keys(refused) as (User | 'default')[])('%s', async (user) => {

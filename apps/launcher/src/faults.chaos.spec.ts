@@ -178,6 +178,34 @@ describe('faults during a sale', () => {
     expect(outcome.restarts).toEqual(NO_RESTARTS);
   }, 240_000);
 
+  it('DEL of the orders stream mid-sale: the completion lanes make it again, the lost orders are ordered again, no restart', async () => {
+    const running = (sale = await FaultSale.start({ name: 'del-orders', units: UNITS }));
+    const { faultAt, flowAgainMs, probes, outcome } = await throughRedisFault(running, async () => {
+      await running.client.del(running.sale.orders);
+    });
+    figures['DEL of the orders stream'] = {
+      ordersFlowAgainMs: flowAgainMs,
+      probesAfter: probeFigures(probes, faultAt, Infinity),
+      ...outcomeFigures(outcome),
+    };
+    expect(failedInvariants(outcome)).toEqual([]);
+    expect(outcome.restarts).toEqual(NO_RESTARTS);
+  }, 240_000);
+
+  it('FUNCTION DELETE popup mid-sale: fulfilment-auditing loads the library again, no restart', async () => {
+    const running = (sale = await FaultSale.start({ name: 'function-delete', units: UNITS }));
+    const { faultAt, flowAgainMs, probes, outcome } = await throughRedisFault(running, async () => {
+      await running.client.function('DELETE', 'popup');
+    });
+    figures['FUNCTION DELETE popup'] = {
+      ordersFlowAgainMs: flowAgainMs,
+      probesAfter: probeFigures(probes, faultAt, Infinity),
+      ...outcomeFigures(outcome),
+    };
+    expect(failedInvariants(outcome)).toEqual([]);
+    expect(outcome.restarts).toEqual(NO_RESTARTS);
+  }, 240_000);
+
   it('a slow consumer (order-generation stopped 6 s): the backlog stays bounded, admission control answers 429, then it catches up', async () => {
     const running = (sale = await FaultSale.start({
       name: 'slow-consumer',

@@ -1,4 +1,4 @@
-import { deadLetterContract, saleReportContract, type DeadLetter } from '@popup-store/contracts';
+import { customerContract, type DeadLetter, deadLetterContract, saleReportContract } from '@popup-store/contracts';
 import { SaleGears } from '@popup-store/gears-client';
 import { ConsumerGroup, deadLetterStream, type SaleKeys } from '@popup-store/keys';
 import { eventually, startTestRedis, type TestRedis } from '@popup-store/redis-harness';
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICES } from './lib/services';
 import { openSale, postOrder, startServices, type RunningServices } from './test/pipeline';
+import { entryFields } from '@popup-store/streams-transport';
 
 const UNITS = 100;
 const CUSTOMERS = 40;
@@ -98,7 +99,14 @@ describe('hostile stream entries in a running sale', () => {
     // A real customer entry wrapped in junk: an oversized traceparent and fields no reader knows are ignored.
     const junk = Array.from({ length: 100 }, (_, i) => [`junk${i}`, 'x'.repeat(100)]).flat();
     const wrapped = JSON.stringify({ orderId: 'wrapped', customerId: 'wrapped', submittedAt: Date.now() });
-    await client.xadd(sale.customers, '*', 'v', '1', 'data', wrapped, 'traceparent', 'x'.repeat(10_000), ...junk);
+    await client.xadd(
+      sale.customers,
+      '*',
+      ...entryFields(customerContract, wrapped),
+      'traceparent',
+      'x'.repeat(10_000),
+      ...junk,
+    );
     tickets.push('wrapped');
 
     await eventually(

@@ -1,17 +1,15 @@
 import './instrumentation';
 import { Logger } from 'nestjs-pino';
-import { createMetricsExport } from './app/metrics-export';
+import { startMetricsExport } from './app/metrics-export';
 import { metricsConfig } from './app/metrics-config';
 
 async function bootstrap(): Promise<void> {
   const config = metricsConfig();
-  const app = await createMetricsExport(config);
-  app.enableShutdownHooks();
-  await app.listen();
+  const app = await startMetricsExport(config);
   app
     .get(Logger)
     .log(
-      `metrics-export sampling sale ${config.SALE_ID}; Prometheus on http://${config.METRICS_HOST}:${config.METRICS_PORT}/metrics`,
+      `metrics-export sampling sale ${config.SALE_ID}; Prometheus on http://${config.METRICS_HOST}:${config.METRICS_PORT}/metrics; health on ${await app.getUrl()}`,
     );
 }
 

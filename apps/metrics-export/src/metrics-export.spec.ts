@@ -1,12 +1,12 @@
 import { eventually } from '@popup-store/redis-harness';
-import type { INestMicroservice } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { rejectionReasons } from '@popup-store/contracts';
 import { loadGears, SaleGears, type SaleStatus } from '@popup-store/gears-client';
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
 import { metricsConfig } from './app/metrics-config';
-import { createMetricsExport } from './app/metrics-export';
+import { startMetricsExport } from './app/metrics-export';
 import { sampledStreams } from './sampling/sale-sample';
 import { seriesKeys } from './series/series-keys';
 import { detectBackend, type SeriesBackend } from './series/series-writer';
@@ -21,7 +21,7 @@ describe('metrics-export on a finished sale', () => {
   let client: Redis;
   let sale: SaleKeys;
   let backend: SeriesBackend;
-  let app: INestMicroservice;
+  let app: INestApplication;
   let port: number;
   let status: SaleStatus;
 
@@ -41,8 +41,7 @@ describe('metrics-export on a finished sale', () => {
       METRICS_INTERVAL_MS: '50',
       METRICS_PORT: String(port),
     };
-    app = await createMetricsExport(metricsConfig(env));
-    await app.listen();
+    app = await startMetricsExport(metricsConfig(env));
   });
 
   afterAll(async () => {
@@ -52,6 +51,20 @@ describe('metrics-export on a finished sale', () => {
 
   const series = () => seriesKeys(sale);
   const value = (key: string) => lastValue(client, key, backend);
+
+  it('answers /health/ready 200 while it reads the decision streams, 503 while it cannot', async () => {
+    const ready = async () => (await fetch(`${await app.getUrl()}/health/ready`)).status;
+    await eventually(async () => (await ready()) === 200, 'ready');
+    expect((await fetch(`${await app.getUrl()}/health/live`)).status).toBe(200);
+    // The rejected stream's key turned into a string: its reads fail until it is a stream again.
+    const aside = `${sale.rejected}:aside`;
+    await client.rename(sale.rejected, aside);
+    await client.set(sale.rejected, 'not a stream');
+    await eventually(async () => (await ready()) === 503, 'not ready');
+    await client.del(sale.rejected);
+    await client.rename(aside, sale.rejected);
+    await eventually(async () => (await ready()) === 200, 'ready again');
+  });
 
   it('uses RedisTimeSeries where the server has it, capped streams elsewhere', async () => {
     if (redis.source === 'container') expect(backend).toBe('timeseries');

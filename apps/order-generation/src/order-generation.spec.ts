@@ -1,10 +1,12 @@
-import type { INestMicroservice } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { ConsumerGroup, deadLetterStream, saleKeys, type SaleKeys } from '@popup-store/keys';
 import { eventually, startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { startInMemoryTracing, type InMemoryTracing } from '@popup-store/telemetry';
 import type { Redis } from 'ioredis';
 import { orderGenerationConfig } from './app/order-generation-config';
 import { startOrderGeneration } from './app/start-order-generation';
+import { encodeEntry, entryFields } from '@popup-store/streams-transport';
+import { customerContract } from '@popup-store/contracts';
 
 const dataOf = (fields: string[]) => JSON.parse(fields[fields.indexOf('data') + 1] as string);
 
@@ -14,7 +16,7 @@ describe('order-generation', () => {
   let redis: TestRedis;
   let client: Redis;
   let sale: SaleKeys;
-  let app: INestMicroservice;
+  let app: INestApplication;
   let tracing: InMemoryTracing;
 
   beforeAll(async () => {
@@ -44,7 +46,15 @@ describe('order-generation', () => {
     const ids: string[] = [];
     for (let i = 0; i < 120; i++) {
       const data = JSON.stringify({ orderId: `o${i}`, customerId: `c${i % 100}`, submittedAt: 1_000 + i });
-      ids.push((await client.xadd(sale.customers, '*', 'v', '1', 'data', data, 'traceparent', traceparent)) as string);
+      ids.push(
+        (await client.xadd(
+          sale.customers,
+          '*',
+          ...entryFields(customerContract, data),
+          'traceparent',
+          traceparent,
+        )) as string,
+      );
     }
     await eventually(async () => (await client.xlen(sale.orders)) >= 120, '120 orders');
     const entries = await client.xrange(sale.orders, '-', '+');
@@ -75,18 +85,12 @@ describe('order-generation', () => {
     await client.xadd(
       sale.customers,
       '*',
-      'v',
-      '1',
-      'data',
-      '{"orderId":"bad","customerId":"has space","submittedAt":1}',
+      ...entryFields(customerContract, '{"orderId":"bad","customerId":"has space","submittedAt":1}'),
     );
     await client.xadd(
       sale.customers,
       '*',
-      'v',
-      '1',
-      'data',
-      JSON.stringify({ orderId: 'good', customerId: 'ok', submittedAt: 2 }),
+      ...entryFields(customerContract, JSON.stringify({ orderId: 'good', customerId: 'ok', submittedAt: 2 })),
     );
     await eventually(async () => (await client.xlen(sale.orders)) === before + 1, 'the good order');
     // An untraced customer's order is written in the batch write (in the trace of the batch's process span).
@@ -101,5 +105,32 @@ describe('order-generation', () => {
     expect(letter.join(' ')).toContain('customerId');
     // It left the customers stream: what remains there is what still waits for a decision.
     await eventually(async () => (await client.xlen(sale.customers)) === waiting + 1, 'the bad entry to leave');
+  });
+});
+
+describe('order-generation heals without a restart', () => {
+  it('makes its group again after a DEL of the customers stream, answering /health/ready 503 only while its reads fail', async () => {
+    const redis = await startTestRedis();
+    const client = redis.client();
+    const sale = saleKeys(`${redis.namespace}-heal`);
+    const app = await startOrderGeneration(
+      orderGenerationConfig({ REDIS_URL: redis.url, SALE_ID: sale.saleId, LOG_LEVEL: 'silent', BLOCK_MS: '100' }),
+    );
+    const ready = async () => (await fetch(`${await app.getUrl()}/health/ready`)).status;
+    const customer = (orderId: string) =>
+      client.xadd(sale.customers, '*', ...encodeEntry(customerContract, { orderId, customerId: 'c', submittedAt: 1 }));
+    try {
+      await eventually(async () => (await ready()) === 200, 'ready');
+      await client.del(sale.customers);
+      await client.set(sale.customers, 'not a stream');
+      await eventually(async () => (await ready()) === 503, 'not ready while the key is no stream');
+      await client.del(sale.customers);
+      await customer('after');
+      await eventually(async () => (await client.xlen(sale.orders)) === 1, 'an order after the group came back');
+      await eventually(async () => (await ready()) === 200, 'ready again');
+    } finally {
+      await app.close();
+      await redis.dispose();
+    }
   });
 });

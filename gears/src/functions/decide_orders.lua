@@ -8,7 +8,8 @@
 -- KEYS[1] state      {sale:<id>}:state hash (left, soldOutAt and the counters are updated)
 -- KEYS[2] buyers     {sale:<id>}:buyers hash (customerId -> '<orderId>:<unit>')
 -- KEYS[3] decisions  {sale:<id>}:decisions hash (orderId -> decision)
--- KEYS[4] orders     {sale:<id>}:orders stream (each entry XACKed in ARGV[1]'s group, then XDELed)
+-- KEYS[4] orders     {sale:<id>}:orders stream (each entry acked in ARGV[1]'s group and deleted: XACKDEL on
+--                    Redis 8.2+, else XACK then XDEL)
 -- KEYS[5] customers  {sale:<id>}:customers stream (the customer's entry XDELed once the order is decided)
 -- KEYS[6] completed  {sale:<id>}:completed stream
 -- KEYS[7] rejected   {sale:<id>}:rejected stream
@@ -30,6 +31,8 @@
 local ORDER_FIELDS = 7
 -- Keeps every variadic call below Lua's unpack limit (8000 values).
 local MAX_ORDERS = 1000
+-- XACKDEL (Redis 8.2) acks and deletes in one command; the version is that of the server running the function.
+local HAS_XACKDEL = redis.REDIS_VERSION_NUM >= 0x080200
 
 local function check_orders(args)
   local count = (#args - 1) / ORDER_FIELDS
@@ -154,8 +157,12 @@ local function decide_orders(keys, args)
   if buyer_fields > 0 then
     rcall('HSET', buyers_key, unpack(new_buyers))
   end
-  rcall('XACK', orders_key, group, unpack(entry_ids))
-  rcall('XDEL', orders_key, unpack(entry_ids))
+  if HAS_XACKDEL then
+    rcall('XACKDEL', orders_key, group, 'IDS', count, unpack(entry_ids))
+  else
+    rcall('XACK', orders_key, group, unpack(entry_ids))
+    rcall('XDEL', orders_key, unpack(entry_ids))
+  end
   return { decisions, replayed }
 end
 

@@ -4,7 +4,7 @@ import { Cluster, Redis } from 'ioredis';
 import { decideOrdersFunction, type OrderToDecide } from '../src/lib/functions/decide-orders';
 import { callGears, type RedisConnection } from '../src/lib/gears-function';
 import { loadGears } from '../src/lib/load-gears';
-import { parseOrderEntry } from '../src/lib/order-entry';
+import { ordersOf } from '../test/order-caller';
 import { SaleGears } from '../src/lib/sale-gears';
 
 /**
@@ -63,11 +63,7 @@ async function prefill(target: Target, sales: SaleKeys[]): Promise<OrderToDecide
         string,
         Entry[],
       ][];
-      return (read[0]?.[1] ?? []).map(([id, fields]) => {
-        const parsed = parseOrderEntry(id, fields);
-        if (!parsed.ok) throw new Error(parsed.error);
-        return parsed.order;
-      });
+      return ordersOf(read[0]?.[1] ?? []);
     }),
   );
 }

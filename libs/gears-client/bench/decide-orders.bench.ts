@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { decideOrdersFunction, type OrderToDecide } from '../src/lib/functions/decide-orders';
 import { callGears } from '../src/lib/gears-function';
 import { loadGears } from '../src/lib/load-gears';
-import { parseOrderEntry } from '../src/lib/order-entry';
+import { ordersOf } from '../test/order-caller';
 import { SaleGears } from '../src/lib/sale-gears';
 
 /**
@@ -65,11 +65,7 @@ async function timed(redis: Redis, work: () => Promise<void>): Promise<Run> {
 async function viaFunction(redis: Redis, sale: SaleKeys, batch: number, inFlight: Redis[]): Promise<Run> {
   await prefill(redis, sale);
   const read = (await redis.xreadgroup('GROUP', 'fulfilment', 'bench', 'COUNT', ORDERS, 'STREAMS', sale.orders, '>')) as [string, Entry[]][];
-  const orders = (read[0]?.[1] ?? []).map(([id, fields]) => {
-    const parsed = parseOrderEntry(id, fields);
-    if (!parsed.ok) throw new Error(parsed.error);
-    return parsed.order;
-  });
+  const orders = ordersOf(read[0]?.[1] ?? []);
   const batches: OrderToDecide[][] = [];
   for (let i = 0; i < orders.length; i += batch) batches.push(orders.slice(i, i + batch));
   return timed(redis, async () => {

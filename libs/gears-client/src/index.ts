@@ -1,6 +1,5 @@
 export * from './lib/cluster-masters';
 export * from './lib/decision';
-export * from './lib/fulfilment-trigger';
 export * from './lib/functions/configure-sale';
 export * from './lib/functions/decide-orders';
 export * from './lib/functions/sale-status';
@@ -10,5 +9,4 @@ export * from './lib/gears-function';
 export * from './lib/gears-watcher';
 export * from './lib/library';
 export * from './lib/load-gears';
-export * from './lib/order-entry';
 export * from './lib/sale-gears';

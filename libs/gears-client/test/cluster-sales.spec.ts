@@ -1,12 +1,11 @@
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import { eventually, startTestCluster, type TestCluster } from '@popup-store/redis-harness';
 import { Redis, type Cluster } from 'ioredis';
-import type { OrderToDecide } from '../src/lib/functions/decide-orders';
 import { GearsWatcher } from '../src/lib/gears-watcher';
 import { POPUP_LIBRARY } from '../src/lib/library';
 import { loadedVersion, loadGears, type MasterLoad } from '../src/lib/load-gears';
-import { parseOrderEntry } from '../src/lib/order-entry';
 import { SaleGears } from '../src/lib/sale-gears';
+import { ordersOf as ordersToDecide } from './order-caller';
 import { addOrders, drained, expectSaleInvariants, redisNow, snapshot, type TestOrder } from './sale-fixture';
 
 type StreamEntry = [id: string, fields: string[] | null];
@@ -52,11 +51,7 @@ async function decideAll(
         await new Promise((resolve) => setTimeout(resolve, 5));
         continue;
       }
-      const orders = entries.flatMap(([id, fields]): OrderToDecide[] => {
-        const parsed = parseOrderEntry(id, fields ?? []);
-        if (!parsed.ok) throw new Error(`bad test order ${id}: ${parsed.error}`);
-        return [parsed.order];
-      });
+      const orders = ordersToDecide(entries);
       from = Date.now();
       await gears.decide(orders);
       decider.calls.push({ from, to: Date.now(), ok: true });

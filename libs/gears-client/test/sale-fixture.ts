@@ -1,7 +1,7 @@
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
-import { FulfilmentTrigger } from '../src/lib/fulfilment-trigger';
 import type { RedisConnection } from '../src/lib/gears-function';
+import { OrderCaller } from './order-caller';
 
 let sales = 0;
 
@@ -70,7 +70,7 @@ export async function drained(redis: RedisConnection, sale: SaleKeys): Promise<b
 }
 
 /**
- * Runs one trigger per connection until the orders stream is drained. A trigger that finds nothing new reclaims
+ * Runs one caller per connection until the orders stream is drained. A caller that finds nothing new reclaims
  * what others left pending, so orders read by a request whose reply was lost are decided too.
  */
 export async function drain(
@@ -82,15 +82,13 @@ export async function drain(
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   await Promise.all(
     connections.map(async (redis, i) => {
-      const trigger = new FulfilmentTrigger({ redis, sale, consumer: `consumer-${i}`, count });
-      await trigger.ensureGroup();
+      const caller = new OrderCaller(redis, sale, `consumer-${i}`, count);
+      await caller.ensureGroup();
       for (;;) {
         if (Date.now() > deadline) throw new Error(`orders of ${sale.orders} not drained in time`);
         try {
-          const round = await trigger.poll();
-          if (round.decided.length > 0 || round.deadLettered > 0) continue;
-          const reclaimed = await trigger.reclaimStale(50);
-          if (reclaimed.decided.length === 0 && (await drained(redis, sale))) return;
+          if ((await caller.poll()) > 0) continue;
+          if ((await caller.reclaim(50)) === 0 && (await drained(redis, sale))) return;
         } catch (error) {
           if (!options.onError) throw error;
           options.onError(error);

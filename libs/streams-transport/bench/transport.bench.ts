@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { RedisStreamsClient } from '../src/lib/client';
+import { entryFields } from '../src/lib/codec';
 import { startConsumerApp } from '../src/test/consumer-app';
 
 /**
@@ -101,10 +102,7 @@ function redisBenchmark(port: number): Promise<number> {
     'XADD',
     'bench:ceiling',
     '*',
-    'v',
-    '1',
-    'data',
-    data,
+    ...entryFields(customerContract, data),
   ];
   return new Promise((resolve, reject) => {
     const child = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'inherit'] });

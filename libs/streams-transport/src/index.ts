@@ -7,8 +7,20 @@ export * from './lib/error-filter';
 export * from './lib/events';
 export * from './lib/options';
 export * from './lib/status';
-export * from './lib/stream-trimmer';
 export * from './lib/transport-id';
-export { ContractViolationError } from './lib/wire-format';
+export {
+  ContractViolationError,
+  DEFAULT_MAX_DATA_BYTES,
+  ENTRY_FIELDS,
+  decodeEntry,
+  encodeEntry,
+  entryFields,
+  type DecodedEntry,
+  type EncodeOptions,
+  type FlatFields,
+} from './lib/codec';
+export type { Readiness } from './lib/consumer-health';
+export * from './lib/record-reader';
+export * from './lib/drain-stream';
 export type { RedisClient, RedisConnection } from './lib/connection';
-export { MESSAGING_SYSTEM } from './lib/tracing';
+export { MESSAGING_SYSTEM, messagingAttributes } from './lib/tracing';

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { RedisStreamsClient } from './lib/client';
+import { entryFields } from './lib/codec';
 import type { RedisStreamsBatchContext, RedisStreamsContext } from './lib/context';
 import type { RedisStreamsServerOptions } from './lib/options';
 import { startConsumerApp, type Handle } from './test/consumer-app';
@@ -151,7 +152,11 @@ describe('Redis Streams transport', () => {
   it('dead-letters, without running the handler again, an entry whose last allowed delivery never settled', async () => {
     const { customers, group } = freshSale();
     await admin.xgroup('CREATE', customers, group, '0', 'MKSTREAM');
-    const id = (await admin.xadd(customers, '*', 'v', '1', 'data', JSON.stringify(customer(1)))) as string;
+    const id = (await admin.xadd(
+      customers,
+      '*',
+      ...entryFields(customerContract, JSON.stringify(customer(1))),
+    )) as string;
     await admin.xreadgroup('GROUP', group, 'ghost', 'STREAMS', customers, '>');
     // As if five consumers in a row had died while handling it.
     await admin.xclaim(customers, group, 'ghost', 0, id, 'RETRYCOUNT', 5);
@@ -178,10 +183,10 @@ describe('Redis Streams transport', () => {
     const malformed: Array<[string[], RegExp]> = [
       [['data', good], /missing field "v"/],
       [['v', '1'], /missing field "data"/],
-      [['v', '1', 'data', '{"orderId":'], /not JSON/],
-      [['v', '1', 'data', JSON.stringify({ ...customer(2), submittedAt: 'yesterday' })], /submittedAt/],
+      [entryFields(customerContract, '{"orderId":'), /not JSON/],
+      [entryFields(customerContract, JSON.stringify({ ...customer(2), submittedAt: 'yesterday' })), /submittedAt/],
       [
-        ['v', '1', 'data', JSON.stringify({ ...customer(3), orderId: 'x'.repeat(100_000) })],
+        entryFields(customerContract, JSON.stringify({ ...customer(3), orderId: 'x'.repeat(100_000) })),
         /over the 4096-byte limit/,
       ],
       [['v', '7', 'data', good], /unsupported version "7"/],
@@ -189,7 +194,7 @@ describe('Redis Streams transport', () => {
     const ids: string[] = [];
     for (const [fields] of malformed) ids.push((await admin.xadd(customers, '*', ...fields)) as string);
     // As Lua writes it (cjson.encode): v and data only, the same format.
-    await admin.xadd(customers, '*', 'v', '1', 'data', good);
+    await admin.xadd(customers, '*', ...entryFields(customerContract, good));
 
     await eventually(
       async () => (await deadLetters(customers)).length === malformed.length,

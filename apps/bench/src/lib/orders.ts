@@ -1,8 +1,10 @@
 import type { Order } from '@popup-store/contracts';
-import { parseOrderEntry, SaleGears, type OrderToDecide } from '@popup-store/gears-client';
+import { orderToDecide, SaleGears, type OrderToDecide } from '@popup-store/gears-client';
 import { ConsumerGroup, type SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { decodeEntry, entryFields } from '@popup-store/streams-transport';
+import { customerContract, orderContract } from '@popup-store/contracts';
 
 const CHUNK = 5000;
 
@@ -28,7 +30,7 @@ export async function writeCustomers(redis: Redis, sale: SaleKeys, count: number
       const order = { orderId: randomUUID(), customerId: `c${i}`, submittedAt: now, orderedAt: now };
       chunk.push(order);
       const customer = { orderId: order.orderId, customerId: order.customerId, submittedAt: now };
-      pipeline.xadd(sale.customers, '*', 'v', '1', 'data', JSON.stringify(customer));
+      pipeline.xadd(sale.customers, '*', ...entryFields(customerContract, JSON.stringify(customer)));
     }
     const ids = ((await pipeline.exec()) ?? []).map(([error, id]) => {
       if (error) throw error;
@@ -45,7 +47,7 @@ export async function writeOrders(redis: Redis, sale: SaleKeys, orders: readonly
   for (let from = 0; from < orders.length; from += CHUNK) {
     const pipeline = redis.pipeline();
     for (const order of orders.slice(from, from + CHUNK))
-      pipeline.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(order));
+      pipeline.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(order)));
     await pipeline.exec();
   }
 }
@@ -64,8 +66,8 @@ export async function readOrders(redis: Redis, sale: SaleKeys, count: number): P
     '>',
   )) as [string, Entry[]][] | null;
   return (read?.[0]?.[1] ?? []).map(([id, fields]) => {
-    const parsed = parseOrderEntry(id, fields);
-    if (!parsed.ok) throw new Error(`order entry ${id}: ${parsed.error}`);
-    return parsed.order;
+    const decoded = decodeEntry(orderContract, fields);
+    if (!decoded.ok) throw new Error(`order entry ${id}: ${decoded.error}`);
+    return orderToDecide(id, decoded.data, decoded.carrier);
   });
 }

@@ -8,6 +8,8 @@ import { writeCustomers } from './orders';
 import { pace } from './pace';
 import { closeAndCheck, decided, withServices, type PipelineContext } from './sale-run';
 import { SERVICES, type ServiceSet } from './services';
+import { entryFields } from '@popup-store/streams-transport';
+import { customerContract } from '@popup-store/contracts';
 
 export interface StreamPlan {
   readonly customers: number;
@@ -88,7 +90,7 @@ export async function pacedPipeline(context: PipelineContext, sale: SaleKeys, pl
         const pipeline = redis.pipeline();
         for (const submittedAt of dueAt) {
           const customer = { orderId: randomUUID(), customerId: `c${written++}`, submittedAt };
-          pipeline.xadd(sale.customers, '*', 'v', '1', 'data', JSON.stringify(customer));
+          pipeline.xadd(sale.customers, '*', ...entryFields(customerContract, JSON.stringify(customer)));
         }
         await pipeline.exec();
       });

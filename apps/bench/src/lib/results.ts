@@ -82,6 +82,19 @@ export function compare(cases: readonly BenchCase[], runs: Runs): Comparison {
     if (demo) target('scenario 1: ≥ 6× the original demo', best.rate / demo, (v) => v >= 6);
     if (bullmq) target('scenario 1: ≥ 12× BullMQ', best.rate / bullmq, (v) => v >= 12);
   }
+  const pipelineCpu = cpuPerOrder(runs, 'stream');
+  if (best && pipelineCpu !== undefined) {
+    const bestCpu = med(best.c.id, 'redisCpuMicrosPerDecision');
+    if (bestCpu) {
+      ratios.push(
+        `scenario 2 CPU per order, every process: ${format(pipelineCpu, 1)} µs = ${times(pipelineCpu, bestCpu)} the gears' Redis CPU per decision at scenario 1's best (${format(bestCpu, 1)} µs)`,
+      );
+      target('scenario 2: CPU per order ≤ 4× the gears’ Redis CPU per decision', pipelineCpu / bestCpu, (v) => v <= 4);
+    }
+  }
+  if (best && stream) {
+    target('scenario 2: end to end ≥ 45% of scenario 1’s best (%)', (stream / best.rate) * 100, (v) => v >= 45);
+  }
   if (stream) {
     if (demo) ratios.push(`scenario 2 end to end ÷ original demo (completion stage alone): ${times(stream, demo)}`);
     if (bullmq) ratios.push(`scenario 2 end to end ÷ BullMQ (completion stage alone): ${times(stream, bullmq)}`);
@@ -111,13 +124,20 @@ export function compare(cases: readonly BenchCase[], runs: Runs): Comparison {
   return { ratios, targets };
 }
 
+/** The CPU µs per order of every process of a pipeline case (Redis, the services, the writer), summed medians. */
+function cpuPerOrder(runs: Runs, id: string): number | undefined {
+  const figures = Object.keys(runs[id]?.[0] ?? {}).filter((figure) => figure.startsWith('cpuMicrosPerOrder:'));
+  if (figures.length === 0) return undefined;
+  return figures.reduce((sum, figure) => sum + (cell(runs, id, figure)?.median ?? 0), 0);
+}
+
 /** The comparison as the lines printed under the table. */
 export function comparisonLines({ ratios, targets }: Comparison): string[] {
   return [
     'Ratios (medians of this run):',
     ...ratios.map((r) => `- ${r}`),
     '',
-    'Targets (issue 7):',
+    'Targets (issues 7 and 13):',
     ...targets.map(
       (t) => `- ${t.met ? 'met' : 'MISSED'}: ${t.target} (measured ${format(t.value, t.value < 100 ? 1 : 0)})`,
     ),

@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis';
 import { decideAll } from './engine';
 import { openSale, readOrders, writeCustomers, writeOrders } from './orders';
 import { assertSale, checkSale, InvariantError } from './sale-check';
+import { entryFields } from '@popup-store/streams-transport';
+import { completionContract } from '@popup-store/contracts';
 
 describe('checkSale', () => {
   let redis: TestRedis;
@@ -38,7 +40,7 @@ describe('checkSale', () => {
   it('fails loudly on a forged extra completion: oversold, a unit twice, a customer twice', async () => {
     const keys = await sale('forged', 5, 12);
     const forged = { orderId: 'forged', customerId: 'c0', unit: 3, submittedAt: 1, completedAt: 2 };
-    await client.xadd(keys.completed, '*', 'v', '1', 'data', JSON.stringify(forged));
+    await client.xadd(keys.completed, '*', ...entryFields(completionContract, JSON.stringify(forged)));
 
     const check = await checkSale(client, keys, 12);
     expect(check.failures).toEqual(

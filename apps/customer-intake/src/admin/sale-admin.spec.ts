@@ -1,11 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { FulfilmentTrigger, loadGears } from '@popup-store/gears-client';
+import { loadGears, orderToDecide, SaleGears } from '@popup-store/gears-client';
 import { saleKeys } from '@popup-store/keys';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { AppModule } from '../app/app.module';
 import { intakeHttpAdapter } from '../app/http-adapter';
 import { intakeConfig } from '../app/intake-config';
+import { drainStream, entryFields } from '@popup-store/streams-transport';
+import { orderContract } from '@popup-store/contracts';
 
 const TOKEN = 'operator-secret-0123456789';
 
@@ -110,10 +112,13 @@ describe('operator endpoints', () => {
       orderedAt: Date.now(),
       customerEntryId: '1-0',
     };
-    await client.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(order));
-    const trigger = new FulfilmentTrigger({ redis: client, sale, consumer: 'test' });
-    await trigger.ensureGroup();
-    expect((await trigger.poll()).decided).toHaveLength(1);
+    await client.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(order)));
+    const gears = new SaleGears(client, sale);
+    const drained = await drainStream(
+      { redis: client, stream: sale.orders, contract: orderContract, group: 'fulfilment', acknowledgedBy: 'handler' },
+      (orders) => gears.decide(orders.map((entry) => orderToDecide(entry.id, entry.data, entry.carrier))),
+    );
+    expect(drained.handled).toBe(1);
     expect((await put(running, '/api/admin/sale', { units: 3 }, TOKEN)).json()).toMatchObject({
       statusCode: 409,
       reason: 'sale_started',

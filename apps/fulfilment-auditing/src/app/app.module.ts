@@ -1,39 +1,43 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { alertContract } from '@popup-store/contracts';
 import type { SaleKeys } from '@popup-store/keys';
-import { RedisStreamsClientModule } from '@popup-store/streams-transport';
+import { TerminusModule } from '@nestjs/terminus';
+import { RedisStreamsClientModule, type RedisStreamsServer } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
 import { AuditLedgerService } from '../audit/audit-ledger.service';
 import { decisionRecordsController } from '../audit/decision-records.controller';
 import { SaleWatchService } from '../audit/sale-watch.service';
-import { CompletionLanesService } from '../completion/completion-lanes.service';
-import { ALERTS_CLIENT, AUDIT_REDIS, auditRedisProvider } from './audit-connections';
+import { ordersController } from '../completion/orders.controller';
+import { HealthController } from '../health/health.controller';
+import { ALERTS_CLIENT, AUDIT_REDIS, auditRedisProvider, saleGearsProvider, STREAMS_SERVER } from './audit-connections';
 import { AUDITING_CONFIG, SALE_KEYS, type AuditingConfig } from './auditing-config';
 
 @Module({})
 export class AppModule implements OnApplicationShutdown {
   constructor(@Inject(AUDIT_REDIS) private readonly redis: Redis) {}
 
-  static register(config: AuditingConfig, sale: SaleKeys): DynamicModule {
+  static register(config: AuditingConfig, sale: SaleKeys, server: RedisStreamsServer): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        LoggerModule.forRoot({ pinoHttp: { level: config.LOG_LEVEL } }),
+        LoggerModule.forRoot({ pinoHttp: { level: config.LOG_LEVEL, autoLogging: false } }),
+        TerminusModule,
         RedisStreamsClientModule.register({
           name: ALERTS_CLIENT,
           connection: config.REDIS_URL,
           streams: { [sale.alerts]: alertContract },
         }),
       ],
-      controllers: [decisionRecordsController(sale)],
+      controllers: [ordersController(sale), decisionRecordsController(sale), HealthController],
       providers: [
         { provide: AUDITING_CONFIG, useValue: config },
         { provide: SALE_KEYS, useValue: sale },
+        { provide: STREAMS_SERVER, useValue: server },
         auditRedisProvider,
+        saleGearsProvider,
         AuditLedgerService,
         SaleWatchService,
-        CompletionLanesService,
       ],
     };
   }

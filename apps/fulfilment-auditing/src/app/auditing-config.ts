@@ -1,4 +1,4 @@
-import { commonEnv, positiveInt, readEnv } from '@popup-store/config';
+import { commonEnv, healthEnv, positiveInt, readEnv } from '@popup-store/config';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
@@ -7,6 +7,7 @@ export const auditingConfig = (env: NodeJS.ProcessEnv = process.env) =>
   readEnv(
     {
       ...commonEnv,
+      ...healthEnv,
       /** Orders per FCALL (1 to 1000). */
       COMPLETION_BATCH: positiveInt(500).pipe(z.number().max(1000)),
       /**

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { saleReportContract } from '@popup-store/contracts';
-import { SaleGears } from '@popup-store/gears-client';
+import type { SaleGears } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { AUDITING_CONFIG, SALE_KEYS, type AuditingConfig } from '../app/auditing-config';
-import { AUDIT_REDIS } from '../app/audit-connections';
+import { AUDIT_REDIS, SALE_GEARS } from '../app/audit-connections';
 import { computeSaleReport } from '../report/sale-report';
 import { AuditLedgerService } from './audit-ledger.service';
 
@@ -15,20 +15,19 @@ import { AuditLedgerService } from './audit-ledger.service';
 @Injectable()
 export class SaleWatchService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SaleWatchService.name);
-  private readonly gears: SaleGears;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
   private stockAlerted = false;
   private lastFailure = '';
+  private statusFailure: string | undefined = 'no status call yet';
 
   constructor(
     @Inject(AUDIT_REDIS) private readonly redis: Redis,
     @Inject(SALE_KEYS) private readonly sale: SaleKeys,
     @Inject(AUDITING_CONFIG) private readonly config: AuditingConfig,
+    @Inject(SALE_GEARS) private readonly gears: SaleGears,
     private readonly ledger: AuditLedgerService,
-  ) {
-    this.gears = new SaleGears(redis, sale);
-  }
+  ) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(
@@ -42,9 +41,20 @@ export class SaleWatchService implements OnApplicationBootstrap, OnApplicationSh
     await this.checking;
   }
 
+  /** Why the last status call failed (the library gone and not loadable, Redis away), undefined when it answered. */
+  gearsFailure(): string | undefined {
+    return this.statusFailure;
+  }
+
   private async check(): Promise<void> {
     try {
-      const status = await this.gears.status();
+      const status = await this.gears.status().then(
+        (answer) => ((this.statusFailure = undefined), answer),
+        (error: unknown) => {
+          this.statusFailure = error instanceof Error ? error.message : String(error);
+          throw error;
+        },
+      );
       if (status.phase === 'unconfigured') return;
       if (status.left + status.counts.completed !== status.stock && !this.stockAlerted) {
         this.stockAlerted = true;

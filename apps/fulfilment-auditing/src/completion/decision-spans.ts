@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { SpanKind, SpanStatusCode, context, trace, type Attributes } from '@opentelemetry/api';
 import type { DecidedOrder } from '@popup-store/gears-client';
+import { messagingAttributes } from '@popup-store/streams-transport';
 import { extractTraceContext } from '@popup-store/telemetry';
 
 const tracer = trace.getTracer('fulfilment-auditing');
@@ -18,18 +19,21 @@ export function traceDecisions(stream: string, group: string, decided: readonly 
     const { decision } = order;
     const parent = extractTraceContext(order);
     const span = tracer.startSpan(`decide ${stream}`, { kind: SpanKind.CONSUMER, startTime: decision.at }, parent);
-    if (span.isRecording()) {
-      span.setAttributes(decisionAttributes(stream, group, order));
-      if (decision.outcome === 'rejected') {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: `rejected: ${decision.reason}` });
-      }
-    }
-    // Logged in the span's context, so the line carries the order's trace id.
-    context.with(trace.setSpan(parent, span), () =>
+    const line = () =>
       logger.debug(
         `order ${order.orderId} ${decision.outcome === 'completed' ? `completed: unit ${decision.unit}` : `rejected: ${decision.reason}`}`,
-      ),
-    );
+      );
+    // Without tracing there is no trace for the line to carry: no context made per order.
+    if (!span.isRecording()) {
+      line();
+      continue;
+    }
+    span.setAttributes(decisionAttributes(stream, group, order));
+    if (decision.outcome === 'rejected') {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: `rejected: ${decision.reason}` });
+    }
+    // Logged in the span's context, so the line carries the order's trace id.
+    context.with(trace.setSpan(parent, span), line);
     span.end(end);
   }
 }
@@ -40,12 +44,7 @@ function decisionAttributes(
   { entryId, orderId, customerId, decision, replayed }: DecidedOrder,
 ): Attributes {
   return {
-    'messaging.system': 'redis',
-    'messaging.destination.name': stream,
-    'messaging.consumer.group.name': group,
-    'messaging.operation.type': 'process',
-    'messaging.operation.name': 'decide',
-    'messaging.message.id': entryId,
+    ...messagingAttributes({ stream, group, operation: 'decide', messageId: entryId }),
     'popup.order.id': orderId,
     'popup.customer.id': customerId,
     'popup.order.outcome': decision.outcome,

@@ -3,6 +3,8 @@ import { saleKeys } from '@popup-store/keys';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
 import { computeSaleReport } from './sale-report';
+import { entryFields } from '@popup-store/streams-transport';
+import { rejectionContract } from '@popup-store/contracts';
 
 jest.setTimeout(60_000);
 
@@ -35,7 +37,7 @@ describe('computeSaleReport', () => {
           submittedAt: now + i,
           decidedAt: now + i + 5,
         };
-        pipeline.xadd(sale.rejected, '*', 'v', '1', 'data', JSON.stringify(rejection));
+        pipeline.xadd(sale.rejected, '*', ...entryFields(rejectionContract, JSON.stringify(rejection)));
       }
       await pipeline.exec();
     }

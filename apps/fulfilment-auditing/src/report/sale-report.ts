@@ -1,14 +1,7 @@
-import {
-  completionContract,
-  rejectionContract,
-  type Completion,
-  type Contract,
-  type ContractPayload,
-  type Rejection,
-  type SaleReport,
-} from '@popup-store/contracts';
+import { completionContract, rejectionContract, type SaleReport } from '@popup-store/contracts';
 import { SaleGears } from '@popup-store/gears-client';
 import { deadLetterStream, type SaleKeys } from '@popup-store/keys';
+import { readPayloads } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import { percentiles } from './percentiles';
 
@@ -26,8 +19,10 @@ export async function computeSaleReport(redis: Redis, sale: SaleKeys): Promise<S
     redis.hlen(sale.decisions),
     redis.xlen(deadLetterStream(sale.customers)),
   ]);
-  const completions = (await readAll(redis, sale.completed, completionContract)) as Completion[];
-  const rejections = (await readAll(redis, sale.rejected, rejectionContract)) as Rejection[];
+  // Read as the streams' consumers read them: what breaks the contract was not written by the gears (anyone with
+  // XADD can write it), the consumer groups dead-letter it with its cause, and it is no record of the sale.
+  const completions = await readPayloads(redis, sale.completed, completionContract, { pageSize: PAGE });
+  const rejections = await readPayloads(redis, sale.rejected, rejectionContract, { pageSize: PAGE });
 
   const customers = new Set(completions.map((c) => c.customerId));
   const units = new Set(completions.map((c) => c.unit));
@@ -101,40 +96,4 @@ async function entriesAdded(redis: Redis, stream: string): Promise<number> {
   if ((await redis.exists(stream)) === 0) return 0;
   const info = (await redis.xinfo('STREAM', stream)) as unknown[];
   return Number(info[info.indexOf('entries-added') + 1]);
-}
-
-async function readAll<C extends Contract>(redis: Redis, stream: string, contract: C): Promise<ContractPayload<C>[]> {
-  const items: ContractPayload<C>[] = [];
-  let from = '-';
-  for (;;) {
-    const page = (await redis.xrange(stream, from, '+', 'COUNT', PAGE)) as [string, string[]][];
-    for (const [, fields] of page) {
-      const record = readRecord(fields, contract);
-      if (record !== undefined) items.push(record);
-    }
-    if (page.length < PAGE) return items;
-    from = `(${page[page.length - 1]?.[0]}`;
-  }
-}
-
-/**
- * An entry's record, read as the streams' consumers read it: one `v` of the contract's version and one `data`
- * that keeps the contract. Anything else was not written by the gears (anyone with XADD can write it): the
- * consumer groups dead-letter it with its cause, and it is no record of the sale.
- */
-function readRecord<C extends Contract>(fields: string[], contract: C): ContractPayload<C> | undefined {
-  const values = new Map<string, string[]>();
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    values.set(fields[i] as string, [...(values.get(fields[i] as string) ?? []), fields[i + 1] as string]);
-  }
-  const [version, ...moreVersions] = values.get('v') ?? [];
-  const [data, ...moreData] = values.get('data') ?? [];
-  if (version !== String(contract.version) || data === undefined || moreVersions.length || moreData.length)
-    return undefined;
-  try {
-    const parsed = contract.schema.safeParse(JSON.parse(data));
-    return parsed.success ? (parsed.data as ContractPayload<C>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,5 +1,7 @@
+import { completionContract } from '@popup-store/contracts';
 import { SaleGears, type SaleStatus } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
+import { decodeEntry } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import type { Terminal } from './terminal';
 
@@ -95,10 +97,9 @@ export class LiveView {
 
 function completionLatency(entries: [string, string[]][]): Sample['completion'] {
   const latencies = entries
-    .map(([, fields]) => {
-      const data = fields[fields.indexOf('data') + 1];
-      const { submittedAt, completedAt } = JSON.parse(data) as { submittedAt: number; completedAt: number };
-      return completedAt - submittedAt;
+    .flatMap(([, fields]) => {
+      const record = decodeEntry(completionContract, fields);
+      return record.ok ? [record.data.completedAt - record.data.submittedAt] : [];
     })
     .sort((a, b) => a - b);
   if (!latencies.length) return null;

@@ -22,7 +22,7 @@ describe('startOver', () => {
     await client.hset(sale.state, 'stock', 10);
     await client.hset(sale.decisions, 'o1', 'completed:1:1');
     await client.xgroup('CREATE', sale.customers, 'order-generation', '0', 'MKSTREAM');
-    await client.xadd(deadLetterStream(sale.orders), '*', 'v', '1');
+    await client.xadd(deadLetterStream(sale.orders), '*', 'field', 'value');
     // More keys than one SCAN step returns.
     await client.mset(Object.fromEntries(Array.from({ length: 2500 }, (_, i) => [`${sale.tag}:extra:${i}`, i])));
     await client.set(sale.report, '{}');

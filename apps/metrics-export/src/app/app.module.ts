@@ -1,6 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { saleKeys } from '@popup-store/keys';
+import type { RedisStreamsServer } from '@popup-store/streams-transport';
 import { LoggerModule } from 'nestjs-pino';
+import { HealthController, STREAMS_SERVER } from '../health/health.controller';
 import { DecisionLatencies } from '../latency/decision-latencies';
 import { decisionsController } from '../latency/decisions.controller';
 import { MeterProviderCloser, meterProvider, prometheusMeterProvider } from '../otel/meter.provider';
@@ -12,15 +15,16 @@ import { RedisCloser, redisProvider } from './redis.provider';
 
 @Module({})
 export class AppModule {
-  static register(config: MetricsConfig): DynamicModule {
+  static register(config: MetricsConfig, server: RedisStreamsServer): DynamicModule {
     const sale = saleKeys(config.SALE_ID);
     return {
       module: AppModule,
-      imports: [LoggerModule.forRoot({ pinoHttp: { level: config.LOG_LEVEL } })],
-      controllers: [decisionsController(sale)],
+      imports: [LoggerModule.forRoot({ pinoHttp: { level: config.LOG_LEVEL, autoLogging: false } }), TerminusModule],
+      controllers: [decisionsController(sale), HealthController],
       providers: [
         { provide: METRICS_CONFIG, useValue: config },
         { provide: SALE_KEYS, useValue: sale },
+        { provide: STREAMS_SERVER, useValue: server },
         redisProvider,
         RedisCloser,
         prometheusMeterProvider,

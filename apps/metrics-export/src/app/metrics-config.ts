@@ -1,4 +1,4 @@
-import { commonEnv, positiveInt, readEnv } from '@popup-store/config';
+import { commonEnv, healthEnv, positiveInt, readEnv } from '@popup-store/config';
 import { z } from 'zod';
 
 /** metrics-export's settings, read once at boot from the environment. */
@@ -6,6 +6,7 @@ export function metricsConfig(env: NodeJS.ProcessEnv = process.env) {
   const read = readEnv(
     {
       ...commonEnv,
+      ...healthEnv,
       /** How often the sale is sampled and every series gets a point. */
       METRICS_INTERVAL_MS: positiveInt(1000),
       /** The Prometheus scrape endpoint. Not 0: the exporter would take 0 for "unset" and listen on 9464. */

@@ -1,5 +1,5 @@
-import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { completionContract, rejectionContract } from '@popup-store/contracts';
 import { ConsumerGroup, saleKeys } from '@popup-store/keys';
 import { RedisStreamsErrorFilter, RedisStreamsServer } from '@popup-store/streams-transport';
@@ -7,16 +7,28 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { MetricsConfig } from './metrics-config';
 
-/** The service, not yet listening: a Nest microservice whose transport reads the sale's decisions in group `metrics`. */
-export async function createMetricsExport(config: MetricsConfig): Promise<INestMicroservice> {
+/**
+ * The service, running: the transport reads the sale's decisions in group `metrics`, the sampler writes the
+ * series, the Prometheus endpoint serves on METRICS_PORT, and `/health/live`, `/health/ready` on HEALTH_PORT.
+ */
+export async function startMetricsExport(config: MetricsConfig): Promise<NestFastifyApplication> {
   const sale = saleKeys(config.SALE_ID);
   const server = new RedisStreamsServer({
     connection: config.REDIS_URL,
     group: ConsumerGroup.metrics,
     streams: { [sale.completed]: completionContract, [sale.rejected]: rejectionContract },
   });
-  const app = await NestFactory.createMicroservice(AppModule.register(config), { strategy: server, bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config, server),
+    new FastifyAdapter(),
+    {
+      bufferLogs: true,
+    },
+  );
   app.useLogger(app.get(Logger));
-  app.useGlobalFilters(new RedisStreamsErrorFilter());
+  app.connectMicroservice({ strategy: server }).useGlobalFilters(new RedisStreamsErrorFilter());
+  app.enableShutdownHooks();
+  await app.startAllMicroservices();
+  await app.listen(config.HEALTH_PORT, config.HEALTH_HOST);
   return app;
 }

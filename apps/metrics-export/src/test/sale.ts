@@ -1,7 +1,9 @@
-import { FulfilmentTrigger, SaleGears } from '@popup-store/gears-client';
-import type { SaleKeys } from '@popup-store/keys';
+import { orderToDecide, SaleGears } from '@popup-store/gears-client';
+import { ConsumerGroup, type SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import type { SeriesBackend } from '../series/series-writer';
+import { drainStream, entryFields } from '@popup-store/streams-transport';
+import { customerContract, orderContract } from '@popup-store/contracts';
 
 /** Redis TIME in ms: the clock the gears decide by. */
 export async function redisNow(redis: Redis): Promise<number> {
@@ -32,24 +34,20 @@ export async function addOrders(
     const customerEntryId = await redis.xadd(
       sale.customers,
       '*',
-      'v',
-      '1',
-      'data',
-      JSON.stringify({ orderId, customerId, submittedAt }),
+      ...entryFields(customerContract, JSON.stringify({ orderId, customerId, submittedAt })),
     );
     const order = { orderId, customerId, submittedAt, orderedAt: Date.now(), customerEntryId };
-    await redis.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(order));
+    await redis.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(order)));
   }
 }
 
 /** Decides every order queued so far, as the completion trigger does. */
 export async function decideAll(redis: Redis, sale: SaleKeys): Promise<void> {
-  const trigger = new FulfilmentTrigger({ redis, sale, consumer: 'test' });
-  await trigger.ensureGroup();
-  for (;;) {
-    const round = await trigger.poll();
-    if (round.decided.length === 0 && round.deadLettered === 0) return;
-  }
+  const gears = new SaleGears(redis, sale);
+  await drainStream(
+    { redis, stream: sale.orders, contract: orderContract, group: ConsumerGroup.fulfilment, acknowledgedBy: 'handler' },
+    (orders) => gears.decide(orders.map((order) => orderToDecide(order.id, order.data, order.carrier))),
+  );
 }
 
 /**
@@ -71,7 +69,7 @@ export async function playSale(redis: Redis, sale: SaleKeys): Promise<void> {
     ],
     40,
   );
-  await redis.xadd(sale.orders, '*', 'v', '1', 'data', '{"orderId":"broken"}');
+  await redis.xadd(sale.orders, '*', ...entryFields(orderContract, '{"orderId":"broken"}'));
   await decideAll(redis, sale);
   await gears.setState('closed');
   await addOrders(redis, sale, [['o6', 'eve']]);

@@ -1,25 +1,29 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { orderContract } from '@popup-store/contracts';
 import type { SaleKeys } from '@popup-store/keys';
-import { RedisStreamsClientModule } from '@popup-store/streams-transport';
+import { TerminusModule } from '@nestjs/terminus';
+import { RedisStreamsClientModule, type RedisStreamsServer } from '@popup-store/streams-transport';
 import { LoggerModule } from 'nestjs-pino';
+import { HealthController, STREAMS_SERVER } from '../health/health.controller';
 import { customerEntriesController, ORDERS_CLIENT } from '../orders/customer-entries.controller';
 import type { OrderGenerationConfig } from './order-generation-config';
 
 @Module({})
 export class AppModule {
-  static register(config: OrderGenerationConfig, sale: SaleKeys): DynamicModule {
+  static register(config: OrderGenerationConfig, sale: SaleKeys, server: RedisStreamsServer): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        LoggerModule.forRoot({ pinoHttp: { level: config.LOG_LEVEL } }),
+        LoggerModule.forRoot({ pinoHttp: { level: config.LOG_LEVEL, autoLogging: false } }),
+        TerminusModule,
         RedisStreamsClientModule.register({
           name: ORDERS_CLIENT,
           connection: config.REDIS_URL,
           streams: { [sale.orders]: orderContract },
         }),
       ],
-      controllers: [customerEntriesController(sale)],
+      controllers: [customerEntriesController(sale), HealthController],
+      providers: [{ provide: STREAMS_SERVER, useValue: server }],
     };
   }
 }

@@ -1,10 +1,11 @@
-import { commonEnv, positiveInt, readEnv } from '@popup-store/config';
+import { commonEnv, healthEnv, positiveInt, readEnv } from '@popup-store/config';
 
 /** order-generation's settings, read once at boot from the environment. */
 export const orderGenerationConfig = (env: NodeJS.ProcessEnv = process.env) =>
   readEnv(
     {
       ...commonEnv,
+      ...healthEnv,
       /** Customer entries per read; each read becomes one pipeline of orders. */
       BATCH_SIZE: positiveInt(500),
       /** How long a read waits for customers before asking again. */

@@ -1,5 +1,5 @@
 import { NestFactory } from '@nestjs/core';
-import type { INestMicroservice } from '@nestjs/common';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { customerContract } from '@popup-store/contracts';
 import { ConsumerGroup, saleKeys } from '@popup-store/keys';
 import { RedisStreamsErrorFilter, RedisStreamsServer } from '@popup-store/streams-transport';
@@ -8,8 +8,11 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { OrderGenerationConfig } from './order-generation-config';
 
-/** The service, listening: a consumer of the customers stream in the `order-generation` group. */
-export async function startOrderGeneration(config: OrderGenerationConfig): Promise<INestMicroservice> {
+/**
+ * The service, listening: a consumer of the customers stream in the `order-generation` group, with
+ * `/health/live` and `/health/ready` on HEALTH_PORT.
+ */
+export async function startOrderGeneration(config: OrderGenerationConfig): Promise<NestFastifyApplication> {
   const sale = saleKeys(config.SALE_ID);
   const server = new RedisStreamsServer({
     connection: config.REDIS_URL,
@@ -19,12 +22,13 @@ export async function startOrderGeneration(config: OrderGenerationConfig): Promi
     blockMs: config.BLOCK_MS,
     minIdleMs: config.RECLAIM_IDLE_MS,
   });
-  const app = await NestFactory.createMicroservice(AppModule.register(config, sale), {
-    strategy: server,
-    bufferLogs: true,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config, sale, server),
+    new FastifyAdapter(),
+    { bufferLogs: true },
+  );
   app.useLogger(app.get(Logger));
-  app.useGlobalFilters(new RedisStreamsErrorFilter());
+  app.connectMicroservice({ strategy: server }).useGlobalFilters(new RedisStreamsErrorFilter());
   // The customers stream holds exactly the requests still to decide: one that can never become an order leaves it.
   server.on(
     'dead-letter',
@@ -35,7 +39,10 @@ export async function startOrderGeneration(config: OrderGenerationConfig): Promi
         .catch(() => undefined),
   );
   app.enableShutdownHooks();
-  await app.listen();
-  app.get(Logger).log(`order-generation turning ${sale.customers} into ${sale.orders}`);
+  await app.startAllMicroservices();
+  await app.listen(config.HEALTH_PORT, config.HEALTH_HOST);
+  app
+    .get(Logger)
+    .log(`order-generation turning ${sale.customers} into ${sale.orders}; health on ${await app.getUrl()}`);
   return app;
 }

@@ -13,6 +13,15 @@ export const positiveInt = (fallback: number) => z.coerce.number().int().positiv
 
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
+/**
+ * Where a stream consumer without an HTTP API of its own answers `/health/live` and `/health/ready`: port 0 (the
+ * default) is a free port the service logs; set one where something probes it (an orchestrator).
+ */
+export const healthEnv = {
+  HEALTH_PORT: port(0),
+  HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+};
+
 /** The variables every service reads. */
 export const commonEnv = {
   ...redisEnv,

@@ -1,6 +1,8 @@
 import type { SaleKeys } from '@popup-store/keys';
 import type { Cluster, Redis } from 'ioredis';
-import { toGearsError } from './gears-error';
+import { GearsError, GearsErrorCode, toGearsError } from './gears-error';
+import type { GearsLibrary } from './library';
+import { loadGears } from './load-gears';
 
 /** A Redis connection the wrappers can call through: a client or a cluster (a sale's keys share one slot). */
 export type RedisConnection = Redis | Cluster;
@@ -16,8 +18,37 @@ export interface GearsFunction<Input, Output> {
   parse(reply: unknown, input: Input): Output;
 }
 
+export interface CallOptions {
+  /**
+   * When Redis answers that the library is not loaded (a Redis restarted without it, a new master, a FUNCTION
+   * DELETE), load this library and call once more. Only for connections whose Redis user may FUNCTION LOAD.
+   */
+  readonly reload?: GearsLibrary;
+  /** Told each time the library was loaded again. */
+  readonly onReload?: (fn: string) => void;
+}
+
 /** Calls one popup function for one sale; library errors come back as {@link GearsError}. */
 export async function callGears<Input, Output>(
+  redis: RedisConnection,
+  fn: GearsFunction<Input, Output>,
+  sale: SaleKeys,
+  input: Input,
+  options: CallOptions = {},
+): Promise<Output> {
+  try {
+    return await callOnce(redis, fn, sale, input);
+  } catch (error) {
+    if (!options.reload || !(error instanceof GearsError && error.code === GearsErrorCode.LibraryNotLoaded))
+      throw error;
+    // "Function not found": nothing ran, so calling again cannot do anything twice.
+    await loadGears(redis as Redis, options.reload);
+    options.onReload?.(fn.name);
+    return callOnce(redis, fn, sale, input);
+  }
+}
+
+async function callOnce<Input, Output>(
   redis: RedisConnection,
   fn: GearsFunction<Input, Output>,
   sale: SaleKeys,

@@ -4,32 +4,36 @@ import { configureSaleFunction, type SaleConfig } from './functions/configure-sa
 import { decideOrdersFunction, type DecidedOrder, type OrderToDecide } from './functions/decide-orders';
 import { saleStatusFunction, type SaleStatus } from './functions/sale-status';
 import { setSaleStateFunction, type SaleState } from './functions/set-sale-state';
-import { callGears, type RedisConnection } from './gears-function';
+import { callGears, type CallOptions, type RedisConnection } from './gears-function';
 
-/** The popup functions bound to one sale and one connection. */
+/**
+ * The popup functions bound to one sale and one connection. With `options.reload`, a call that finds the library
+ * gone loads it again and goes on (see CallOptions).
+ */
 export class SaleGears {
   constructor(
     readonly redis: RedisConnection,
     readonly sale: SaleKeys,
+    private readonly options: CallOptions = {},
   ) {}
 
   /** Sets stock and window and opens the sale; the units sold before (0 unless `force`). */
   configure(config: SaleConfig): Promise<number> {
-    return callGears(this.redis, configureSaleFunction, this.sale, config);
+    return callGears(this.redis, configureSaleFunction, this.sale, config, this.options);
   }
 
   /** The operator's switch; the state before. */
   setState(state: SaleState): Promise<SaleState> {
-    return callGears(this.redis, setSaleStateFunction, this.sale, state);
+    return callGears(this.redis, setSaleStateFunction, this.sale, state, this.options);
   }
 
   status(): Promise<SaleStatus> {
-    return callGears(this.redis, saleStatusFunction, this.sale, undefined);
+    return callGears(this.redis, saleStatusFunction, this.sale, undefined, this.options);
   }
 
   /** Decides orders read by `group` (fulfilment by default), each exactly once. */
   decide(orders: readonly OrderToDecide[], group?: string): Promise<DecidedOrder[]> {
-    return callGears(this.redis, decideOrdersFunction, this.sale, { orders, group });
+    return callGears(this.redis, decideOrdersFunction, this.sale, { orders, group }, this.options);
   }
 
   /** The decision on one order, null while undecided. */

@@ -3,11 +3,10 @@ import { customerContract, type Customer } from '@popup-store/contracts';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
-import { eventually } from '@popup-store/redis-harness';
 import { RedisStreamsClient } from './client';
 import { RedisStreamsClientModule } from './client.module';
 import { RedisStreamsStatus } from './status';
-import { ContractViolationError } from './wire-format';
+import { ContractViolationError } from './codec';
 
 describe('RedisStreamsClient', () => {
   let redis: TestRedis;
@@ -59,27 +58,6 @@ describe('RedisStreamsClient', () => {
     const entries = await shared.xrange(stream, '-', '+');
     expect(entries.map(([id]) => id)).toEqual(ids);
     expect(entries.map(([, fields]) => JSON.parse(fields[3]).orderId)).toEqual(ids.map((_, i) => `t-${i}`));
-  });
-
-  it('applies retention policies on its own, keeping what a group has not acked', async () => {
-    await shared.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
-    const trimming = new RedisStreamsClient({
-      connection: shared,
-      streams: { [stream]: customerContract },
-      retention: { [stream]: { maxLen: 2, exact: true } },
-      trimIntervalMs: 10,
-    });
-    const ids = await trimming.emitBatch(
-      stream,
-      Array.from({ length: 6 }, (_, i) => customer(i)),
-    );
-    await shared.xreadgroup('GROUP', 'g', 'c', 'COUNT', 4, 'STREAMS', stream, '>');
-    await shared.xack(stream, 'g', ...ids.slice(0, 3));
-    const first = async () => (await shared.xrange(stream, '-', '+', 'COUNT', 1))[0][0];
-    await eventually(async () => (await first()) === ids[3], 'the acked entries trimmed');
-    await shared.xack(stream, 'g', ids[3]);
-    await eventually(async () => (await first()) === ids[4], 'trimmed to the policy once acked');
-    await trimming.close();
   });
 
   it('is provided by RedisStreamsClientModule and closed with the application', async () => {

@@ -5,32 +5,27 @@ import type { Contract } from '@popup-store/contracts';
 import { injectTraceContext } from '@popup-store/telemetry';
 import { EventEmitter } from 'node:events';
 import { openConnection, type OpenedConnection, type RedisClient } from './connection';
-import { describeError } from './describe-error';
 import type { RedisStreamsEvents } from './events';
 import { clientSettings, type ClientSettings, type RedisStreamsClientOptions } from './options';
 import { PipelinedWriter } from './pipelined-writer';
 import { RedisStreamsStatus, reportStatus } from './status';
-import { StreamTrimmer } from './stream-trimmer';
 import { recordFailure, setMessageId, startSendSpan } from './tracing';
-import { addTraceContext, encodeEntry, type FlatFields } from './wire-format';
+import { addTraceContext, encodeEntry, type FlatFields } from './codec';
 
 interface Connected {
   readonly connection: OpenedConnection;
   readonly writer: PipelinedWriter;
-  readonly retention: NodeJS.Timeout | undefined;
 }
 
 /**
  * Nest client for Redis Streams: `client.emit('<stream key>', payload)` validates the payload against the stream's
- * contract and appends it with XADD; the emits of one event-loop turn share a pipeline. Streams with a retention
- * policy are trimmed every trimIntervalMs, never past what a consumer group still needs.
+ * contract and appends it with XADD; the emits of one event-loop turn share a pipeline.
  */
 export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStreamsStatus> {
   private readonly settings: ClientSettings;
   private readonly events = new EventEmitter();
   private readonly log = new Logger(RedisStreamsClient.name);
   private connected: Connected | undefined;
-  private trimming: Promise<void> | undefined;
 
   constructor(options: RedisStreamsClientOptions) {
     super();
@@ -42,14 +37,12 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
     return this.ensureOpen().connection.redis;
   }
 
-  /** Sends what is queued, stops trimming and closes the connection if the client opened it. */
+  /** Sends what is queued and closes the connection if the client opened it. */
   async close(): Promise<void> {
     const connected = this.connected;
     if (!connected) return;
     this.connected = undefined;
-    clearInterval(connected.retention);
     await connected.writer.drain();
-    await this.trimming;
     if (connected.connection.owned)
       await connected.connection.redis.quit().catch(() => connected.connection.redis.disconnect());
     this._status$.next(RedisStreamsStatus.DISCONNECTED);
@@ -57,10 +50,15 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
 
   /**
    * Appends the payloads to the stream, in order, in one pipeline; resolves with their entry ids. Every payload is
-   * validated first: if one breaks the contract, none is written.
+   * validated first: if one breaks the contract, none is written. `trusted`: the caller built the payloads from
+   * values it had validated already, so they are only serialised and size-checked (see EncodeOptions).
    */
-  async emitBatch(stream: string, payloads: readonly unknown[]): Promise<string[]> {
-    return this.write(stream, payloads);
+  async emitBatch(
+    stream: string,
+    payloads: readonly unknown[],
+    options: { trusted?: boolean } = {},
+  ): Promise<string[]> {
+    return this.write(stream, payloads, options.trusted ?? false);
   }
 
   override on<K extends keyof RedisStreamsEvents>(event: K, listener: RedisStreamsEvents[K]): void {
@@ -83,10 +81,11 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
     return () => undefined;
   }
 
-  private async write(stream: unknown, payloads: readonly unknown[]): Promise<string[]> {
+  private async write(stream: unknown, payloads: readonly unknown[], trusted = false): Promise<string[]> {
     if (typeof stream !== 'string') throw new Error('the pattern of a Redis Streams event is a stream key (a string)');
     const contract = this.contractOf(stream);
-    const entries = payloads.map((payload) => encodeEntry(stream, contract, payload, this.settings.maxDataBytes));
+    const { maxDataBytes } = this.settings;
+    const entries = payloads.map((payload) => encodeEntry(contract, payload, { stream, maxDataBytes, trusted }));
     const { writer } = this.ensureOpen();
     const spans = entries.map((fields) => this.traced(stream, fields));
     try {
@@ -128,25 +127,6 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
     redis.on('error', (error: Error) => {
       if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
     });
-    return { connection, writer: new PipelinedWriter(redis), retention: this.scheduleRetention(redis) };
-  }
-
-  private scheduleRetention(redis: RedisClient): NodeJS.Timeout | undefined {
-    const policies = Object.entries(this.settings.retention);
-    if (policies.length === 0) return undefined;
-    const trimmer = new StreamTrimmer(redis);
-    const trimAll = async () => {
-      for (const [stream, policy] of policies) {
-        await trimmer
-          .trim(stream, policy)
-          .catch((error) => this.log.warn(`trimming ${stream} failed: ${describeError(error)}`));
-      }
-    };
-    const timer = setInterval(() => {
-      this.trimming ??= trimAll().finally(() => (this.trimming = undefined));
-    }, this.settings.trimIntervalMs);
-    // Trimming alone must not keep a process alive.
-    timer.unref();
-    return timer;
+    return { connection, writer: new PipelinedWriter(redis) };
   }
 }

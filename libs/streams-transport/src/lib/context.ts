@@ -1,4 +1,5 @@
 import { BaseRpcContext } from '@nestjs/microservices';
+import type { TraceCarrier } from '@popup-store/telemetry';
 
 /** One stream entry as a handler sees it. */
 export interface StreamMessage<T = unknown> {
@@ -9,6 +10,8 @@ export interface StreamMessage<T = unknown> {
   readonly deliveryCount: number;
   /** The entry's fields as written (`v`, `data`, `traceparent`, …). */
   readonly fields: Readonly<Record<string, string>>;
+  /** The entry's trace context, as far as it is well-formed: what a span about this entry continues. */
+  readonly carrier: TraceCarrier;
 }
 
 /** The context of a handler that takes one entry at a time (`@Ctx() context: RedisStreamsContext`). */

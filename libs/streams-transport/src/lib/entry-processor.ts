@@ -8,7 +8,9 @@ import { RedisStreamsBatchContext, RedisStreamsContext, type StreamMessage } fro
 import { deadLetterFor } from './dead-letter';
 import { describeError } from './describe-error';
 import { inSpan, startBatchProcessSpan, startProcessSpan } from './tracing';
-import { decodeEntry, encodeEntry, type FlatFields } from './wire-format';
+import { decodeEntry, encodeEntry, type RawEntry } from './codec';
+import type { Acknowledger } from './decorators';
+import type { StreamCommands } from './stream-commands';
 
 /** A stream, its contract and the handler Nest registered for it. */
 export interface Route {
@@ -17,6 +19,8 @@ export interface Route {
   readonly handler: MessageHandler;
   /** The handler takes every entry of a read at once (`@BatchEventPattern`). */
   readonly batch: boolean;
+  /** Who acks what the handler succeeded on; `handler` makes the stream a work queue (see BatchPatternOptions). */
+  readonly acknowledgedBy: Acknowledger;
 }
 
 export interface ProcessorSettings {
@@ -26,10 +30,6 @@ export interface ProcessorSettings {
   readonly maxDataBytes: number;
   readonly minIdleMs: number;
   readonly deadLetterStream: string;
-}
-
-interface Message extends StreamMessage {
-  readonly carrier: TraceCarrier;
 }
 
 /** What becomes of the entries of one read once their handlers are done. */
@@ -50,6 +50,7 @@ export class EntryProcessor {
 
   constructor(
     private readonly redis: RedisClient,
+    private readonly commands: StreamCommands,
     private readonly route: Route,
     private readonly settings: ProcessorSettings,
     private readonly logger: Logger,
@@ -65,8 +66,12 @@ export class EntryProcessor {
     return this.inFlight.size;
   }
 
-  /** Handles entries read or claimed together; `deliveries` by id (1 when absent). Never rejects. */
-  process(entries: ReadonlyArray<[string, FlatFields]>, deliveries?: ReadonlyMap<string, number>): Promise<void> {
+  /**
+   * Handles entries read or claimed together; `deliveries` by id (1 when absent). An entry without fields was
+   * deleted while pending (only a re-read of pending entries returns one): it is settled, there is nothing to do.
+   * Never rejects.
+   */
+  process(entries: readonly RawEntry[], deliveries?: ReadonlyMap<string, number>): Promise<void> {
     for (const [id] of entries) this.inFlight.add(id);
     const run = this.run(entries, deliveries)
       .catch((error) => this.logger.error(`${this.route.stream}: ${describeError(error)}`))
@@ -83,12 +88,16 @@ export class EntryProcessor {
     while (this.running.size > 0) await Promise.all(this.running);
   }
 
-  private async run(entries: ReadonlyArray<[string, FlatFields]>, deliveries?: ReadonlyMap<string, number>) {
+  private async run(entries: readonly RawEntry[], deliveries?: ReadonlyMap<string, number>) {
     const { contract, batch } = this.route;
     const { maxDeliveries, maxDataBytes } = this.settings;
     const outcome: Outcome = { acked: [], dead: [], carriers: new Map() };
-    const messages: Message[] = [];
+    const messages: StreamMessage[] = [];
     for (const [id, flat] of entries) {
+      if (flat === null) {
+        outcome.acked.push(id);
+        continue;
+      }
       const deliveryCount = deliveries?.get(id) ?? 1;
       const decoded = decodeEntry(contract, flat, maxDataBytes);
       if (!decoded.ok) {
@@ -108,7 +117,7 @@ export class EntryProcessor {
     await this.settle(outcome);
   }
 
-  private async handleOne(message: Message, outcome: Outcome): Promise<void> {
+  private async handleOne(message: StreamMessage, outcome: Outcome): Promise<void> {
     const { stream, handler } = this.route;
     try {
       const ctx = startProcessSpan(stream, this.settings.group, message.id, message.carrier);
@@ -119,7 +128,7 @@ export class EntryProcessor {
     }
   }
 
-  private async handleBatch(messages: Message[], outcome: Outcome): Promise<void> {
+  private async handleBatch(messages: StreamMessage[], outcome: Outcome): Promise<void> {
     const { stream, handler } = this.route;
     try {
       const ctx = startBatchProcessSpan(
@@ -129,13 +138,13 @@ export class EntryProcessor {
       );
       const data = messages.map((message) => message.data);
       await inSpan(ctx, () => call(handler, data, new RedisStreamsBatchContext([stream, messages])));
-      for (const message of messages) outcome.acked.push(message.id);
+      if (this.route.acknowledgedBy === 'transport') for (const message of messages) outcome.acked.push(message.id);
     } catch (error) {
       this.failed(messages, error, outcome);
     }
   }
 
-  private failed(messages: Message[], error: unknown, outcome: Outcome): void {
+  private failed(messages: StreamMessage[], error: unknown, outcome: Outcome): void {
     const { maxDeliveries, minIdleMs } = this.settings;
     const reason = describeError(error);
     const retried = messages.filter((message) => message.deliveryCount < maxDeliveries);
@@ -177,7 +186,11 @@ export class EntryProcessor {
         const pipeline = this.redis.pipeline();
         for (const letter of dead) {
           // No size limit: the letter is already cut to its contract's bounds.
-          const fields = encodeEntry(deadLetterStream, deadLetterContract, letter, Infinity, carriers.get(letter.id));
+          const fields = encodeEntry(deadLetterContract, letter, {
+            stream: deadLetterStream,
+            maxDataBytes: Infinity,
+            carrier: carriers.get(letter.id),
+          });
           pipeline.xadd(deadLetterStream, '*', ...fields);
         }
         const replies = (await pipeline.exec()) ?? [];
@@ -194,7 +207,9 @@ export class EntryProcessor {
           this.onDeadLetter(letter);
         });
       }
-      if (acked.length > 0) await this.redis.xack(stream, group, ...acked);
+      if (acked.length === 0) return;
+      if (this.route.acknowledgedBy === 'handler') await this.commands.ackAndDelete(stream, group, acked);
+      else await this.redis.xack(stream, group, ...acked);
     } catch (error) {
       this.logger.error(
         `${stream}: could not ack ${acked.length} entries (${describeError(error)}); they will be delivered again`,

@@ -1,5 +1,6 @@
 import type { Contract } from '@popup-store/contracts';
 import { hostname } from 'node:os';
+import { DEFAULT_MAX_DATA_BYTES } from './codec';
 import type { RedisConnection } from './connection';
 
 /** Which contract each stream carries, by stream key. */
@@ -10,6 +11,11 @@ export interface RedisStreamsServerOptions {
   connection: RedisConnection;
   /** The consumer group: one per consuming service, shared by all its processes. */
   group: string;
+  /**
+   * Streams this server reads in another group than `group`, by stream key: a service with two jobs on two
+   * streams (fulfilment-auditing completes orders as `fulfilment` and audits completions as `auditing`).
+   */
+  groups?: Readonly<Record<string, string>>;
   /** This process's name in the group. Default `${hostname()}-${process.pid}`. */
   consumer?: string;
   /** The contract of every stream a handler listens to. */
@@ -23,6 +29,12 @@ export interface RedisStreamsServerOptions {
    * free slots (reads of several streams issued together may overshoot by a batch each). Default 1000.
    */
   maxInFlight?: number;
+  /**
+   * Reads of one stream being handled at once: a further read waits until one settles. Unbounded by default
+   * (reading goes on while maxInFlight allows). A batch handler with a fixed cost per call (an FCALL per batch)
+   * wants a small number: while it waits, entries pile up and the next read takes a fuller batch.
+   */
+  maxReadsInFlight?: number;
   /**
    * How often pending entries are looked at for reclaiming. Default half of minIdleMs, between 100 and 5000 ms, so
    * an entry is delivered again at most half its idle time late.
@@ -43,33 +55,17 @@ export interface RedisStreamsServerOptions {
   groupStartId?: string;
 }
 
-/** How much of a stream to keep. Entries some group has not yet been delivered, or not acked, are always kept. */
-export interface RetentionPolicy {
-  /** Keep about this many entries. */
-  maxLen?: number;
-  /** Keep entries younger than this, by their id's time. */
-  maxAgeMs?: number;
-  /** Trim to the exact id instead of whole radix-tree nodes (`~`, cheaper, the default). */
-  exact?: boolean;
-}
-
 export interface RedisStreamsClientOptions {
   /** A Redis URL, ioredis options, or a ready Redis/Cluster client (used, never closed, by the client). */
   connection: RedisConnection;
   /** The contract of every stream the client writes to. */
   streams: StreamContracts;
-  /** Retention of streams this client trims, by stream key. */
-  retention?: Readonly<Record<string, RetentionPolicy>>;
-  /** How often the retention policies are applied. Default 10000 ms. */
-  trimIntervalMs?: number;
   /** Largest `data` field written, in UTF-8 bytes. Default 65536. */
   maxDataBytes?: number;
 }
 
 export type ServerSettings = Required<RedisStreamsServerOptions>;
 export type ClientSettings = Required<RedisStreamsClientOptions>;
-
-const DEFAULT_MAX_DATA_BYTES = 65_536;
 
 export function serverSettings(options: RedisStreamsServerOptions): ServerSettings {
   const given = withoutUndefined(options);
@@ -79,17 +75,20 @@ export function serverSettings(options: RedisStreamsServerOptions): ServerSettin
     batchSize: 100,
     blockMs: 2000,
     maxInFlight: 1000,
+    maxReadsInFlight: Number.MAX_SAFE_INTEGER,
     reclaimIntervalMs: Math.min(5000, Math.max(100, Math.floor(minIdleMs / 2))),
     minIdleMs,
     maxDeliveries: 5,
     deadLetterStream: (stream) => `${stream}:dead-letter`,
     maxDataBytes: DEFAULT_MAX_DATA_BYTES,
     groupStartId: '0',
+    groups: {},
     ...given,
   };
   const counts = [
     'batchSize',
     'maxInFlight',
+    'maxReadsInFlight',
     'maxDeliveries',
     'maxDataBytes',
     'blockMs',
@@ -103,23 +102,8 @@ export function serverSettings(options: RedisStreamsServerOptions): ServerSettin
 }
 
 export function clientSettings(options: RedisStreamsClientOptions): ClientSettings {
-  const settings: ClientSettings = {
-    retention: {},
-    trimIntervalMs: 10_000,
-    maxDataBytes: DEFAULT_MAX_DATA_BYTES,
-    ...withoutUndefined(options),
-  };
-  requirePositiveInteger('trimIntervalMs', settings.trimIntervalMs);
+  const settings: ClientSettings = { maxDataBytes: DEFAULT_MAX_DATA_BYTES, ...withoutUndefined(options) };
   requirePositiveInteger('maxDataBytes', settings.maxDataBytes);
-  for (const [stream, policy] of Object.entries(settings.retention)) {
-    if (policy.maxLen === undefined && policy.maxAgeMs === undefined) {
-      throw new Error(`retention of ${stream}: set maxLen, maxAgeMs or both`);
-    }
-    if (policy.maxLen !== undefined && (!Number.isInteger(policy.maxLen) || policy.maxLen < 0)) {
-      throw new Error(`retention of ${stream}: maxLen must be an integer >= 0`);
-    }
-    if (policy.maxAgeMs !== undefined) requirePositiveInteger(`retention of ${stream}: maxAgeMs`, policy.maxAgeMs);
-  }
   return settings;
 }
 

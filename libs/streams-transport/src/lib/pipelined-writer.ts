@@ -1,5 +1,5 @@
 import type { RedisClient } from './connection';
-import type { FlatFields } from './wire-format';
+import type { FlatFields } from './codec';
 
 interface Write {
   readonly entries: readonly FlatFields[];

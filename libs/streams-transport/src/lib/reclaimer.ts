@@ -4,7 +4,7 @@ import type { RedisClient } from './connection';
 import { describeError } from './describe-error';
 import type { EntryProcessor } from './entry-processor';
 import type { InFlightBudget } from './in-flight-budget';
-import type { FlatFields, RawEntry } from './wire-format';
+import type { FlatFields, RawEntry } from './codec';
 
 export interface ReclaimSettings {
   readonly stream: string;
@@ -31,8 +31,15 @@ export class Reclaimer {
     private readonly logger: Logger,
   ) {}
 
-  /** Sweeps now and then every reclaimIntervalMs, until the signal aborts. */
+  /**
+   * Takes back this consumer's own pending entries first (a process that restarts under the same consumer name
+   * finds what it held when it died at once, not after minIdleMs), then sweeps now and then every
+   * reclaimIntervalMs, until the signal aborts.
+   */
   async run(signal: AbortSignal): Promise<void> {
+    await this.recoverOwn(signal).catch((error) =>
+      this.logger.warn(`${this.settings.stream}: reading own pending entries failed (${describeError(error)})`),
+    );
     while (!signal.aborted) {
       await this.sweep(signal).catch((error) =>
         this.logger.warn(`${this.settings.stream}: reclaiming failed (${describeError(error)})`),
@@ -73,6 +80,41 @@ export class Reclaimer {
         }
       }
     } while (cursor !== '0-0' && !signal.aborted);
+  }
+
+  /** Delivers again, page by page, the entries pending for this consumer itself (XREADGROUP from id 0). */
+  async recoverOwn(signal: AbortSignal): Promise<void> {
+    const { stream, group, consumer, batchSize } = this.settings;
+    let after = '0';
+    while (!signal.aborted) {
+      const count = Math.min(batchSize, this.budget.free);
+      if (count === 0) {
+        await this.budget.freed(signal);
+        continue;
+      }
+      const reply = (await this.redis.xreadgroup(
+        'GROUP',
+        group,
+        consumer,
+        'COUNT',
+        count,
+        'STREAMS',
+        stream,
+        after,
+      )) as Array<[string, RawEntry[]]> | null;
+      const entries = (reply?.[0]?.[1] ?? []).filter(([id]) => !this.processor.has(id));
+      if (entries.length === 0) return;
+      after = entries[entries.length - 1][0];
+      this.budget.hold(entries.length);
+      try {
+        const present = entries.filter((entry): entry is [string, FlatFields] => entry[1] !== null);
+        const deliveries = present.length > 0 ? await this.deliveryCounts(present) : undefined;
+        void this.processor.process(entries, deliveries).then(() => this.budget.release(entries.length));
+      } catch (error) {
+        this.budget.release(entries.length);
+        throw error;
+      }
+    }
   }
 
   private async deliveryCounts(entries: Array<[string, FlatFields]>): Promise<Map<string, number>> {

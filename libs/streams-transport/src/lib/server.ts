@@ -3,12 +3,14 @@ import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { EventEmitter } from 'node:events';
 import { openBlockingConnection, openConnection, type OpenedConnection, type RedisClient } from './connection';
 import { ensureGroup } from './consumer-group';
+import { ConsumerHealth, type Readiness } from './consumer-health';
 import type { RedisStreamsEvents } from './events';
 import { EntryProcessor, type Route } from './entry-processor';
 import { InFlightBudget } from './in-flight-budget';
 import { serverSettings, type RedisStreamsServerOptions, type ServerSettings } from './options';
 import { Reclaimer } from './reclaimer';
 import { RedisStreamsStatus, reportStatus } from './status';
+import { StreamCommands } from './stream-commands';
 import { StreamReader } from './stream-reader';
 import { REDIS_STREAMS_TRANSPORT } from './transport-id';
 
@@ -36,6 +38,7 @@ export class RedisStreamsServer
   private consumers: StreamConsumer[] = [];
   private started: Promise<void> | undefined;
   private closed: Promise<void> | undefined;
+  private readonly health = new ConsumerHealth((stream, group) => this.emit('group-recreated', stream, group));
 
   constructor(options: RedisStreamsServerOptions) {
     super();
@@ -63,6 +66,11 @@ export class RedisStreamsServer
     this.events.on(event, listener);
   }
 
+  /** Whether every stream is being read: false before listen, while Redis is away or a group is being made again. */
+  readiness(): Readiness {
+    return this.health.readiness();
+  }
+
   /** The command connection. */
   unwrap<T = RedisClient>(): T {
     if (!this.connection) throw new Error('RedisStreamsServer is not listening');
@@ -76,25 +84,29 @@ export class RedisStreamsServer
     const { redis } = connection;
     reportStatus(redis, this._status$);
     redis.on('error', (error: Error) => this.emit('error', error));
-    const { group, groupStartId } = this.settings;
-    await Promise.all(routes.map((route) => ensureGroup(redis, route.stream, group, groupStartId)));
+    const { groupStartId } = this.settings;
+    const groupOf = (stream: string) => this.settings.groups[stream] ?? this.settings.group;
+    await Promise.all(routes.map((route) => ensureGroup(redis, route.stream, groupOf(route.stream), groupStartId)));
     const budget = new InFlightBudget(this.settings.maxInFlight);
+    const commands = new StreamCommands(redis);
     const signal = this.stopping.signal;
     for (const route of routes) {
       const settings = {
         ...this.settings,
+        group: groupOf(route.stream),
         stream: route.stream,
         deadLetterStream: this.settings.deadLetterStream(route.stream),
       };
-      const processor = new EntryProcessor(redis, route, settings, this.log, (letter) =>
+      const processor = new EntryProcessor(redis, commands, route, settings, this.log, (letter) =>
         this.emit('dead-letter', letter),
       );
       const blocking = openBlockingConnection(redis, this.log);
-      const reader = new StreamReader(redis, blocking, processor, budget, settings, this.log);
+      const reader = new StreamReader(redis, blocking, processor, budget, settings, this.log, this.health);
       const reclaimer = new Reclaimer(redis, processor, budget, settings, this.log);
       reader.start(signal);
       this.consumers.push({ reader, processor, blocking, reclaiming: reclaimer.run(signal) });
     }
+    this.health.started();
   }
 
   /** One route per stream handler; throws at boot for anything the transport cannot serve. */
@@ -105,12 +117,15 @@ export class RedisStreamsServer
       }
       const contract = this.settings.streams[stream];
       if (!contract) throw new Error(`"${stream}" has a handler but no contract: add it to the streams option`);
-      return { stream, contract, handler, batch: handler.extras?.['batch'] === true };
+      const batch = handler.extras?.['batch'] === true;
+      const acknowledgedBy = handler.extras?.['acknowledgedBy'] === 'handler' ? 'handler' : 'transport';
+      return { stream, contract, handler, batch, acknowledgedBy };
     });
   }
 
   private async shutdown(): Promise<void> {
     this.stopping.abort();
+    this.health.stopped();
     await this.started?.catch(() => undefined);
     await Promise.all(this.consumers.map((consumer) => consumer.reader.stop()));
     await Promise.all(this.consumers.map((consumer) => consumer.reclaiming));

@@ -4,8 +4,9 @@ import type { RedisClient } from './connection';
 import { ensureGroup, isMissingGroup } from './consumer-group';
 import { describeError } from './describe-error';
 import type { EntryProcessor } from './entry-processor';
-import type { InFlightBudget } from './in-flight-budget';
-import type { FlatFields, RawEntry } from './wire-format';
+import type { ConsumerHealth } from './consumer-health';
+import { InFlightBudget } from './in-flight-budget';
+import type { FlatFields, RawEntry } from './codec';
 
 export interface ReaderSettings {
   readonly stream: string;
@@ -14,6 +15,7 @@ export interface ReaderSettings {
   readonly batchSize: number;
   readonly blockMs: number;
   readonly groupStartId: string;
+  readonly maxReadsInFlight: number;
 }
 
 const MAX_BACKOFF_MS = 5000;
@@ -24,6 +26,7 @@ const MAX_BACKOFF_MS = 5000;
  */
 export class StreamReader {
   private loop: Promise<void> = Promise.resolve();
+  private readonly reads: InFlightBudget;
   /** CLIENT ID of the blocking connection, to unblock it on stop; unknown on a cluster or while reconnecting. */
   private clientId: number | undefined;
 
@@ -34,7 +37,9 @@ export class StreamReader {
     private readonly budget: InFlightBudget,
     private readonly settings: ReaderSettings,
     private readonly logger: Logger,
+    private readonly health: ConsumerHealth,
   ) {
+    this.reads = new InFlightBudget(settings.maxReadsInFlight);
     // Asked on every (re)connection; until the answer comes, stop() waits the read out instead of unblocking it.
     blocking.on('ready', () => {
       if (!blocking.isCluster)
@@ -77,16 +82,28 @@ export class StreamReader {
         await this.budget.freed(signal);
         continue;
       }
+      if (this.reads.free === 0) {
+        await this.reads.freed(signal);
+        continue;
+      }
       if (this.blocking.status !== 'ready') {
+        this.health.failing(this.settings.stream, `Redis connection ${this.blocking.status}`);
         await this.connected(signal);
         continue;
       }
       try {
+        // A read that blocks is a stream read fine; after failures, only one that answers says so.
+        if (failures === 0) this.health.reading(this.settings.stream);
         const entries = await this.read(count);
         failures = 0;
+        this.health.reading(this.settings.stream);
         if (entries.length > 0) {
           this.budget.hold(entries.length);
-          void this.processor.process(entries).then(() => this.budget.release(entries.length));
+          this.reads.hold(1);
+          void this.processor.process(entries).then(() => {
+            this.budget.release(entries.length);
+            this.reads.release(1);
+          });
         }
       } catch (error) {
         if (!signal.aborted) await this.recover(error, ++failures, signal);
@@ -128,10 +145,17 @@ export class StreamReader {
   private async recover(error: unknown, failures: number, signal: AbortSignal): Promise<void> {
     const { stream, group, groupStartId } = this.settings;
     const backoff = Math.min(100 * 2 ** (failures - 1), MAX_BACKOFF_MS);
-    this.logger.warn(`${stream}: read failed (${describeError(error)}); retrying in ${backoff} ms`);
+    this.health.failing(stream, describeError(error));
     if (isMissingGroup(error)) {
-      await ensureGroup(this.commands, stream, group, groupStartId).catch(() => undefined);
+      // The stream or its group vanished (a DEL, a Redis restarted empty): make them again and read on.
+      const created = await ensureGroup(this.commands, stream, group, groupStartId).catch(() => false);
+      if (created) {
+        this.logger.warn(`${stream}: group ${group} was gone (${describeError(error)}); created it again`);
+        this.health.recreated(stream, group);
+        return;
+      }
     }
+    this.logger.warn(`${stream}: read failed (${describeError(error)}); retrying in ${backoff} ms`);
     await delay(backoff, undefined, { signal }).catch(() => undefined);
   }
 }

@@ -1,4 +1,13 @@
-import { SpanKind, SpanStatusCode, context, trace, type Context, type Link, type Span } from '@opentelemetry/api';
+import {
+  SpanKind,
+  SpanStatusCode,
+  context,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+} from '@opentelemetry/api';
 import { extractSpanContext, extractTraceContext, type TraceCarrier } from '@popup-store/telemetry';
 import { describeError } from './describe-error';
 
@@ -82,11 +91,26 @@ export function recordFailure(span: Span, error: unknown): void {
 }
 
 function processAttributes(stream: string, group: string) {
+  return messagingAttributes({ stream, group, operation: 'process' });
+}
+
+/**
+ * The messaging attributes of a consumer span, for spans a service starts itself about entries the transport
+ * delivered (fulfilment-auditing's `decide <orders>` span per order): `operation` is the operation's name, its
+ * type is `process`.
+ */
+export function messagingAttributes(span: {
+  stream: string;
+  group: string;
+  operation: string;
+  messageId?: string;
+}): Attributes {
   return {
     [SYSTEM]: MESSAGING_SYSTEM,
-    [DESTINATION]: stream,
-    [CONSUMER_GROUP]: group,
+    [DESTINATION]: span.stream,
+    [CONSUMER_GROUP]: span.group,
     [OPERATION_TYPE]: 'process',
-    [OPERATION_NAME]: 'process',
+    [OPERATION_NAME]: span.operation,
+    ...(span.messageId === undefined ? {} : { [MESSAGE_ID]: span.messageId }),
   };
 }

@@ -1,7 +1,7 @@
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { BatchEventPattern } from '../lib/decorators';
+import { BatchEventPattern, type Acknowledger } from '../lib/decorators';
 import { RedisStreamsErrorFilter } from '../lib/error-filter';
 import type { RedisStreamsServerOptions } from '../lib/options';
 import { RedisStreamsServer } from '../lib/server';
@@ -13,9 +13,10 @@ export async function startConsumerApp(
   options: RedisStreamsServerOptions,
   stream: string,
   handle: Handle,
-  { batch = false } = {},
+  { batch = false, acknowledgedBy = 'transport' as Acknowledger } = {},
 ): Promise<{ app: INestMicroservice; server: RedisStreamsServer }> {
-  const pattern = batch ? BatchEventPattern(stream) : EventPattern(stream);
+  const pattern =
+    batch || acknowledgedBy === 'handler' ? BatchEventPattern(stream, { acknowledgedBy }) : EventPattern(stream);
 
   @Controller()
   class StreamHandlers {

@@ -2,6 +2,8 @@ import type { Order } from '@popup-store/contracts';
 import { ConsumerGroup, type SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { demoStockKey } from '../orders';
+import { entryFields } from '@popup-store/streams-transport';
+import { completionContract } from '@popup-store/contracts';
 
 type Entry = [id: string, fields: string[]];
 
@@ -37,7 +39,11 @@ export async function demoComplete(redis: Redis, sale: SaleKeys, blockMs?: numbe
 
 /** One completion the original's way, three round trips; BullMQ's worker runs the same per job. */
 export async function completeOrder(redis: Redis, sale: SaleKeys, order: Order): Promise<void> {
-  await redis.xadd(sale.completed, '*', 'v', '1', 'data', JSON.stringify({ ...order, completedAt: Date.now() }));
+  await redis.xadd(
+    sale.completed,
+    '*',
+    ...entryFields(completionContract, JSON.stringify({ ...order, completedAt: Date.now() })),
+  );
   await redis.xdel(sale.customers, order.customerEntryId);
   await redis.decr(demoStockKey(sale));
 }

@@ -10,6 +10,8 @@ import { pace, type PacedWindow } from '../pace';
 import { percentiles } from '../stats';
 import { entryData, streamEntries } from '../streams';
 import { addJobs, ordersQueue } from './bullmq-completer';
+import { entryFields } from '@popup-store/streams-transport';
+import { orderContract } from '@popup-store/contracts';
 
 export type BaselineKind = 'demo' | 'bullmq';
 
@@ -57,7 +59,8 @@ export async function pacedBaseline(
         if (queue) await addJobs(queue, orders);
         else {
           const pipeline = redis.pipeline();
-          for (const order of orders) pipeline.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(order));
+          for (const order of orders)
+            pipeline.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(order)));
           await pipeline.exec();
         }
       });

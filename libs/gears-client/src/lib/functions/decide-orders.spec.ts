@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { addOrders, freshSale, redisNow, snapshot } from '../../../test/sale-fixture';
 import { GearsError, GearsErrorCode } from '../gears-error';
 import { loadGears } from '../load-gears';
-import { parseOrderEntry } from '../order-entry';
+import { ordersOf } from '../../../test/order-caller';
 import { SaleGears } from '../sale-gears';
 import { decideOrdersFunction, type OrderToDecide } from './decide-orders';
 
@@ -71,11 +71,7 @@ describe('popup_decide_orders', () => {
       string,
       [string, string[]][],
     ][];
-    const orders = (read[0]?.[1] ?? []).map(([entryId, fields]) => {
-      const parsed = parseOrderEntry(entryId, fields);
-      if (!parsed.ok) throw new Error(parsed.error);
-      return parsed.order;
-    });
+    const orders = ordersOf(read[0]?.[1] ?? []);
     return { sale, gears, orders };
   }
 

@@ -1,3 +1,4 @@
+import type { Order } from '@popup-store/contracts';
 import { ConsumerGroup } from '@popup-store/keys';
 import { parseDecision, type Decision } from '../decision';
 import type { GearsFunction } from '../gears-function';
@@ -17,6 +18,28 @@ export interface OrderToDecide {
   readonly customerEntryId: string;
   readonly traceparent?: string;
   readonly tracestate?: string;
+}
+
+/**
+ * An orders-stream entry, decoded by the transport's codec, as the function takes it; the entry's trace context
+ * goes with it, so the decision continues the order's trace.
+ */
+export function orderToDecide(
+  entryId: string,
+  order: Pick<Order, 'orderId' | 'customerId' | 'submittedAt' | 'customerEntryId'>,
+  carrier: { readonly traceparent?: string; readonly tracestate?: string } = {},
+): OrderToDecide {
+  const { orderId, customerId, submittedAt, customerEntryId } = order;
+  const { traceparent, tracestate } = carrier;
+  return {
+    entryId,
+    orderId,
+    customerId,
+    submittedAt,
+    customerEntryId,
+    ...(traceparent ? { traceparent } : {}),
+    ...(traceparent && tracestate ? { tracestate } : {}),
+  };
 }
 
 export interface DecideOrdersInput {

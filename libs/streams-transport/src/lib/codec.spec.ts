@@ -1,6 +1,6 @@
 import { customerContract, orderContract } from '@popup-store/contracts';
 import fc from 'fast-check';
-import { ContractViolationError, decodeEntry, encodeEntry } from './wire-format';
+import { ContractViolationError, decodeEntry, encodeEntry, entryFields } from './codec';
 
 const stream = '{sale:popup}:customers';
 const customer = { orderId: 't-1', customerId: 'alice', submittedAt: 1_760_000_000_000 };
@@ -8,7 +8,7 @@ const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 describe('wire format', () => {
   it('writes v, data and the trace context, and reads them back', () => {
-    const fields = encodeEntry(stream, customerContract, customer, 1024, { traceparent, tracestate: 'k=v' });
+    const fields = encodeEntry(customerContract, customer, { stream, maxDataBytes: 1024, carrier: { traceparent, tracestate: 'k=v' } });
     expect(fields).toEqual([
       'v',
       '1',
@@ -41,18 +41,27 @@ describe('wire format', () => {
     });
     fc.assert(
       fc.property(order, (payload) => {
-        const decoded = decodeEntry(orderContract, encodeEntry(stream, orderContract, payload, 4096), 4096);
+        const decoded = decodeEntry(orderContract, encodeEntry(orderContract, payload, { stream, maxDataBytes: 4096 }), 4096);
         expect(decoded).toMatchObject({ ok: true, data: payload });
       }),
     );
   });
 
   it('refuses to write a payload that breaks the contract, naming the field', () => {
-    const write = () => encodeEntry(stream, customerContract, { ...customer, customerId: 'no spaces' }, 1024);
+    const write = () => encodeEntry(customerContract, { ...customer, customerId: 'no spaces' }, { stream, maxDataBytes: 1024 });
     expect(write).toThrow(ContractViolationError);
     expect(write).toThrow(/customer v1: customerId: letters, digits/);
-    expect(() => encodeEntry(stream, customerContract, { ...customer, extra: true }, 1024)).toThrow(/extra/);
-    expect(() => encodeEntry(stream, customerContract, customer, 10)).toThrow(/over the 10-byte limit/);
+    expect(() => encodeEntry(customerContract, { ...customer, extra: true } as never, { stream, maxDataBytes: 1024 })).toThrow(/extra/);
+    expect(() => encodeEntry(customerContract, customer, { stream, maxDataBytes: 10 })).toThrow(/over the 10-byte limit/);
+  });
+
+  it('writes a trusted payload without parsing it again, still within the size limit', () => {
+    const parse = jest.spyOn(customerContract.schema, 'safeParse');
+    const fields = encodeEntry(customerContract, customer, { trusted: true, maxDataBytes: 1024 });
+    expect(parse).not.toHaveBeenCalled();
+    parse.mockRestore();
+    expect(fields).toEqual(entryFields(customerContract, JSON.stringify(customer)));
+    expect(() => encodeEntry(customerContract, customer, { trusted: true, maxDataBytes: 10 })).toThrow(/10-byte/);
   });
 
   it.each([

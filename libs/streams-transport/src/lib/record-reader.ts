@@ -1,0 +1,50 @@
+import type { Contract, ContractPayload } from '@popup-store/contracts';
+import { decodeEntry, type DecodedEntry, type FlatFields } from './codec';
+import type { RedisClient } from './connection';
+
+export interface ReadRecordsOptions {
+  /** First id (inclusive), `-` by default. */
+  readonly from?: string;
+  /** Last id (inclusive), `+` by default. */
+  readonly to?: string;
+  /** Entries per XRANGE, 1000 by default: memory stays bounded whatever the stream's length. */
+  readonly pageSize?: number;
+  /** Largest `data` accepted, in UTF-8 bytes. Default 65536. */
+  readonly maxDataBytes?: number;
+}
+
+/** One entry of a stream as read outside a consumer group: its id and what the codec made of it. */
+export type StreamRecord<T> = DecodedEntry<T> & { readonly id: string };
+
+/**
+ * Every entry of a stream in id order, decoded against its contract, one XRANGE page at a time: for readers
+ * outside a consumer group (reports, checks, specs). Malformed entries come back with their cause (`ok: false`),
+ * as a consumer group would dead-letter them; `for await … if (record.ok)` keeps the payloads.
+ */
+export async function* readRecords<C extends Contract>(
+  redis: RedisClient,
+  stream: string,
+  contract: C,
+  options: ReadRecordsOptions = {},
+): AsyncGenerator<StreamRecord<ContractPayload<C>>> {
+  const { to = '+', pageSize = 1000, maxDataBytes } = options;
+  let from = options.from ?? '-';
+  for (;;) {
+    const page = (await redis.xrange(stream, from, to, 'COUNT', pageSize)) as Array<[string, FlatFields]>;
+    for (const [id, fields] of page) yield { id, ...decodeEntry(contract, fields, maxDataBytes) };
+    if (page.length < pageSize) return;
+    from = `(${page[page.length - 1][0]}`;
+  }
+}
+
+/** The valid payloads of a stream, in id order (see readRecords); what breaks the contract is left out. */
+export async function readPayloads<C extends Contract>(
+  redis: RedisClient,
+  stream: string,
+  contract: C,
+  options?: ReadRecordsOptions,
+): Promise<Array<ContractPayload<C>>> {
+  const payloads: Array<ContractPayload<C>> = [];
+  for await (const record of readRecords(redis, stream, contract, options)) if (record.ok) payloads.push(record.data);
+  return payloads;
+}
