@@ -1,6 +1,5 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { alertContract } from '@popup-store/contracts';
-import type { SaleKeys } from '@popup-store/keys';
+import { producerOf, type SaleKeys } from '@popup-store/keys';
 import { RedisStreamsClientModule } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
@@ -23,7 +22,7 @@ export class AppModule implements OnApplicationShutdown {
         RedisStreamsClientModule.register({
           name: ALERTS_CLIENT,
           connection: config.REDIS_URL,
-          streams: { [sale.alerts]: alertContract },
+          streams: producerOf(sale, 'fulfilment-auditing'),
         }),
       ],
       controllers: [decisionRecordsController(sale)],

@@ -1,7 +1,6 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { completionContract } from '@popup-store/contracts';
-import { ConsumerGroup, saleKeys } from '@popup-store/keys';
+import { ConsumerGroup, consumerOf, saleKeys } from '@popup-store/keys';
 import { RedisStreamsErrorFilter, RedisStreamsServer } from '@popup-store/streams-transport';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -12,8 +11,7 @@ export async function startFulfilmentAuditing(config: AuditingConfig): Promise<I
   const sale = saleKeys(config.SALE_ID);
   const server = new RedisStreamsServer({
     connection: config.REDIS_URL,
-    group: ConsumerGroup.auditing,
-    streams: { [sale.completed]: completionContract },
+    ...consumerOf(sale, ConsumerGroup.auditing),
     batchSize: 500,
     minIdleMs: config.RECLAIM_IDLE_MS,
   });

@@ -1,5 +1,5 @@
 import { saleReportContract, type SaleReport } from '@popup-store/contracts';
-import { ConsumerGroup, type SaleKeys } from '@popup-store/keys';
+import { consumerGroups, type SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -46,22 +46,18 @@ export async function consumersListening(
   signal: AbortSignal,
   logs: string,
 ): Promise<void> {
-  const expected: [stream: string, group: string][] = [
-    [sale.customers, ConsumerGroup.orderGeneration],
-    [sale.orders, ConsumerGroup.fulfilment],
-    [sale.completed, ConsumerGroup.auditing],
-    [sale.completed, ConsumerGroup.metrics],
-  ];
+  const expected = consumerGroups(sale);
   let missing = expected;
   await poll(
     async () => {
-      const found = await Promise.all(expected.map(([stream]) => groupsOf(redis, stream)));
-      missing = expected.filter(([, group], i) => !found[i].includes(group));
+      const found = await Promise.all(expected.map(({ stream }) => groupsOf(redis, stream)));
+      missing = expected.filter(({ group }, i) => !found[i].includes(group));
       return missing.length ? undefined : true;
     },
     BOOT_TIMEOUT_MS,
     signal,
-    () => `no consumer group ${missing.map(([stream, group]) => `${group} on ${stream}`).join(', ')} (see ${logs})`,
+    () =>
+      `no consumer group ${missing.map(({ stream, group, service }) => `${group} on ${stream} (${service})`).join(', ')} (see ${logs})`,
   );
 }
 

@@ -1,7 +1,6 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { completionContract, rejectionContract } from '@popup-store/contracts';
-import { ConsumerGroup, saleKeys } from '@popup-store/keys';
+import { ConsumerGroup, consumerOf, saleKeys } from '@popup-store/keys';
 import { RedisStreamsErrorFilter, RedisStreamsServer } from '@popup-store/streams-transport';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -12,8 +11,7 @@ export async function createMetricsExport(config: MetricsConfig): Promise<INestM
   const sale = saleKeys(config.SALE_ID);
   const server = new RedisStreamsServer({
     connection: config.REDIS_URL,
-    group: ConsumerGroup.metrics,
-    streams: { [sale.completed]: completionContract, [sale.rejected]: rejectionContract },
+    ...consumerOf(sale, ConsumerGroup.metrics),
   });
   const app = await NestFactory.createMicroservice(AppModule.register(config), { strategy: server, bufferLogs: true });
   app.useLogger(app.get(Logger));

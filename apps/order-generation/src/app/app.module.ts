@@ -1,6 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { orderContract } from '@popup-store/contracts';
-import type { SaleKeys } from '@popup-store/keys';
+import { producerOf, type SaleKeys } from '@popup-store/keys';
 import { RedisStreamsClientModule } from '@popup-store/streams-transport';
 import { LoggerModule } from 'nestjs-pino';
 import { customerEntriesController, ORDERS_CLIENT } from '../orders/customer-entries.controller';
@@ -16,7 +15,7 @@ export class AppModule {
         RedisStreamsClientModule.register({
           name: ORDERS_CLIENT,
           connection: config.REDIS_URL,
-          streams: { [sale.orders]: orderContract },
+          streams: producerOf(sale, 'order-generation'),
         }),
       ],
       controllers: [customerEntriesController(sale)],

@@ -1,7 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
-import { customerContract } from '@popup-store/contracts';
-import { ConsumerGroup, saleKeys } from '@popup-store/keys';
+import { ConsumerGroup, consumerOf, saleKeys } from '@popup-store/keys';
 import { RedisStreamsErrorFilter, RedisStreamsServer } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
@@ -13,8 +12,7 @@ export async function startOrderGeneration(config: OrderGenerationConfig): Promi
   const sale = saleKeys(config.SALE_ID);
   const server = new RedisStreamsServer({
     connection: config.REDIS_URL,
-    group: ConsumerGroup.orderGeneration,
-    streams: { [sale.customers]: customerContract },
+    ...consumerOf(sale, ConsumerGroup.orderGeneration),
     batchSize: config.BATCH_SIZE,
     blockMs: config.BLOCK_MS,
     minIdleMs: config.RECLAIM_IDLE_MS,
