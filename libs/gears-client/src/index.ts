@@ -8,5 +8,6 @@ export * from './lib/gears-error';
 export * from './lib/gears-function';
 export * from './lib/library';
 export * from './lib/load-gears';
+export * from './lib/redis-clock';
 export * from './lib/order-entry';
 export * from './lib/sale-gears';

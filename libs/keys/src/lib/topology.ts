@@ -110,7 +110,9 @@ export function consumerGroups(sale: SaleKeys): { stream: string; group: Consume
 /** What a service reads and writes, in words: `reads customers (group order-generation); writes orders`. */
 export function serviceStreams(service: ServiceName): string {
   const reads = TOPOLOGY.flatMap((route) =>
-    route.readers.filter((reader) => reader.service === service).map((reader) => `${route.stream} (group ${reader.group})`),
+    route.readers
+      .filter((reader) => reader.service === service)
+      .map((reader) => `${route.stream} (group ${reader.group})`),
   );
   const writes = TOPOLOGY.filter((route) => route.writer === service).map(
     (route) => `${route.stream}${route.throughGears ? ' (through the gears)' : ''}`,
@@ -135,6 +137,7 @@ export function topologyMarkdown(): string {
 
 function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: readonly string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }

@@ -6,9 +6,17 @@ export interface ServiceSpec {
   name: string;
   /** The built entry point, run with this process's Node. */
   main: string;
+  /** Node flags before the entry point (a CPU profile, say). */
+  nodeFlags?: readonly string[];
   env: NodeJS.ProcessEnv;
   /** Where its stdout and stderr go. */
   logFile: string;
+}
+
+/** How a process ended. */
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
 }
 
 export interface SupervisorEvents {
@@ -43,11 +51,20 @@ export class Supervisor {
     return Object.fromEntries([...this.running].map(([name, s]) => [name, s.restarts]));
   }
 
-  /** SIGTERM every service (graceful shutdown drains in-flight work), SIGKILL what is left after a grace period. */
-  async stopAll(): Promise<void> {
+  /** Whether the service's current process is alive (not exited, not waiting for its restart). */
+  isRunning(name: string): boolean {
+    const child = this.running.get(name)?.child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  /**
+   * SIGTERM every service (graceful shutdown drains in-flight work), SIGKILL what is left after a grace period;
+   * resolves with how each last process ended.
+   */
+  async stopAll(): Promise<Record<string, Exit>> {
     this.stopping = true;
-    await Promise.all(
-      [...this.running.values()].map(async (supervised) => {
+    const exits = await Promise.all(
+      [...this.running.entries()].map(async ([name, supervised]): Promise<[string, Exit]> => {
         clearTimeout(supervised.pendingRestart);
         const child = supervised.child;
         if (child && child.exitCode === null && child.signalCode === null) {
@@ -57,16 +74,18 @@ export class Supervisor {
           await exited;
           clearTimeout(timer);
         }
-        supervised.log.end();
+        await new Promise((done) => supervised.log.end(done));
+        return [name, { code: child?.exitCode ?? null, signal: child?.signalCode ?? null }];
       }),
     );
+    return Object.fromEntries(exits);
   }
 
   private launch(supervised: Supervised): void {
     const { spec } = supervised;
     // Its own process group: a Ctrl-C in the terminal reaches the launcher alone, which stops the services in
     // order; were they in its group, they would all get SIGINT at once and be restarted as crashed.
-    const child = spawn(process.execPath, [spec.main], {
+    const child = spawn(process.execPath, [...(spec.nodeFlags ?? []), spec.main], {
       env: spec.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
