@@ -10,7 +10,7 @@ import {
 import { SaleGears } from '@popup-store/gears-client';
 import { deadLetterStream, type SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
-import { percentiles } from './percentiles';
+import { percentiles } from '@popup-store/stats';
 
 const PAGE = 5000;
 

@@ -1,3 +1,4 @@
+import { percentiles } from '@popup-store/stats';
 import { SaleGears, type SaleStatus } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
@@ -94,16 +95,14 @@ export class LiveView {
 }
 
 function completionLatency(entries: [string, string[]][]): Sample['completion'] {
-  const latencies = entries
-    .map(([, fields]) => {
-      const data = fields[fields.indexOf('data') + 1];
-      const { submittedAt, completedAt } = JSON.parse(data) as { submittedAt: number; completedAt: number };
-      return completedAt - submittedAt;
-    })
-    .sort((a, b) => a - b);
+  const latencies = entries.map(([, fields]) => {
+    const data = fields[fields.indexOf('data') + 1];
+    const { submittedAt, completedAt } = JSON.parse(data) as { submittedAt: number; completedAt: number };
+    return completedAt - submittedAt;
+  });
   if (!latencies.length) return null;
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)];
-  return { p50: at(0.5), p99: at(0.99) };
+  const { p50, p99 } = percentiles(latencies);
+  return { p50, p99 };
 }
 
 const n = (value: number) => value.toLocaleString('en-US');

@@ -176,7 +176,8 @@ export class RunningServices {
   /**
    * Every process serves: each ready path answers 200, and every consumer group of the topology that a process of
    * this run reads exists (an order accepted before a consumer listens would be read anyway, since groups start at
-   * 0, but a service that cannot start shows now, not at the end). Fails after a minute, or when `signal` aborts.
+   * 0, but a service that cannot start shows now, not at the end). Fails after a minute, when a process exits
+   * before then, or when `signal` aborts.
    */
   async ready(redis: Redis, signal?: AbortSignal): Promise<void> {
     const groups = consumerGroups(saleKeys(this.plan.saleId)).filter(({ service }) => this.names.includes(service));
@@ -185,6 +186,7 @@ export class RunningServices {
     let waiting: string[] = [];
     for (;;) {
       signal?.throwIfAborted();
+      this.assertRunning();
       const serving = await Promise.all(
         probes.map(async (entry) =>
           (await fetch(`${this.url(entry.name)}${entry.readyPath}`, { signal }).catch(() => undefined))?.ok
