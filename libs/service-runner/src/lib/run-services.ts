@@ -65,6 +65,8 @@ export async function assertBuilt(distDir: string, apps: readonly string[]): Pro
  * restarted with backoff), as `npm start`, the bench and the e2e specs run them.
  */
 export class RunningServices {
+  private stopped: Promise<Record<string, Exit>> | undefined;
+
   private constructor(
     readonly supervisor: Supervisor,
     /** One line per restart the supervisor made, as the launcher prints it. */
@@ -206,9 +208,10 @@ export class RunningServices {
     }
   }
 
-  /** SIGTERM every process (each drains what it holds), SIGKILL after a grace period; how each ended. */
+  /** SIGTERM every process (each drains what it holds), SIGKILL after a grace period; how each ended. Once. */
   stop(): Promise<Record<string, Exit>> {
-    return this.supervisor.stopAll();
+    this.stopped ??= this.supervisor.stopAll();
+    return this.stopped;
   }
 }
 

@@ -1,22 +1,17 @@
-// The test opens a sale the way an operator does, with the gears client: a data-access lib, which the telemetry
-// layer itself never uses.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { loadGears, SaleGears } from '@popup-store/gears-client';
-import { saleKeys, type SaleKeys } from '@popup-store/keys';
+import { SERVICES, saleKeys, type SaleKeys, type ServiceName } from '@popup-store/keys';
 import { eventually, startTestRedis, type TestRedis } from '@popup-store/redis-harness';
-import { freePort } from '@popup-store/redis-process';
+import { RunningServices, type Exit } from '@popup-store/service-runner';
 import type { Redis } from 'ioredis';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DIST_DIR, openSale } from './test/pipeline';
 
-const WORKSPACE = resolve(__dirname, '../../../..');
-const SERVICES = ['customer-intake', 'order-generation', 'fulfilment-auditing', 'metrics-export'] as const;
-type ServiceName = (typeof SERVICES)[number];
-const VERSION = (JSON.parse(readFileSync(resolve(WORKSPACE, 'package.json'), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(resolve(DIST_DIR, '../package.json'), 'utf8')) as { version: string }).version;
 
 // OTLP span kinds (the API's SpanKind plus one).
 const SERVER = 2;
@@ -24,17 +19,21 @@ const PRODUCER = 4;
 const CONSUMER = 5;
 const STATUS_ERROR = 2;
 
+type LogLine = Record<string, unknown>;
+
 /**
- * The built services (dist/, built by the test target's dependencies), each its own process, exporting to a real
- * OTLP/HTTP receiver: every order is one trace from the intake request to its decision, across the services.
+ * The built services (dist/, built by the test target's dependencies), each its own process as `npm start` runs
+ * them, exporting to a real OTLP/HTTP receiver: every order is one trace from the intake request to its decision,
+ * across the services.
  */
 describe('one trace per order, across the services', () => {
   let redis: TestRedis;
   let client: Redis;
+  let dir: string;
   let sale: SaleKeys;
   let json: OtlpReceiver;
   let protobuf: OtlpReceiver;
-  let sold: { orderIds: string[]; exits: Exit[]; logs: Map<ServiceName, LogLine[]> };
+  let sold: { orderIds: string[]; exits: Record<string, Exit>; logs: Map<ServiceName, LogLine[]> };
   let quiet: {
     protobufOrder: string;
     protobufExit: Exit;
@@ -44,78 +43,109 @@ describe('one trace per order, across the services', () => {
   };
 
   beforeAll(async () => {
-    const missing = SERVICES.map(entryPoint).filter((main) => !existsSync(main));
-    if (missing.length > 0) throw new Error(`not built: ${missing.join(', ')} (npx nx run-many -t build)`);
+    dir = await mkdtemp(join(tmpdir(), 'popup-traces-'));
     json = new OtlpReceiver();
     protobuf = new OtlpReceiver();
     redis = await startTestRedis();
     client = redis.client();
-    await loadGears(client);
-    sale = saleKeys(`${redis.namespace}-traced`);
     // Two units for three customers: one order is rejected, and its trace must say why.
-    await openSale(client, sale, 2);
+    sale = await openSale(client, `${redis.namespace}-traced`, 2);
     sold = await runSale(await json.start());
 
     // The same intake exporting http/protobuf, and one with no endpoint at all, side by side on a sale of their own.
-    const other = saleKeys(`${redis.namespace}-other`);
-    await openSale(client, other, 10);
-    const [tracing, untraced] = await Service.startAll([
-      Service.start('customer-intake', intakeEnv(other, await freePort(), await protobuf.start(), 'http/protobuf')),
-      Service.start('customer-intake', intakeEnv(other, await freePort())),
+    const other = await openSale(client, `${redis.namespace}-other`, 10);
+    const [tracing, untraced] = await Promise.all([
+      intake(other, 'protobuf', otelEnv(await protobuf.start(), 'http/protobuf')),
+      intake(other, 'untraced', {}),
     ]);
-    const [protobufOrder, untracedOrder] = await Promise.all([tracing.order('dee'), untraced.order('eve')]);
-    const [protobufExit, untracedExit] = await Promise.all([tracing.stop(), untraced.stop()]);
-    quiet = { protobufOrder, protobufExit, untracedOrder, untracedExit, untracedLogs: untraced.logLines() };
-  }, 120_000);
+    try {
+      const [protobufOrder, untracedOrder] = await Promise.all([
+        order(tracing.intakeUrl, 'dee'),
+        order(untraced.intakeUrl, 'eve'),
+      ]);
+      const [protobufExits, untracedExits] = await Promise.all([tracing.stop(), untraced.stop()]);
+      quiet = {
+        protobufOrder,
+        protobufExit: protobufExits['customer-intake'] as Exit,
+        untracedOrder,
+        untracedExit: untracedExits['customer-intake'] as Exit,
+        untracedLogs: await logLines(untraced, 'customer-intake'),
+      };
+    } finally {
+      await Promise.all([tracing.stop(), untraced.stop()]);
+    }
+  }, 180_000);
 
   afterAll(async () => {
     await Promise.all([json?.close(), protobuf?.close()]);
     await redis?.dispose();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  function base(of: SaleKeys): NodeJS.ProcessEnv {
-    // Nothing OTEL_* leaks in from the shell that runs the tests: each case sets exactly what it means.
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OTEL_')));
-    return { ...inherited, REDIS_URL: redis.url, SALE_ID: of.saleId };
+  /** Nothing OTEL_* leaks in from the shell that runs the tests: each case sets exactly what it means. */
+  const baseEnv = () => Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OTEL_')));
+
+  /** Processes of the store on `of`, ready, or stopped if they do not get there. */
+  async function run(
+    of: SaleKeys,
+    name: string,
+    plan: { only?: string[]; env?: NodeJS.ProcessEnv; envOf?: Record<string, NodeJS.ProcessEnv> },
+  ) {
+    const services = await RunningServices.start({
+      distDir: DIST_DIR,
+      logDir: join(dir, name),
+      redisUrl: redis.url,
+      saleId: of.saleId,
+      baseEnv: baseEnv(),
+      ...plan,
+    });
+    try {
+      // An instrumented service loads the OpenTelemetry SDK before Nest: seconds of CPU on a busy CI machine.
+      await services.ready(client);
+    } catch (error) {
+      await services.stop();
+      throw error;
+    }
+    return services;
   }
 
-  function intakeEnv(of: SaleKeys, port: number, endpoint?: string, protocol = 'http/protobuf'): NodeJS.ProcessEnv {
-    return { ...base(of), ...(endpoint ? otelEnv(endpoint, protocol) : {}), PORT: String(port), HOST: '127.0.0.1' };
+  function intake(of: SaleKeys, name: string, env: NodeJS.ProcessEnv) {
+    return run(of, name, { only: ['customer-intake'], env });
   }
 
   /** The four services on `sale`, three orders over HTTP, every one decided and audited, then SIGTERM. */
   async function runSale(endpoint: string) {
-    const intakePort = await freePort();
-    const metricsPort = await freePort();
-    const otel = otelEnv(endpoint, 'http/json');
-    const services = await Service.startAll([
-      Service.start('customer-intake', intakeEnv(sale, intakePort, endpoint, 'http/json')),
-      Service.start('order-generation', { ...base(sale), ...otel, BLOCK_MS: '200' }),
-      // Debug level for the decision log lines, which must carry their order's trace id.
-      Service.start('fulfilment-auditing', { ...base(sale), ...otel, LOG_LEVEL: 'debug', COMPLETION_BLOCK_MS: '200' }),
-      Service.start('metrics-export', { ...base(sale), ...otel, METRICS_PORT: String(metricsPort) }),
-    ]);
-    const [intake] = services;
+    const services = await run(sale, 'sale', {
+      env: otelEnv(endpoint, 'http/json'),
+      envOf: {
+        'order-generation': { BLOCK_MS: '200' },
+        // Debug level for the decision log lines, which must carry their order's trace id.
+        'fulfilment-auditing': { LOG_LEVEL: 'debug', COMPLETION_BLOCK_MS: '200' },
+      },
+    });
     let orderIds: string[];
     try {
-      orderIds = await Promise.all(['ann', 'bob', 'cid'].map((customer) => intake.order(customer)));
+      orderIds = await Promise.all(['ann', 'bob', 'cid'].map((customer) => order(services.intakeUrl, customer)));
       await eventually(async () => (await client.hlen(sale.decisions)) === orderIds.length, 'every order decided');
       await eventually(() => audited(client, sale), 'the auditor read every completion');
       // metrics-export is on no order's path: a scrape is what it traces.
-      await eventually(async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok, 'a metrics scrape');
+      await eventually(async () => (await fetch(`${services.metricsUrl}/metrics`)).ok, 'a metrics scrape');
     } catch (error) {
-      await Promise.all(services.map((service) => service.stop()));
-      throw new Error(`${String(error)}\n${services.map((service) => service.describe()).join('\n')}`);
+      await services.stop();
+      throw new Error(`${String(error)} (logs in ${services.logDir})`);
     }
-    const exits = await Promise.all(services.map((service) => service.stop()));
-    const logs = new Map(services.map((service) => [service.name, service.logLines()]));
+    const exits = await services.stop();
+    const logs = new Map(
+      await Promise.all(SERVICES.map(async (name) => [name, await logLines(services, name)] as const)),
+    );
     return { orderIds, exits, logs };
   }
 
   it('flushes on SIGTERM and ends by the signal, like an untraced service', () => {
-    for (const exit of [...sold.exits, quiet.protobufExit, quiet.untracedExit]) {
+    for (const exit of [...Object.values(sold.exits), quiet.protobufExit, quiet.untracedExit]) {
       expect(exit).toEqual({ code: null, signal: 'SIGTERM' });
     }
+    expect(Object.keys(sold.exits).sort()).toEqual([...SERVICES].sort());
     expect(json.requests.length).toBeGreaterThan(0);
     // Traces only: the SDK's default OTLP metric and log exporters stay off.
     expect(new Set(json.requests.map((request) => `${request.path} ${request.contentType}`))).toEqual(
@@ -219,13 +249,6 @@ describe('one trace per order, across the services', () => {
   });
 });
 
-type Exit = { code: number | null; signal: NodeJS.Signals | null };
-type LogLine = Record<string, unknown>;
-
-function entryPoint(service: ServiceName): string {
-  return resolve(WORKSPACE, 'dist/apps', service, 'main.js');
-}
-
 function otelEnv(endpoint: string, protocol: string): NodeJS.ProcessEnv {
   return {
     OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
@@ -234,10 +257,24 @@ function otelEnv(endpoint: string, protocol: string): NodeJS.ProcessEnv {
   };
 }
 
-async function openSale(redis: Redis, sale: SaleKeys, stock: number): Promise<void> {
-  const [seconds] = await redis.time();
-  const now = Number(seconds) * 1000;
-  await new SaleGears(redis, sale).configure({ stock, startsAt: now - 1000, endsAt: now + 60_000 });
+/** POSTs an order for `customer` and returns its ticket's order id. */
+async function order(intakeUrl: string, customer: string): Promise<string> {
+  const response = await fetch(`${intakeUrl}/api/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ customerId: customer }),
+  });
+  if (response.status !== 202) throw new Error(`order for ${customer}: ${response.status} ${await response.text()}`);
+  const { orderId } = (await response.json()) as { orderId: string };
+  return orderId;
+}
+
+/** A process's pino JSON lines, from its log. */
+async function logLines(services: RunningServices, name: string): Promise<LogLine[]> {
+  return (await readFile(services.logFile(name), 'utf8'))
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
 }
 
 /** The auditing group has read and acknowledged every completion record. */
@@ -251,90 +288,6 @@ function fieldMap(fields: (string | number)[]): Record<string, string | number> 
   const map: Record<string, string | number> = {};
   for (let i = 0; i < fields.length; i += 2) map[String(fields[i])] = fields[i + 1] as string | number;
   return map;
-}
-
-/** A built service running as its own process, its stdout (pino's JSON lines) kept. */
-class Service {
-  private stdout = '';
-  private stderr = '';
-  private readonly child: ChildProcess;
-  private readonly exited: Promise<Exit>;
-
-  private constructor(
-    readonly name: ServiceName,
-    private readonly env: NodeJS.ProcessEnv,
-  ) {
-    this.child = spawn(process.execPath, [entryPoint(name)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout?.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
-    this.child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.exited = once(this.child, 'exit').then(([code, signal]) => ({ code, signal }) as Exit);
-  }
-
-  /**
-   * Started and, for intake, ready for orders; killed if it does not get there. An instrumented service loads
-   * the OpenTelemetry SDK before Nest, which takes seconds of CPU on a CI machine busy with other projects' tests.
-   */
-  static async start(name: ServiceName, env: NodeJS.ProcessEnv): Promise<Service> {
-    const service = new Service(name, env);
-    if (name === 'customer-intake') {
-      await eventually(async () => (await fetch(`${service.url}/health/ready`)).ok, `${name} ready`, 30_000).catch(
-        async (error) => {
-          await service.kill();
-          throw new Error(`${String(error)}\n${service.describe()}`);
-        },
-      );
-    }
-    return service;
-  }
-
-  /** All started, or none left running: a service that failed to start must not leave the others to hang jest. */
-  static async startAll<T extends readonly Promise<Service>[]>(
-    starting: T,
-  ): Promise<{ [K in keyof T]: Awaited<T[K]> }> {
-    const settled = await Promise.allSettled(starting);
-    const failed = settled.find((result) => result.status === 'rejected');
-    if (!failed) return settled.map((result) => (result as PromiseFulfilledResult<Service>).value) as never;
-    await Promise.all(settled.map((result) => (result.status === 'fulfilled' ? result.value.kill() : undefined)));
-    throw failed.reason;
-  }
-
-  private get url(): string {
-    return `http://127.0.0.1:${this.env['PORT']}`;
-  }
-
-  /** POSTs an order for `customer` and returns its ticket's order id. */
-  async order(customer: string): Promise<string> {
-    const response = await fetch(`${this.url}/api/orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ customerId: customer }),
-    });
-    if (response.status !== 202) throw new Error(`order for ${customer}: ${response.status} ${await response.text()}`);
-    const { orderId } = (await response.json()) as { orderId: string };
-    return orderId;
-  }
-
-  /** SIGTERM, then how the process ended. */
-  async stop(): Promise<Exit> {
-    this.child.kill('SIGTERM');
-    return this.exited;
-  }
-
-  async kill(): Promise<void> {
-    this.child.kill('SIGKILL');
-    await this.exited;
-  }
-
-  logLines(): LogLine[] {
-    return this.stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as LogLine);
-  }
-
-  describe(): string {
-    return `--- ${this.name} ---\n${this.stdout}${this.stderr}`;
-  }
 }
 
 interface CollectedSpan {
