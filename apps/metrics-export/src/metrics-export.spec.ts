@@ -5,11 +5,14 @@ import { loadGears, SaleGears, type SaleStatus } from '@popup-store/gears-client
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { metricsConfig } from './app/metrics-config';
 import { createMetricsExport } from './app/metrics-export';
 import { sampledStreams } from './sampling/sale-sample';
 import { seriesKeys } from './series/series-keys';
 import { detectBackend, type SeriesBackend } from './series/series-writer';
+import { prometheusFamily, prometheusSeries, SALE_METRICS } from './otel/sale-metrics';
 import { scrape, valueOf } from './test/prometheus';
 import { lastValue, playSale, pointCount } from './test/sale';
 import { freePort } from '@popup-store/redis-process';
@@ -125,5 +128,26 @@ describe('metrics-export on a finished sale', () => {
       popup_decisions_total: 'counter',
       popup_order_latency: 'histogram',
     });
+    // What is served is the table SALE_METRICS, kind for kind.
+    expect(Object.fromEntries([...types].filter(([name]) => name.startsWith('popup_')))).toEqual(
+      Object.fromEntries(Object.values(SALE_METRICS).map((metric) => [prometheusFamily(metric), metric.kind])),
+    );
+  });
+});
+
+describe('docs/metrics.md', () => {
+  it('lists in its Prometheus table exactly the series of SALE_METRICS', () => {
+    const doc = readFileSync(join(__dirname, '../../../docs/metrics.md'), 'utf8');
+    const section = doc.split(/^## /m).find((part) => part.startsWith('Prometheus')) ?? '';
+    // A row's first cell names its series: `x_bucket`, `_sum`, `_count` stands for x_bucket, x_sum and x_count.
+    const documented = section.split('\n').flatMap((line) => {
+      const [first, ...suffixes] = [...(/^\|([^|]*)\|/.exec(line)?.[1] ?? '').matchAll(/`([\w:]+)`/g)].map(
+        ([, token]) => token as string,
+      );
+      if (!first?.startsWith('popup_')) return [];
+      const stem = first.slice(0, first.lastIndexOf('_'));
+      return [first, ...suffixes.map((suffix) => `${stem}${suffix}`)];
+    });
+    expect(documented.sort()).toEqual(Object.values(SALE_METRICS).flatMap(prometheusSeries).sort());
   });
 });

@@ -5,6 +5,7 @@ import type { SaleKeys } from '@popup-store/keys';
 import { percentiles } from '@popup-store/stats';
 import { SALE_KEYS } from '../app/metrics-config';
 import { METER } from '../otel/meter.provider';
+import { SALE_METRICS } from '../otel/sale-metrics';
 
 export interface Percentiles {
   readonly p50: number;
@@ -33,9 +34,9 @@ export class DecisionLatencies {
     @Inject(METER) meter: Meter,
     @Inject(SALE_KEYS) private readonly sale: SaleKeys,
   ) {
-    this.histogram = meter.createHistogram('popup.order.latency', {
+    this.histogram = meter.createHistogram(SALE_METRICS.orderLatency.instrument, {
       unit: 'ms',
-      description: 'Time from submission (submittedAt) to decision (completedAt or decidedAt), by outcome',
+      description: SALE_METRICS.orderLatency.description,
       advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS },
     });
   }
