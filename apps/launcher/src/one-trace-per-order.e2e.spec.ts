@@ -1,4 +1,4 @@
-import { SERVICES, saleKeys, type SaleKeys, type ServiceName } from '@popup-store/keys';
+import { SERVICES, type SaleKeys, type ServiceName } from '@popup-store/keys';
 import { eventually, startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { RunningServices, type Exit } from '@popup-store/service-runner';
 import type { Redis } from 'ioredis';
