@@ -46,7 +46,8 @@ describe('metrics-export on a finished sale', () => {
     };
     app = await createMetricsExport(metricsConfig(env));
     await app.listen();
-  });
+    // A Redis to start, a sale to play and a Nest app to boot: more than jest's 5 s on a busy CI machine.
+  }, 30_000);
 
   afterAll(async () => {
     await app?.close();
@@ -86,6 +87,24 @@ describe('metrics-export on a finished sale', () => {
     expect(p50).toBeLessThanOrEqual(p95 as number);
     expect(p95).toBeLessThanOrEqual(p99 as number);
     for (const key of [...rates, ...enqueues]) expect(await value(key)).toBeGreaterThanOrEqual(0);
+  });
+
+  it("writes every series key the dashboard's Redis time series panels read", async () => {
+    // The panels of grafana/dashboards/popup-sale.json that read `{sale:$sale}:ts:…` with this backend's command.
+    type Json = Record<string, unknown>;
+    const dashboard = JSON.parse(
+      readFileSync(join(__dirname, '../../../grafana/dashboards/popup-sale.json'), 'utf8'),
+    ) as Json;
+    const panels = (list: unknown): Json[] =>
+      ((list ?? []) as Json[]).flatMap((panel) => [panel, ...panels(panel['panels'])]);
+    const command = backend === 'timeseries' ? 'ts.range' : 'xrange';
+    const keys = panels(dashboard['panels'])
+      .flatMap((panel) => (panel['targets'] ?? []) as Json[])
+      .filter((target) => target['command'] === command && String(target['keyName']).includes(':ts:'))
+      .map((target) => String(target['keyName']).replaceAll('${sale}', sale.saleId).replaceAll('$sale', sale.saleId));
+    expect(keys.length).toBeGreaterThan(5);
+    for (const key of keys)
+      await eventually(async () => (await client.exists(key)) === 1, `${key}, which the dashboard reads`);
   });
 
   it('turns entries added between two samples into a per-second rate', async () => {
