@@ -14,7 +14,8 @@ import { seriesKeys } from './series/series-keys';
 import { detectBackend, type SeriesBackend } from './series/series-writer';
 import { prometheusFamily, prometheusSeries, SALE_METRICS } from './otel/sale-metrics';
 import { scrape, valueOf } from './test/prometheus';
-import { lastValue, playSale, pointCount } from './test/sale';
+import { playSale } from '@popup-store/sale-fixture';
+import { lastValue, pointCount } from './test/sale';
 import { freePort } from '@popup-store/redis-process';
 
 // The same spec covers both backends: capped streams on a Redis without RedisTimeSeries (the spawned 7.x here),
@@ -64,7 +65,7 @@ describe('metrics-export on a finished sale', () => {
   });
 
   it('writes every series with the values Redis holds', async () => {
-    expect(status.counts).toEqual({ completed: 3, closed: 1, duplicate: 1, sold_out: 1 });
+    expect(status.counts).toEqual({ completed: 2, closed: 1, duplicate: 1, sold_out: 1 });
     const keys = series();
     const latency = (['p50', 'p95', 'p99'] as const).map((q) => keys.latency(q).key);
     const rates = (['completed', 'rejected', 'decisions'] as const).map((of) => keys.rate(of).key);
@@ -75,13 +76,13 @@ describe('metrics-export on a finished sale', () => {
     }, 'latency, rate and enqueue series');
 
     expect(await value(keys.stockLeft.key)).toBe(status.left);
-    expect(await value(keys.stockInitial.key)).toBe(3);
+    expect(await value(keys.stockInitial.key)).toBe(2);
     for (const reason of rejectionReasons) expect(await value(keys.rejections(reason).key)).toBe(status.counts[reason]);
     for (const { name, key } of sampledStreams(sale))
       expect([name, await value(keys.length(name).key)]).toEqual([name, await client.xlen(key)]);
     expect(await client.xlen(`${sale.orders}:dead-letter`)).toBe(1);
 
-    // Orders were submitted 40 ms before they were decided; all three completions fall in one sampling window.
+    // Orders were submitted ORDER_AGE_MS (40 ms) before they were decided; both completions fall in one sampling window.
     const [p50, p95, p99] = (await Promise.all(latency.map(value))) as number[];
     expect(p50).toBeGreaterThanOrEqual(40);
     expect(p50).toBeLessThanOrEqual(p95 as number);
@@ -128,16 +129,16 @@ describe('metrics-export on a finished sale', () => {
     const at = (name: string, more: Record<string, string> = {}) => valueOf(samples, name, { ...labels, ...more });
 
     expect(at('popup_stock_left')).toBe(status.left);
-    expect(at('popup_stock_initial')).toBe(3);
+    expect(at('popup_stock_initial')).toBe(2);
     expect(at('popup_backlog')).toBe(await client.xlen(sale.customers));
     expect(at('popup_stream_length', { stream: 'completed' })).toBe(await client.xlen(sale.completed));
     expect(at('popup_stream_length', { stream: 'orders:dead-letter' })).toBe(1);
-    expect(at('popup_stream_entries_added_total', { stream: 'customers' })).toBe(6);
-    expect(at('popup_decisions_total', { outcome: 'completed' })).toBe(3);
+    expect(at('popup_stream_entries_added_total', { stream: 'customers' })).toBe(7);
+    expect(at('popup_decisions_total', { outcome: 'completed' })).toBe(2);
     for (const reason of rejectionReasons) expect(at('popup_decisions_total', { outcome: 'rejected', reason })).toBe(1);
-    expect(at('popup_order_latency_count', { outcome: 'completed' })).toBe(3);
+    expect(at('popup_order_latency_count', { outcome: 'completed' })).toBe(2);
     expect(at('popup_order_latency_bucket', { outcome: 'completed', le: '10' })).toBe(0);
-    expect(at('popup_order_latency_bucket', { outcome: 'completed', le: '+Inf' })).toBe(3);
+    expect(at('popup_order_latency_bucket', { outcome: 'completed', le: '+Inf' })).toBe(2);
     expect(Object.fromEntries([...types].filter(([name]) => name.startsWith('popup_')))).toEqual({
       popup_stock_left: 'gauge',
       popup_stock_initial: 'gauge',
