@@ -15,7 +15,7 @@ import { detectBackend, type SeriesBackend } from './series/series-writer';
 import { prometheusFamily, prometheusSeries, SALE_METRICS } from './otel/sale-metrics';
 import { scrape, valueOf } from './test/prometheus';
 import { playSale } from '@popup-store/sale-fixture';
-import { lastValue, pointCount } from './test/sale';
+import { lastValue, pointCount } from './test/series-points';
 import { freePort } from '@popup-store/redis-process';
 
 // The same spec covers both backends: capped streams on a Redis without RedisTimeSeries (the spawned 7.x here),

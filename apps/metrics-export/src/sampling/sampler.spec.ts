@@ -13,7 +13,7 @@ import { METER } from '../otel/meter.provider';
 import { seriesKeys } from '../series/series-keys';
 import { SeriesWriter, detectBackend } from '../series/series-writer';
 import { openSale } from '@popup-store/sale-fixture';
-import { pointCount } from '../test/sale';
+import { pointCount } from '../test/series-points';
 import { Sampler } from './sampler';
 
 /** Keeps what the service logs, to count how often an outage is reported. */
