@@ -6,7 +6,7 @@ const layers = {
   'type:transport': ['type:telemetry', 'type:util'],
   'type:data-access': ['type:telemetry', 'type:util'],
   'type:telemetry': ['type:util'],
-  'type:testing': ['type:data-access', 'type:util'],
+  'type:testing': ['type:transport', 'type:data-access', 'type:util'],
   'type:util': ['type:util'],
 };
 const scopes = ['customer-intake', 'order-generation', 'fulfilment-auditing', 'metrics-export', 'crowd', 'launcher', 'bench'];

@@ -1,4 +1,5 @@
 # customer-intake: the HTTP edge. Takes orders (POST /api/orders) and appends them to the customers stream.
+# Streams (TOPOLOGY in libs/keys): writes customers.
 #
 # Build context: the repository root (deploy/compose.yaml builds it that way too):
 #   docker build -f deploy/docker/customer-intake.Dockerfile -t popup-store/customer-intake .

@@ -1,4 +1,6 @@
-# fulfilment-auditing: reads the completed and rejected streams, checks every decision, raises alerts.
+# fulfilment-auditing: decides the orders through the gears (the completion trigger), audits every completion,
+# raises alerts.
+# Streams (TOPOLOGY in libs/keys): reads orders (group fulfilment), completed (group auditing); writes completed (through the gears), rejected (through the gears), alerts.
 #
 # Build context: the repository root (deploy/compose.yaml builds it that way too):
 #   docker build -f deploy/docker/fulfilment-auditing.Dockerfile -t popup-store/fulfilment-auditing .

@@ -1,4 +1,5 @@
 # metrics-export: turns the completed and rejected streams into metrics, served for Prometheus on :9464/metrics.
+# Streams (TOPOLOGY in libs/keys): reads completed (group metrics), rejected (group metrics).
 #
 # Build context: the repository root (deploy/compose.yaml builds it that way too):
 #   docker build -f deploy/docker/metrics-export.Dockerfile -t popup-store/metrics-export .

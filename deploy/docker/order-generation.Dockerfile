@@ -1,4 +1,5 @@
 # order-generation: reads the customers stream in a consumer group and appends orders to the orders stream.
+# Streams (TOPOLOGY in libs/keys): reads customers (group order-generation); writes orders.
 #
 # Build context: the repository root (deploy/compose.yaml builds it that way too):
 #   docker build -f deploy/docker/order-generation.Dockerfile -t popup-store/order-generation .

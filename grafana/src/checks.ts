@@ -8,61 +8,18 @@ import {
   variableDefaults,
 } from './dashboard.ts';
 import { dict, list, str } from './json.ts';
-import { documentedMetricNames, instrumentMetricNames, metricNames } from './promql.ts';
-import { interpolate, redisCommand } from './redis-query.ts';
-import { documentedSeriesKeys, exportedSeriesKeys } from './series-keys.ts';
-import { filesUnder, METRICS_DOC, METRICS_EXPORT_SRC, readText, workspaceRoot } from './workspace.ts';
+import { redisCommand } from './redis-query.ts';
+import { workspaceRoot } from './workspace.ts';
 
 /** The dashboards and what they are checked against, read once. */
 export interface Dashboards {
   readonly dashboards: Dashboard[];
   /** Provisioned datasources: uid → type. */
   readonly datasources: Map<string, string>;
-  /** Prometheus names listed in docs/metrics.md. */
-  readonly documented: Set<string>;
-  /** Prometheus names of the instruments metrics-export creates (its sources, specs and test helpers left out). */
-  readonly exported: Set<string>;
-  /** Redis series keys documented in docs/metrics.md, and those metrics-export's sources build, as patterns. */
-  readonly seriesDocumented: RegExp[];
-  readonly seriesExported: RegExp[];
 }
 
 export function loadDashboardContext(root: string = workspaceRoot()): Dashboards {
-  const sources = filesUnder(METRICS_EXPORT_SRC, root)
-    .filter((file) => file.endsWith('.ts') && !file.endsWith('.spec.ts') && !file.includes('/test/'))
-    .map((file) => readText(file, root));
-  const doc = readText(METRICS_DOC, root);
-  return {
-    dashboards: loadDashboards(root),
-    datasources: provisionedDatasources(root),
-    documented: documentedMetricNames(doc),
-    exported: instrumentMetricNames(sources),
-    seriesDocumented: documentedSeriesKeys(doc),
-    seriesExported: exportedSeriesKeys(sources),
-  };
-}
-
-/** Every PromQL metric name must be both documented and exported by metrics-export: a rename on either side shows. */
-export function prometheusProblems({ dashboards, datasources, documented, exported }: Dashboards): string[] {
-  const problems: string[] = [];
-  for (const { file, json } of dashboards)
-    for (const { panel, target } of queriesOfType(json, datasources, 'prometheus')) {
-      const where = `${file} panel ${JSON.stringify(panel['title'])} ${str(target['refId']) ?? '?'}`;
-      const expr = str(target['expr']);
-      if (!expr) {
-        problems.push(`${where}: no expr`);
-        continue;
-      }
-      try {
-        for (const name of metricNames(expr)) {
-          if (!documented.has(name)) problems.push(`${where}: ${name} is not in docs/metrics.md`);
-          if (!exported.has(name)) problems.push(`${where}: ${name} is not an instrument of metrics-export`);
-        }
-      } catch (error) {
-        problems.push(`${where}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  return problems;
+  return { dashboards: loadDashboards(root), datasources: provisionedDatasources(root) };
 }
 
 /** Every Redis query must be one the plugin runs as a plain command (see `redisCommand`). */
@@ -77,22 +34,6 @@ export function redisProblems({ dashboards, datasources }: Dashboards): string[]
           `${file} panel ${JSON.stringify(panel['title'])}: ${error instanceof Error ? error.message : String(error)}`,
         );
       }
-    }
-  return problems;
-}
-
-/** Every time series key a Redis query reads (`…:ts:…`) is documented and built by metrics-export. */
-export function seriesKeyProblems({ dashboards, datasources, seriesDocumented, seriesExported }: Dashboards): string[] {
-  const problems: string[] = [];
-  for (const { file, json } of dashboards)
-    for (const { panel, target } of queriesOfType(json, datasources, 'redis-datasource')) {
-      const key = interpolate(str(target['keyName']) ?? '', variableDefaults(json));
-      if (!key.includes(':ts:')) continue;
-      const where = `${file} panel ${JSON.stringify(panel['title'])} ${str(target['refId']) ?? '?'}`;
-      if (!seriesDocumented.some((pattern) => pattern.test(key)))
-        problems.push(`${where}: ${key} is not a series of docs/metrics.md`);
-      if (!seriesExported.some((pattern) => pattern.test(key)))
-        problems.push(`${where}: ${key} is not a series metrics-export writes`);
     }
   return problems;
 }
@@ -125,8 +66,6 @@ export function traceLinkProblems({ dashboards, datasources }: Dashboards): stri
 export const CHECKS: Record<string, (context: Dashboards) => string[]> = {
   'dashboards: uid, read-only, panels, datasource uids, variables': ({ dashboards, datasources }) =>
     dashboards.flatMap((dashboard) => checkDashboard(dashboard, datasources)),
-  'Prometheus queries name exported metrics': prometheusProblems,
   'Redis queries are plain plugin commands': redisProblems,
-  'Redis series keys are the ones metrics-export writes': seriesKeyProblems,
   'data links open traces in Tempo': traceLinkProblems,
 };

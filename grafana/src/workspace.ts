@@ -15,8 +15,6 @@ export function workspaceRoot(from: string = process.cwd()): string {
 /** Paths the dashboards depend on, relative to the workspace root. */
 export const DASHBOARDS_DIR = 'grafana/dashboards';
 export const DATASOURCES = 'grafana/provisioning/datasources/datasources.yaml';
-export const METRICS_DOC = 'docs/metrics.md';
-export const METRICS_EXPORT_SRC = 'apps/metrics-export/src';
 
 /** Reads a file of the workspace. */
 export function readText(rel: string, root: string = workspaceRoot()): string {

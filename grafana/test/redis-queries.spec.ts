@@ -7,7 +7,9 @@ import { fieldLinks, grafanaRegex, interpolateLink, namedFields, transform } fro
 import { type Dict, dict, list, str } from '../src/json.ts';
 import { type Frame, redisCommand, replyFrame, rowCount, type TimeRange } from '../src/redis-query.ts';
 import { createGrafanaUser } from './grafana-user.ts';
-import { type PlayedSale, playSale, redisNow, type SeriesBackend, seriesBackend, writeSeriesSample } from './sale.ts';
+import { redisNow } from '@popup-store/gears-client';
+import { type PlayedSale, playSale } from '@popup-store/sale-fixture';
+import { type SeriesBackend, seriesBackend, writeSeriesSample } from './series-sample.ts';
 
 // Every Redis-datasource query of the dashboards, run against a real Redis after a small sale, as the plugin would
 // send it. The time series panels come in two variants: the stream fallback (XRANGE) runs on any Redis; the
@@ -32,7 +34,7 @@ describe('the Redis queries of the dashboards, after a sale', () => {
     context = loadDashboardContext();
     redis = await startTestRedis();
     client = redis.client();
-    played = await playSale(client, `${redis.namespace}-grafana`);
+    played = await playSale(client, saleKeys(`${redis.namespace}-grafana`));
     backend = await seriesBackend(client);
     fallbackSale = `${played.sale.saleId}-fallback`;
     if (backend === 'timeseries') await writeSeriesSample(client, played.sale, played.sale, 'timeseries');

@@ -121,7 +121,7 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
       expect(report).toMatchObject({ ok: true, sold: 30, lost: 0, oversold: 0, duplicates: 0, deadLettered: 1 });
       expect(await operator.xlen(deadLetterStream(sale.completed))).toBe(2);
       await eventually(async () => (await operator.exists(`${sale.tag}:ts:stock:left`)) === 1, 'a metrics series');
-      expect(services.restarts).toEqual([]);
+      expect(services.restartLog).toEqual([]);
       // Stopped first, so the shutdown's commands (CLIENT UNBLOCK of the blocking reads) are in the logs too.
       await services.stop();
       for (const log of await readdir(services.logDir)) {
@@ -166,7 +166,7 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
         'the order decided',
         20_000,
       );
-      expect(services.restarts).toEqual([]);
+      expect(services.restartLog).toEqual([]);
     } finally {
       await services.stop();
     }

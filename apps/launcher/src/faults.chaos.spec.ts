@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CrowdSummary } from './lib/crowd';
 import { failedInvariants } from './lib/sale-outcome';
-import { SERVICES } from './lib/services';
+import { PROCESS_NAMES } from '@popup-store/service-runner';
 import { FaultSale, outcomeFigures, probeFigures } from './test/sale-under-fault';
 
 /** How long Redis stays down or paused, and order-generation stopped: the faults' durations, not waits. */
@@ -19,7 +19,7 @@ const RATE = 400;
 /** Units enough for every customer and probe: a sold-out sale would answer 410 to the probes that time recovery. */
 const UNITS = 10_000;
 /** What the supervisor reports when no service had to be restarted. */
-const NO_RESTARTS = Object.fromEntries(SERVICES.map((name) => [name, 0]));
+const NO_RESTARTS = Object.fromEntries(PROCESS_NAMES.map((name) => [name, 0]));
 /** The figures docs/reliability.md reports, printed once every scenario has run (and written to $CHAOS_FIGURES). */
 const figures: Record<string, unknown> = {};
 
@@ -73,7 +73,7 @@ describe('faults during a sale', () => {
     const running = (sale = await FaultSale.start({ name: 'kill-services', units: UNITS }));
     const { crowd } = await underWay(running, 6_000);
     const kills: Record<string, unknown> = {};
-    for (const name of SERVICES) {
+    for (const name of PROCESS_NAMES) {
       const pid = running.services.supervisor.pid(name) as number;
       const killedAt = Date.now();
       process.kill(pid, 'SIGKILL');
@@ -93,7 +93,7 @@ describe('faults during a sale', () => {
       ...outcomeFigures(outcome),
     };
     expect(failedInvariants(outcome)).toEqual([]);
-    expect(outcome.restarts).toEqual(Object.fromEntries(SERVICES.map((name) => [name, 1])));
+    expect(outcome.restarts).toEqual(Object.fromEntries(PROCESS_NAMES.map((name) => [name, 1])));
   }, 240_000);
 
   it.each(['always', 'everysec'] as const)(

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { failedInvariants, type SaleOutcome } from './lib/sale-outcome';
 import { runSale } from './lib/sale-run';
-import { SERVICES } from './lib/services';
+import { PROCESS_NAMES } from '@popup-store/service-runner';
 import { Terminal } from './lib/terminal';
 
 const UNITS = 2_000;
@@ -60,7 +60,7 @@ describe('a whole sale (npm start)', () => {
   });
 
   it('ran every service as its own process, none crashed, and every invariant held', () => {
-    expect(outcome.restarts).toEqual(Object.fromEntries(SERVICES.map((name) => [name, 0])));
+    expect(outcome.restarts).toEqual(Object.fromEntries(PROCESS_NAMES.map((name) => [name, 0])));
     expect(failedInvariants(outcome)).toEqual([]);
     expect(outcome.report).toMatchObject({ ok: true, oversold: 0, lost: 0, duplicates: 0, outsideWindow: 0 });
     expect(outcome.lostTickets).toBe(0);

@@ -6,4 +6,3 @@ export * from './lib/rejection.contract';
 export * from './lib/alert.contract';
 export * from './lib/dead-letter.contract';
 export * from './lib/sale-report.contract';
-export * from './lib/registry';

@@ -9,4 +9,5 @@ export * from './lib/gears-function';
 export * from './lib/gears-watcher';
 export * from './lib/library';
 export * from './lib/load-gears';
+export * from './lib/redis-clock';
 export * from './lib/sale-gears';

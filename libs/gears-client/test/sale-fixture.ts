@@ -10,11 +10,7 @@ export function freshSale(namespace: string): SaleKeys {
   return saleKeys(`${namespace}-${++sales}`);
 }
 
-/** Redis TIME in ms: the clock the library decides by. */
-export async function redisNow(redis: RedisConnection): Promise<number> {
-  const [seconds, micros] = (await redis.call('TIME')) as [string, string];
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-}
+export { redisNow } from '../src/lib/redis-clock';
 
 export interface TestOrder {
   readonly orderId: string;

@@ -1,1 +1,2 @@
 export * from './lib/sale-keys';
+export * from './lib/topology';

@@ -1,6 +1,6 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { SpanKind, context, trace } from '@opentelemetry/api';
-import { contracts, customerContract, type Customer, type DeadLetter } from '@popup-store/contracts';
+import { customerContract, orderContract, type Customer, type DeadLetter } from '@popup-store/contracts';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { startInMemoryTracing, type InMemoryTracing } from '@popup-store/telemetry';
 import type { Redis } from 'ioredis';
@@ -60,7 +60,7 @@ describe('Redis Streams transport', () => {
     return started;
   }
 
-  function client(streams: Record<string, typeof customerContract | typeof contracts.order>) {
+  function client(streams: Record<string, typeof customerContract | typeof orderContract>) {
     const made = new RedisStreamsClient({ connection: redis.url, streams });
     clients.push(made);
     return made;
@@ -279,7 +279,7 @@ describe('Redis Streams transport', () => {
 
   it('continues the producer trace in the consumer, hop after hop', async () => {
     const { customers, orders, group } = freshSale();
-    const producer = client({ [customers]: customerContract, [orders]: contracts.order });
+    const producer = client({ [customers]: customerContract, [orders]: orderContract });
     const forward = async (data: Customer, ctx: RedisStreamsContext) => {
       await lastValueFrom(
         producer.emit(orders, { ...data, orderedAt: data.submittedAt + 1, customerEntryId: ctx.getMessageId() }),

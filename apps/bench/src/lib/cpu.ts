@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { SERVICES, type ServiceName } from '@popup-store/keys';
+import type { RunningServices } from '@popup-store/service-runner';
 import type { Redis } from 'ioredis';
 
 /** CPU seconds Redis has used (user + system), from `INFO cpu`: its main thread and background threads alike. */
@@ -21,6 +23,14 @@ export function processCpuSeconds(pid: number): number {
   // The command name (field 2) may hold spaces and parentheses: count the fields after its closing one.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** CPU seconds each stream service has used so far. */
+export function servicesCpuSeconds(services: RunningServices): Record<ServiceName, number> {
+  return Object.fromEntries(SERVICES.map((name) => [name, processCpuSeconds(services.pid(name))])) as Record<
+    ServiceName,
+    number
+  >;
 }
 
 /**

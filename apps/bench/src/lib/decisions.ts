@@ -1,7 +1,7 @@
 import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import type { PacedWindow } from './pace';
-import { percentiles, type Percentiles } from './stats';
+import { percentiles, type Percentiles } from '@popup-store/stats';
 import { entryData, streamEntries } from './streams';
 
 /** When an order was submitted and when it was decided (ms since the epoch). */

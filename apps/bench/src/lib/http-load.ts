@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { percentiles } from './stats';
+import { percentiles } from '@popup-store/stats';
 
 /** What one load run saw. */
 export interface HttpLoadSummary {

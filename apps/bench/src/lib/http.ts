@@ -2,13 +2,13 @@ import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { processCpuSeconds } from './cpu';
+import { processCpuSeconds, servicesCpuSeconds } from './cpu';
 import { decisionTimings, latency } from './decisions';
 import type { Figures } from './figures';
 import type { HttpLoadSummary } from './http-load';
 import { InvariantError } from './sale-check';
 import { closeAndCheck, decided, withServices, type PipelineContext } from './sale-run';
-import type { ServiceSet } from './services';
+import type { RunningServices } from '@popup-store/service-runner';
 
 export interface HttpPlan {
   readonly customers: number;
@@ -27,9 +27,9 @@ export interface HttpPlan {
 export async function httpCrowd(context: PipelineContext, sale: SaleKeys, plan: HttpPlan): Promise<Figures> {
   const { redis } = context;
   return withServices(context, sale, plan.stock, async (services) => {
-    const intakeBefore = services.cpuSeconds()['customer-intake'];
+    const intakeBefore = servicesCpuSeconds(services)['customer-intake'];
     const { summary, loadCpuSeconds } = await playLoad(context, services, plan);
-    const intakeCpu = services.cpuSeconds()['customer-intake'] - intakeBefore;
+    const intakeCpu = servicesCpuSeconds(services)['customer-intake'] - intakeBefore;
     const tickets = summary.accepted.length;
     await decided(redis, sale, tickets, services);
     const undecided = await ticketsWithoutDecision(redis, sale, summary.accepted);
@@ -55,7 +55,7 @@ export async function httpCrowd(context: PipelineContext, sale: SaleKeys, plan: 
 /** Runs `main.js http-load` against customer-intake and reads its summary, with the CPU it used. */
 async function playLoad(
   context: PipelineContext,
-  services: ServiceSet,
+  services: RunningServices,
   plan: HttpPlan,
 ): Promise<{ summary: HttpLoadSummary; loadCpuSeconds: number }> {
   const args = [

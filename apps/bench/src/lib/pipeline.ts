@@ -1,13 +1,13 @@
-import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { commandStatsPerOrder, redisCpuSeconds } from './cpu';
+import { commandStatsPerOrder, redisCpuSeconds, servicesCpuSeconds } from './cpu';
 import { decisionTimings, lastDecisionAt, latency } from './decisions';
 import type { Figures } from './figures';
 import { writeCustomers } from './orders';
 import { pace } from './pace';
 import { closeAndCheck, decided, withServices, type PipelineContext } from './sale-run';
-import { SERVICES, type ServiceSet } from './services';
+import { SERVICES, type SaleKeys } from '@popup-store/keys';
+import type { RunningServices } from '@popup-store/service-runner';
 import { entryFields } from '@popup-store/streams-transport';
 import { customerContract } from '@popup-store/contracts';
 
@@ -17,11 +17,11 @@ export interface StreamPlan {
 }
 
 /** CPU µs per order of Redis, each service and this process (the writer), between two snapshots. */
-async function cpuSnapshot(redis: Redis, services: ServiceSet): Promise<Figures> {
+async function cpuSnapshot(redis: Redis, services: RunningServices): Promise<Figures> {
   const usage = process.cpuUsage();
   return {
     redis: await redisCpuSeconds(redis),
-    ...services.cpuSeconds(),
+    ...servicesCpuSeconds(services),
     writer: (usage.user + usage.system) / 1e6,
   };
 }

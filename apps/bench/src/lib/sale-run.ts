@@ -2,12 +2,11 @@ import { saleReportContract, type SaleReport } from '@popup-store/contracts';
 import { SaleGears } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openSale } from './orders';
 import { checkSale, InvariantError, type SaleCheck } from './sale-check';
-import { ServiceSet } from './services';
+import { RunningServices } from '@popup-store/service-runner';
 
 /** What a whole-pipeline run needs: the bench's Redis and where the built services and the logs are. */
 export interface PipelineContext {
@@ -21,28 +20,36 @@ export interface PipelineContext {
   readonly nodeFlags?: readonly string[];
 }
 
+/** Request and batch logs off and no tracing: the bench measures the sale's work, not log or span export. */
+const BENCH_ENV = { LOG_LEVEL: 'warn', OTEL_SDK_DISABLED: 'true' };
 /** Decisions may take long after a big crowd: waiting fails only once they stop coming for this long. */
 const DRAIN_STALL_MS = 30_000;
 const REPORT_TIMEOUT_MS = 60_000;
 let saleCount = 0;
 
 /**
- * One sale on a clean Redis with the four services as processes: opens it with `stock` units, starts the services
+ * One sale on a clean Redis with the store's processes as `npm start` runs them: opens it with `stock` units, starts the services
  * once it is open, runs `body`, then stops them whatever happened.
  */
 export async function withServices<T>(
   context: PipelineContext,
   sale: SaleKeys,
   stock: number,
-  body: (services: ServiceSet) => Promise<T>,
+  body: (services: RunningServices) => Promise<T>,
 ): Promise<T> {
   await context.redis.flushall();
   await openSale(context.redis, sale, stock);
   const logDir = join(context.workDir, `sale-${++saleCount}`);
-  await mkdir(logDir, { recursive: true });
-  const services = await ServiceSet.start({ ...context, saleId: sale.saleId, logDir });
+  const services = await RunningServices.start({
+    distDir: context.distDir,
+    redisUrl: context.redisUrl,
+    saleId: sale.saleId,
+    logDir,
+    nodeFlags: context.nodeFlags,
+    env: BENCH_ENV,
+  });
   try {
-    await services.ready(context.redis, sale);
+    await services.ready(context.redis);
     return await body(services);
   } finally {
     await services.stop();
@@ -50,7 +57,7 @@ export async function withServices<T>(
 }
 
 /** Waits until `orders` orders have a decision; fails when decisions stop coming or a service dies. */
-export async function decided(redis: Redis, sale: SaleKeys, orders: number, services: ServiceSet): Promise<void> {
+export async function decided(redis: Redis, sale: SaleKeys, orders: number, services: RunningServices): Promise<void> {
   let seen = -1;
   let movedAt = Date.now();
   for (;;) {
@@ -78,7 +85,7 @@ export async function closeAndCheck(
   sale: SaleKeys,
   orders: number,
   scenario: string,
-  services: ServiceSet,
+  services: RunningServices,
 ): Promise<{ check: SaleCheck; report: SaleReport }> {
   await new SaleGears(redis, sale).setState('closed');
   const deadline = Date.now() + REPORT_TIMEOUT_MS;

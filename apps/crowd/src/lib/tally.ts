@@ -1,3 +1,5 @@
+import { percentiles } from '@popup-store/stats';
+
 /** What the crowd saw: answers by status, accepted tickets, and the latency of each answer. */
 export class Tally {
   readonly statuses: Record<string, number> = {};
@@ -18,10 +20,8 @@ export class Tally {
 
   /** Nearest-rank percentiles over every answer. */
   latency(): { p50: number; p95: number; p99: number; max: number } {
-    const sorted = Float64Array.from(this.latencies).sort();
-    const at = (q: number) =>
-      sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : 0;
-    return { p50: round(at(0.5)), p95: round(at(0.95)), p99: round(at(0.99)), max: round(at(1)) };
+    const { p50, p95, p99, max } = percentiles(this.latencies);
+    return { p50: round(p50), p95: round(p95), p99: round(p99), max: round(max) };
   }
 }
 

@@ -42,7 +42,6 @@ export class AppModule implements OnApplicationShutdown {
   static register(config: IntakeConfig): DynamicModule {
     return {
       module: AppModule,
-      global: true,
       imports: [
         LoggerModule.forRoot({
           pinoHttp: { level: config.LOG_LEVEL, autoLogging: false },
@@ -58,7 +57,6 @@ export class AppModule implements OnApplicationShutdown {
         { provide: INTAKE_CONFIG, useValue: config },
         { provide: SALE_KEYS, useValue: saleKeys(config.SALE_ID) },
       ],
-      exports: [INTAKE_CONFIG, SALE_KEYS],
     };
   }
 

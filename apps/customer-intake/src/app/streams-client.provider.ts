@@ -1,6 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { customerContract } from '@popup-store/contracts';
-import type { SaleKeys } from '@popup-store/keys';
+import { producerOf, type SaleKeys } from '@popup-store/keys';
 import { RedisStreamsClient } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import { SALE_KEYS } from './intake-config';
@@ -15,7 +14,7 @@ export const streamsClientProvider: Provider = {
   useFactory: async (redis: Redis, sale: SaleKeys) => {
     const client = new RedisStreamsClient({
       connection: redis,
-      streams: { [sale.customers]: customerContract },
+      streams: producerOf(sale, 'customer-intake'),
     });
     await client.connect();
     return client;

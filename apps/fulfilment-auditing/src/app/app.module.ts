@@ -1,6 +1,5 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { alertContract } from '@popup-store/contracts';
-import type { SaleKeys } from '@popup-store/keys';
+import { producerOf, type SaleKeys } from '@popup-store/keys';
 import { TerminusModule } from '@nestjs/terminus';
 import { RedisStreamsClientModule, type RedisStreamsServer } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
@@ -26,7 +25,7 @@ export class AppModule implements OnApplicationShutdown {
         RedisStreamsClientModule.register({
           name: ALERTS_CLIENT,
           connection: config.REDIS_URL,
-          streams: { [sale.alerts]: alertContract },
+          streams: producerOf(sale, 'fulfilment-auditing'),
         }),
       ],
       controllers: [ordersController(sale), decisionRecordsController(sale), HealthController],

@@ -1,8 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { completionContract, orderContract } from '@popup-store/contracts';
 import { loadGears } from '@popup-store/gears-client';
-import { ConsumerGroup, saleKeys } from '@popup-store/keys';
+import { ConsumerGroup, readsOf, saleKeys } from '@popup-store/keys';
 import { RedisStreamsErrorFilter, RedisStreamsServer } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
@@ -18,11 +17,9 @@ export async function startFulfilmentAuditing(config: AuditingConfig): Promise<N
   const sale = saleKeys(config.SALE_ID);
   const server = new RedisStreamsServer({
     connection: config.REDIS_URL,
-    group: ConsumerGroup.auditing,
-    groups: { [sale.orders]: ConsumerGroup.fulfilment },
+    ...readsOf(sale, 'fulfilment-auditing'),
     // Stable across restarts, so a restarted process takes back at once what it held when it died.
     consumer: config.CONSUMER_NAME,
-    streams: { [sale.orders]: orderContract, [sale.completed]: completionContract },
     batchSize: config.COMPLETION_BATCH,
     blockMs: config.COMPLETION_BLOCK_MS,
     // COMPLETION_LANES batches of orders decided at once (Redis decides one while the next is read); while they

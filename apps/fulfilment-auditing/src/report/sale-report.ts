@@ -3,7 +3,7 @@ import { SaleGears } from '@popup-store/gears-client';
 import { deadLetterStream, type SaleKeys } from '@popup-store/keys';
 import { readPayloads } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
-import { percentiles } from './percentiles';
+import { percentiles } from '@popup-store/stats';
 
 const PAGE = 5000;
 

@@ -1,4 +1,5 @@
 import { completionContract } from '@popup-store/contracts';
+import { percentiles } from '@popup-store/stats';
 import { SaleGears, type SaleStatus } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import { decodeEntry } from '@popup-store/streams-transport';
@@ -96,15 +97,13 @@ export class LiveView {
 }
 
 function completionLatency(entries: [string, string[]][]): Sample['completion'] {
-  const latencies = entries
-    .flatMap(([, fields]) => {
-      const record = decodeEntry(completionContract, fields);
-      return record.ok ? [record.data.completedAt - record.data.submittedAt] : [];
-    })
-    .sort((a, b) => a - b);
+  const latencies = entries.flatMap(([, fields]) => {
+    const record = decodeEntry(completionContract, fields);
+    return record.ok ? [record.data.completedAt - record.data.submittedAt] : [];
+  });
   if (!latencies.length) return null;
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)];
-  return { p50: at(0.5), p99: at(0.99) };
+  const { p50, p99 } = percentiles(latencies);
+  return { p50, p99 };
 }
 
 const n = (value: number) => value.toLocaleString('en-US');

@@ -1,10 +1,9 @@
 import { saleReportContract, type SaleReport } from '@popup-store/contracts';
-import { ConsumerGroup, type SaleKeys } from '@popup-store/keys';
+import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const POLL_MS = 200;
-const BOOT_TIMEOUT_MS = 60_000;
 /** The backlog may be long after a big crowd: waiting fails only when it stops shrinking for this long. */
 const DRAIN_STALL_MS = 30_000;
 const REPORT_TIMEOUT_MS = 60_000;
@@ -24,50 +23,6 @@ async function poll<T>(
     if (Date.now() > deadline) throw new Error(`${failure()} after ${timeoutMs / 1000} s`);
     await sleep(POLL_MS, undefined, { signal });
   }
-}
-
-/** customer-intake takes orders: its readiness probe answers 200 (Redis answers it). */
-export async function intakeReady(url: string, signal: AbortSignal, logs: string): Promise<void> {
-  await poll(
-    async () => ((await fetch(`${url}/health/ready`, { signal }).catch(() => undefined))?.ok ? true : undefined),
-    BOOT_TIMEOUT_MS,
-    signal,
-    () => `customer-intake not ready at ${url} (see ${logs})`,
-  );
-}
-
-/**
- * Every service reads its streams: each consumer group exists. An order accepted before order-generation
- * listens would be read anyway (groups start at 0), but a service that cannot start shows now, not at the end.
- */
-export async function consumersListening(
-  redis: Redis,
-  sale: SaleKeys,
-  signal: AbortSignal,
-  logs: string,
-): Promise<void> {
-  const expected: [stream: string, group: string][] = [
-    [sale.customers, ConsumerGroup.orderGeneration],
-    [sale.orders, ConsumerGroup.fulfilment],
-    [sale.completed, ConsumerGroup.auditing],
-    [sale.completed, ConsumerGroup.metrics],
-  ];
-  let missing = expected;
-  await poll(
-    async () => {
-      const found = await Promise.all(expected.map(([stream]) => groupsOf(redis, stream)));
-      missing = expected.filter(([, group], i) => !found[i].includes(group));
-      return missing.length ? undefined : true;
-    },
-    BOOT_TIMEOUT_MS,
-    signal,
-    () => `no consumer group ${missing.map(([stream, group]) => `${group} on ${stream}`).join(', ')} (see ${logs})`,
-  );
-}
-
-async function groupsOf(redis: Redis, stream: string): Promise<string[]> {
-  const groups = (await redis.xinfo('GROUPS', stream).catch(() => [])) as unknown[][];
-  return groups.map((fields) => String(fields[fields.indexOf('name') + 1]));
 }
 
 /** Every accepted order is decided: the gears delete an order's customers and orders entries with its decision. */

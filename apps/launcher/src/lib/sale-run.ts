@@ -1,18 +1,15 @@
-import { loadGears, SaleGears } from '@popup-store/gears-client';
+import { loadGears, redisNow, SaleGears } from '@popup-store/gears-client';
 import { saleKeys } from '@popup-store/keys';
-import { freePort } from '@popup-store/redis-process';
-import type { Redis } from 'ioredis';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { assertBuilt, entryPoint, logFile, PROCESSES, RunningServices } from '@popup-store/service-runner';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { playCrowd } from './crowd';
 import type { LaunchOptions } from './launch-options';
 import { LiveView } from './live-view';
-import { consumersListening, drained, finalReport, intakeReady } from './milestones';
+import { drained, finalReport } from './milestones';
 import type { SaleOutcome } from './sale-outcome';
 import { connectToRedis, openSaleRedis, withoutCredentials } from './sale-redis';
-import { assertBuilt, entryPoint, logFile, serviceSpecs } from './services';
 import { startOver } from './start-over';
-import { Supervisor } from './supervisor';
 import type { Terminal } from './terminal';
 import { undecidedTickets } from './ticket-check';
 
@@ -36,7 +33,7 @@ export interface SaleIo {
  */
 export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Promise<SaleOutcome> {
   const startedAt = Date.now();
-  await assertBuilt(plan.distDir);
+  await assertBuilt(plan.distDir, [...PROCESSES.map((entry) => entry.name), 'crowd']);
   const logDir = join(plan.dataDir, 'logs');
   await mkdir(logDir, { recursive: true });
   const stops: (() => Promise<unknown>)[] = [];
@@ -61,37 +58,30 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
       `Sale ${plan.saleId}: ${deleted} keys of an earlier run deleted; ${plan.units} units, open for ${plan.durationMs / 1000} s`,
     );
 
-    const intakePort = await freePort();
-    const metricsPort = await freePort();
-    const supervisor = new Supervisor({
-      restarted: (name, exit, attempt, delayMs) =>
-        terminal.line(`! ${name} exited (${exit}); restart ${attempt} in ${delayMs} ms, see ${logFile(logDir, name)}`),
-    });
-    stops.push(() => {
-      terminal.line(`Stopping the services${saleRedis.private ? ' and Redis' : ''}`);
-      return supervisor.stopAll();
-    });
-    const specs = serviceSpecs({
+    const services = await RunningServices.start({
       distDir: plan.distDir,
       logDir,
       redisUrl: saleRedis.url,
       saleId: plan.saleId,
-      intakePort,
-      metricsPort,
+      events: {
+        restarted: (name, exit, attempt, delayMs) =>
+          terminal.line(
+            `! ${name} exited (${exit}); restart ${attempt} in ${delayMs} ms, see ${logFile(logDir, name)}`,
+          ),
+      },
     });
-    for (const spec of specs) {
-      await writeFile(spec.logFile, '');
-      supervisor.start(spec);
-    }
-    const intakeUrl = `http://127.0.0.1:${intakePort}`;
-    terminal.line(`Services: ${specs.map((spec) => spec.name).join(', ')}; logs in ${logDir}`);
-    terminal.line(`  customer-intake ${intakeUrl}/api/sale, metrics http://127.0.0.1:${metricsPort}/metrics`);
+    stops.push(() => {
+      terminal.line(`Stopping the services${saleRedis.private ? ' and Redis' : ''}`);
+      return services.stop();
+    });
+    const intakeUrl = services.intakeUrl;
+    terminal.line(`Services: ${services.names.join(', ')}; logs in ${logDir}`);
+    terminal.line(`  customer-intake ${intakeUrl}/api/sale, metrics ${services.metricsUrl}/metrics`);
 
     const live = new LiveView(redis, sale, terminal);
     stops.push(() => live.stop());
     live.show('starting');
-    await intakeReady(intakeUrl, signal, logDir);
-    await consumersListening(redis, sale, signal, logDir);
+    await services.ready(redis, signal);
 
     live.show('crowd');
     terminal.line(`Crowd: ${plan.customers} customers at ${plan.rate}/s (seed ${plan.seed}) against ${intakeUrl}`);
@@ -122,7 +112,7 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
       lostTickets: undecided.length,
       crowd,
       tickets,
-      restarts: supervisor.restarts(),
+      restarts: services.restarts(),
       elapsedMs: Date.now() - startedAt,
     };
   } finally {
@@ -131,10 +121,4 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
       await stop().catch((error: unknown) => terminal.line(`! while stopping: ${String(error)}`));
     }
   }
-}
-
-/** Redis's clock, the one the gears judge the window by. */
-async function redisNow(redis: Redis): Promise<number> {
-  const [seconds, micros] = await redis.time();
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }

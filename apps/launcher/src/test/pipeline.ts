@@ -1,12 +1,10 @@
-import { loadGears, SaleGears } from '@popup-store/gears-client';
-import { saleKeys, type SaleKeys } from '@popup-store/keys';
-import { freePort } from '@popup-store/redis-process';
+import { loadGears, redisNow, SaleGears } from '@popup-store/gears-client';
+import { saleKeys, type SaleKeys, type ServiceName } from '@popup-store/keys';
+import { RunningServices } from '@popup-store/service-runner';
 import type { Redis } from 'ioredis';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { consumersListening, intakeReady } from '../lib/milestones';
-import { serviceSpecs, type ServiceName } from '../lib/services';
-import { Supervisor } from '../lib/supervisor';
+
+export type { RunningServices };
 
 /** The workspace's dist folder: the launcher's test target builds every app first. */
 export const DIST_DIR = resolve(__dirname, '../../../../dist');
@@ -23,55 +21,29 @@ export interface ServicesPlan {
   readonly observer: Redis;
 }
 
-export interface RunningServices {
-  readonly intakeUrl: string;
-  readonly logDir: string;
-  readonly supervisor: Supervisor;
-  /** One line per restart the supervisor made, as the launcher prints it. */
-  readonly restarts: string[];
-  stop(): Promise<void>;
-}
-
-/** The four services as processes under the launcher's supervisor, as `npm start` runs them; resolves once they serve. */
+/** Every process of the store under the launcher's supervisor, as `npm start` runs them; resolves once they serve. */
 export async function startServices(plan: ServicesPlan): Promise<RunningServices> {
-  const logDir = join(plan.dataDir, 'logs');
-  await mkdir(logDir, { recursive: true });
-  const restarts: string[] = [];
-  const supervisor = new Supervisor({
-    restarted: (name, exit, attempt, delayMs) =>
-      restarts.push(`${name} exited (${exit}); restart ${attempt} in ${delayMs} ms`),
-  });
-  const intakePort = await freePort();
-  const specs = serviceSpecs({
+  const services = await RunningServices.start({
     distDir: DIST_DIR,
-    logDir,
+    logDir: join(plan.dataDir, 'logs'),
     redisUrl: plan.redisUrl,
     saleId: plan.saleId,
-    intakePort,
-    metricsPort: await freePort(),
+    envOf: plan.env,
   });
-  for (const spec of specs) {
-    await writeFile(spec.logFile, '');
-    supervisor.start({ ...spec, env: { ...spec.env, ...plan.env?.[spec.name as ServiceName] } });
-  }
-  const intakeUrl = `http://127.0.0.1:${intakePort}`;
-  const signal = new AbortController().signal;
   try {
-    await intakeReady(intakeUrl, signal, logDir);
-    await consumersListening(plan.observer, saleKeys(plan.saleId), signal, logDir);
+    await services.ready(plan.observer);
   } catch (error) {
-    await supervisor.stopAll();
+    await services.stop();
     throw error;
   }
-  return { intakeUrl, logDir, supervisor, restarts, stop: () => supervisor.stopAll() };
+  return services;
 }
 
 /** Loads the gears, then configures and opens a sale of `units` from now (Redis's clock) for `durationMs`. */
 export async function openSale(redis: Redis, saleId: string, units: number, durationMs = 600_000): Promise<SaleKeys> {
   const sale = saleKeys(saleId);
   await loadGears(redis);
-  const [seconds, micros] = await redis.time();
-  const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  const now = await redisNow(redis);
   await new SaleGears(redis, sale).configure({ stock: units, startsAt: now, endsAt: now + durationMs, force: true });
   return sale;
 }

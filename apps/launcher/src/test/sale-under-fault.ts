@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { playCrowd, type CrowdSummary } from '../lib/crowd';
 import { drained, finalReport } from '../lib/milestones';
 import { failedInvariants, type SaleOutcome } from '../lib/sale-outcome';
-import { entryPoint, logFile, type ServiceName } from '../lib/services';
+import type { ServiceName } from '@popup-store/keys';
+import { entryPoint, logFile } from '@popup-store/service-runner';
 import { undecidedTickets } from '../lib/ticket-check';
 import { DIST_DIR, openSale, postOrder, startServices, type OrderAnswer, type RunningServices } from './pipeline';
 

@@ -1,7 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { completionContract, rejectionContract } from '@popup-store/contracts';
-import { ConsumerGroup, saleKeys } from '@popup-store/keys';
+import { readsOf, saleKeys } from '@popup-store/keys';
 import { RedisStreamsErrorFilter, RedisStreamsServer } from '@popup-store/streams-transport';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -15,8 +14,7 @@ export async function startMetricsExport(config: MetricsConfig): Promise<NestFas
   const sale = saleKeys(config.SALE_ID);
   const server = new RedisStreamsServer({
     connection: config.REDIS_URL,
-    group: ConsumerGroup.metrics,
-    streams: { [sale.completed]: completionContract, [sale.rejected]: rejectionContract },
+    ...readsOf(sale, 'metrics-export'),
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config, server),

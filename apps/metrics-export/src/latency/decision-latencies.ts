@@ -2,8 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Histogram, Meter } from '@opentelemetry/api';
 import type { Completion, Rejection } from '@popup-store/contracts';
 import type { SaleKeys } from '@popup-store/keys';
+import { percentiles } from '@popup-store/stats';
 import { SALE_KEYS } from '../app/metrics-config';
 import { METER } from '../otel/meter.provider';
+import { SALE_METRICS } from '../otel/sale-metrics';
 
 export interface Percentiles {
   readonly p50: number;
@@ -32,9 +34,9 @@ export class DecisionLatencies {
     @Inject(METER) meter: Meter,
     @Inject(SALE_KEYS) private readonly sale: SaleKeys,
   ) {
-    this.histogram = meter.createHistogram('popup.order.latency', {
+    this.histogram = meter.createHistogram(SALE_METRICS.orderLatency.instrument, {
       unit: 'ms',
-      description: 'Time from submission (submittedAt) to decision (completedAt or decidedAt), by outcome',
+      description: SALE_METRICS.orderLatency.description,
       advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS },
     });
   }
@@ -55,12 +57,11 @@ export class DecisionLatencies {
 
   /** The percentiles of the completions seen since the previous call, which starts a new window; undefined if none. */
   takePercentiles(): Percentiles | undefined {
-    const sorted = this.window.sort((a, b) => a - b);
+    const window = this.window;
     this.window = [];
-    if (sorted.length === 0) return undefined;
-    // Nearest rank: the smallest latency that at least q of the completions did not exceed.
-    const rank = (q: number) => sorted[Math.ceil(q * sorted.length) - 1] as number;
-    return { p50: rank(0.5), p95: rank(0.95), p99: rank(0.99) };
+    if (window.length === 0) return undefined;
+    const { p50, p95, p99 } = percentiles(window);
+    return { p50, p95, p99 };
   }
 }
 

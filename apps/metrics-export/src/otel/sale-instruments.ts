@@ -5,6 +5,7 @@ import type { SaleKeys } from '@popup-store/keys';
 import { METRICS_CONFIG, SALE_KEYS, type MetricsConfig } from '../app/metrics-config';
 import { Sampler } from '../sampling/sampler';
 import { METER } from './meter.provider';
+import { SALE_METRICS, type SaleMetric } from './sale-metrics';
 
 /** Samples older than this many intervals are not shown: Prometheus then sees no value rather than a frozen one. */
 const STALE_AFTER_INTERVALS = 3;
@@ -22,23 +23,15 @@ export class SaleInstruments {
     @Inject(METRICS_CONFIG) config: MetricsConfig,
     sampler: Sampler,
   ) {
-    const stockLeft = meter.createObservableGauge('popup.stock.left', { description: 'Units left' });
-    const stockInitial = meter.createObservableGauge('popup.stock.initial', {
-      description: 'Units the sale started with',
-    });
-    const streamLength = meter.createObservableGauge('popup.stream.length', {
-      description: 'Entries in each stream of the sale, by stream',
-    });
-    const backlog = meter.createObservableGauge('popup.backlog', {
-      description:
-        'Orders taken but not decided yet (the customers stream: the gears delete an entry when they decide its order)',
-    });
-    const entriesAdded = meter.createObservableCounter('popup.stream.entries_added', {
-      description: 'Entries ever added to each stream of the sale (orders enqueued: stream="orders")',
-    });
-    const decisions = meter.createObservableCounter('popup.decisions', {
-      description: 'Orders decided, by outcome and, for rejections, reason',
-    });
+    const gauge = ({ instrument, description }: SaleMetric) => meter.createObservableGauge(instrument, { description });
+    const counter = ({ instrument, description }: SaleMetric) =>
+      meter.createObservableCounter(instrument, { description });
+    const stockLeft = gauge(SALE_METRICS.stockLeft);
+    const stockInitial = gauge(SALE_METRICS.stockInitial);
+    const streamLength = gauge(SALE_METRICS.streamLength);
+    const backlog = gauge(SALE_METRICS.backlog);
+    const entriesAdded = counter(SALE_METRICS.entriesAdded);
+    const decisions = counter(SALE_METRICS.decisions);
     const staleAfterMs = STALE_AFTER_INTERVALS * config.METRICS_INTERVAL_MS;
     const base = { sale: sale.saleId };
 

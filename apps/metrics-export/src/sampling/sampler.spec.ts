@@ -12,7 +12,8 @@ import { DecisionLatencies } from '../latency/decision-latencies';
 import { METER } from '../otel/meter.provider';
 import { seriesKeys } from '../series/series-keys';
 import { SeriesWriter, detectBackend } from '../series/series-writer';
-import { openSale, pointCount } from '../test/sale';
+import { openSale } from '@popup-store/sale-fixture';
+import { pointCount } from '../test/series-points';
 import { Sampler } from './sampler';
 
 /** Keeps what the service logs, to count how often an outage is reported. */

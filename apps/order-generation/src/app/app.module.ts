@@ -1,6 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { orderContract } from '@popup-store/contracts';
-import type { SaleKeys } from '@popup-store/keys';
+import { producerOf, type SaleKeys } from '@popup-store/keys';
 import { TerminusModule } from '@nestjs/terminus';
 import { RedisStreamsClientModule, type RedisStreamsServer } from '@popup-store/streams-transport';
 import { LoggerModule } from 'nestjs-pino';
@@ -19,7 +18,7 @@ export class AppModule {
         RedisStreamsClientModule.register({
           name: ORDERS_CLIENT,
           connection: config.REDIS_URL,
-          streams: { [sale.orders]: orderContract },
+          streams: producerOf(sale, 'order-generation'),
         }),
       ],
       controllers: [customerEntriesController(sale), HealthController],

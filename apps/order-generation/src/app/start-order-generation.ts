@@ -1,7 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { customerContract } from '@popup-store/contracts';
-import { ConsumerGroup, saleKeys } from '@popup-store/keys';
+import { readsOf, saleKeys } from '@popup-store/keys';
 import { RedisStreamsErrorFilter, RedisStreamsServer } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
@@ -16,8 +15,7 @@ export async function startOrderGeneration(config: OrderGenerationConfig): Promi
   const sale = saleKeys(config.SALE_ID);
   const server = new RedisStreamsServer({
     connection: config.REDIS_URL,
-    group: ConsumerGroup.orderGeneration,
-    streams: { [sale.customers]: customerContract },
+    ...readsOf(sale, 'order-generation'),
     batchSize: config.BATCH_SIZE,
     blockMs: config.BLOCK_MS,
     minIdleMs: config.RECLAIM_IDLE_MS,

@@ -9,9 +9,9 @@ export interface SaleKeys {
   readonly saleId: string;
   /** `{sale:<id>}`: the hash tag itself, for keys a caller derives (dead-letter streams). */
   readonly tag: string;
-  /** Stream: HTTP intake → order-generation, one entry per customer request. */
+  /** Stream: one entry per accepted customer request (writers and readers: TOPOLOGY). */
   readonly customers: string;
-  /** Stream: order-generation → completion (the gears). */
+  /** Stream: one entry per order still to decide. */
   readonly orders: string;
   /** Stream: one entry per completed order, written by the gears. */
   readonly completed: string;
@@ -55,13 +55,13 @@ export const SaleStateField = {
   soldOut: 'sold_out',
 } as const;
 
-/** Consumer groups, by the stream they read. */
+/** Consumer groups; which streams each reads, and in which service, is `TOPOLOGY` (topology.ts). */
 export const ConsumerGroup = {
   /** order-generation on `customers`. */
   orderGeneration: 'order-generation',
   /** The completion trigger (fulfilment-auditing) on `orders`: its FCALL acknowledges what it decides. */
   fulfilment: 'fulfilment',
-  /** fulfilment-auditing on `completed` and `rejected`. */
+  /** fulfilment-auditing's auditor on `completed`. */
   auditing: 'auditing',
   /** metrics-export on `completed` and `rejected`. */
   metrics: 'metrics',
@@ -72,7 +72,9 @@ export type ConsumerGroupName = (typeof ConsumerGroup)[keyof typeof ConsumerGrou
 /** The keys of a sale; throws on an id that cannot sit inside a hash tag. */
 export function saleKeys(saleId: string = DEFAULT_SALE_ID): SaleKeys {
   if (!SALE_ID.test(saleId)) {
-    throw new RangeError(`sale id must match ${SALE_ID} (it goes inside a Redis hash tag), got ${JSON.stringify(saleId)}`);
+    throw new RangeError(
+      `sale id must match ${SALE_ID} (it goes inside a Redis hash tag), got ${JSON.stringify(saleId)}`,
+    );
   }
   const tag = `{sale:${saleId}}`;
   return {

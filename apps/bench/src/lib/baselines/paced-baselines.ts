@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Figures } from '../figures';
 import { pace, type PacedWindow } from '../pace';
-import { percentiles } from '../stats';
+import { percentiles } from '@popup-store/stats';
 import { entryData, streamEntries } from '../streams';
 import { addJobs, ordersQueue } from './bullmq-completer';
 import { entryFields } from '@popup-store/streams-transport';

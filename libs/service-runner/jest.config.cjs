@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'service-runner',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/service-runner',
+};

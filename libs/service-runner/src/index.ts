@@ -1,0 +1,3 @@
+export * from './lib/processes';
+export * from './lib/run-services';
+export * from './lib/supervisor';
