@@ -1,5 +1,5 @@
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 
 /** The asymmetric algorithms a customer token may be signed with; anything else is refused. */
 export const CUSTOMER_TOKEN_ALGORITHMS = ['ES256', 'EdDSA', 'RS256'] as const;

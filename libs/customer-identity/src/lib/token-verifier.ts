@@ -106,7 +106,7 @@ function refusalOf(error: unknown): TokenRefused | KeysUnavailable {
       case 'nbf':
         return new TokenRefused('token_not_yet_valid', 'the token is not valid yet');
       case 'iss':
-        return new TokenRefused('wrong_issuer', 'the token is not from this store’s identity provider');
+        return new TokenRefused('wrong_issuer', 'the token is not from the identity provider of this store');
       case 'aud':
         return new TokenRefused('wrong_audience', 'the token is not meant for this store');
       default:
