@@ -18,7 +18,7 @@ describe('npm run bench, smoke', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'popup-bench-spec-'));
-    const args = ['--runs', '1', '--scenarios', '1,2,demo', '--customers', '200', '--units', '50'];
+    const args = ['--runs', '1', '--scenarios', '1,2,5,tokens,demo', '--customers', '200', '--units', '50'];
     const bench = spawn(
       process.execPath,
       [join(root, 'dist/apps/bench/main.js'), ...args, '--report', join(dir, 'report.json')],

@@ -132,7 +132,13 @@ describe('customer-intake: signed-in customers', () => {
   });
 
   it('10,000 forged tokens (another key, alg none, HS256 with the public key as secret) get 0 units', async () => {
-    await start(1000, { RATE_LIMIT_PER_SECOND: '1000000', MAX_CUSTOMERS_PER_ADDRESS: '1000000' });
+    // A slow refresh: the sale stays open, and a busy event loop must not make the status look stale (503).
+    await start(1000, {
+      RATE_LIMIT_PER_SECOND: '1000000',
+      MAX_CUSTOMERS_PER_ADDRESS: '1000000',
+      STATUS_REFRESH_MS: '1000',
+      REDIS_TIMEOUT_MS: '10000',
+    });
     const now = Math.floor(Date.now() / 1000);
     const other = await generateSigningKey();
     const secret = new TextEncoder().encode(identity.env['CUSTOMER_TOKEN_PUBLIC_KEY']);
