@@ -44,7 +44,11 @@ export async function httpLoad(
 ): Promise<HttpLoadSummary> {
   // Every customer signs in before the first request (a shopper is signed in before the sale opens).
   const signInStarted = process.cpuUsage();
-  const signer = new CustomerTokenSigner({ ...identity, key: await importSigningKey(identity.signingKey), ttlSeconds: 3600 });
+  const signer = new CustomerTokenSigner({
+    ...identity,
+    key: await importSigningKey(identity.signingKey),
+    ttlSeconds: 3600,
+  });
   const bearers: string[] = [];
   for (let customer = 0; customer < customers; customer++) {
     bearers.push(`Bearer ${(await signer.sign(`c${seed}-${customer}`)).accessToken}`);

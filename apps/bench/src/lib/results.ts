@@ -116,7 +116,10 @@ export function compare(cases: readonly BenchCase[], runs: Runs): Comparison {
   }
   const verify = med('tokens', 'verifyMicros');
   const hit = med('tokens', 'cacheHitMicros');
-  if (verify && hit) ratios.push(`a token verification costs ${times(verify, hit)} a cache hit (${format(verify, 0)} µs against ${format(hit, 2)} µs)`);
+  if (verify && hit)
+    ratios.push(
+      `a token verification costs ${times(verify, hit)} a cache hit (${format(verify, 0)} µs against ${format(hit, 2)} µs)`,
+    );
   target(
     'scenario 3: ≥ 10,000 accepted requests/s (HTTP answers/s)',
     med('http', 'answersPerSecond'),
