@@ -2,6 +2,7 @@ import { loadGears, SaleGears } from '@popup-store/gears-client';
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import { freePort } from '@popup-store/redis-process';
 import type { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { consumersListening, identityReady, intakeReady } from '../lib/milestones';
@@ -108,7 +109,7 @@ export async function postOrder(
   try {
     const response = await fetch(`${services.intakeUrl}/api/orders`, {
       method: 'POST',
-      headers: { authorization: await services.identity.bearer(name) },
+      headers: { authorization: await services.identity.bearer(name), 'x-forwarded-for': addressOf(name) },
       signal: AbortSignal.timeout(timeoutMs),
     });
     const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
@@ -121,4 +122,13 @@ export async function postOrder(
   } catch {
     return { status: 0, body: {}, retryAfter: null, ms: performance.now() - started };
   }
+}
+
+/**
+ * The client address of the customer `name`, as the edge proxy customer-intake trusts (127.0.0.1) forwards it: one
+ * of 65,536, so a test's customers are not all one address past MAX_CUSTOMERS_PER_ADDRESS.
+ */
+function addressOf(name: string): string {
+  const [high = 0, low = 0] = createHash('sha256').update(name).digest();
+  return `10.255.${high}.${low}`;
 }
