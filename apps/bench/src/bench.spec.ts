@@ -44,8 +44,8 @@ describe('npm run bench, smoke', () => {
       /\| 2 \| pipeline, stream mode, 200 customers for 50 units \| decisions\/s end to end \| [\d,]+ \|/,
       /\| 2 \| .* \| submission → decision p99 ms \| [\d,]+ \|/,
       /\| 2 \| .* \| fulfilment-auditing CPU µs per order \| [\d.]+ \|/,
-      /\| 5 \| appendfsync always, HTTP, 200 customers .* \| HTTP answers\/s \(202\) \| [\d,]+ \|/,
-      /\| 5 \| appendfsync everysec, stream mode, 200 customers, all accepted \| decisions\/s end to end \| [\d,]+ \|/,
+      /\| 5 \| appendfsync always, HTTP, 200 customers at 2,000\/s for 180 units \| orders accepted \(202\) \| [\d,]+ \|/,
+      /\| 5 \| appendfsync everysec, stream mode, 200 customers for 180 units \| decisions\/s end to end \| [\d,]+ \|/,
       /\| tokens \| customer tokens .* \| µs per verification \| [\d.]+ \|/,
     ]) {
       expect(stdout).toMatch(row);

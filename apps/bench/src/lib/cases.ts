@@ -144,15 +144,18 @@ export function benchCases(setup: BenchSetup, sizes: Sizes, chosen: ReadonlySet<
     cases.push(http('http-paced', sizes.httpPacedCustomers, sizes.httpPacedStock, sizes.httpPacedRate));
   }
   if (chosen.has('5')) {
-    // The accepted path under each fsync policy: every order gets a unit, so every answer is a 202.
+    // The accepted path under each fsync policy: units for nine customers in ten, so nearly every answer is a 202
+    // and the sale still sells out (the bench's check of every run wants exactly the stock sold).
     const customers = sizes.fsyncCustomers;
+    const stock = Math.floor(customers * 0.9);
     for (const policy of ['everysec', 'always'] as const) {
       cases.push({
         id: `fsync-${policy}-http`,
         scenario: '5',
-        title: `appendfsync ${policy}, HTTP, ${customers.toLocaleString('en-US')} customers at ${sizes.fsyncRate.toLocaleString('en-US')}/s, all accepted`,
+        title: `appendfsync ${policy}, HTTP, ${customers.toLocaleString('en-US')} customers at ${sizes.fsyncRate.toLocaleString('en-US')}/s for ${stock.toLocaleString('en-US')} units`,
         rows: [
-          { figure: 'answersPerSecond', label: 'HTTP answers/s (202)', digits: 0 },
+          { figure: 'answersPerSecond', label: 'HTTP answers/s', digits: 0 },
+          { figure: 'accepted', label: 'orders accepted (202)', digits: 0 },
           ms('httpP50', 'HTTP p50'),
           ms('httpP99', 'HTTP p99'),
           ms('decisionP50', 'submission → decision p50'),
@@ -161,20 +164,20 @@ export function benchCases(setup: BenchSetup, sizes: Sizes, chosen: ReadonlySet<
         ],
         run: (round) =>
           withAppendfsync(redis, policy, () =>
-            httpCrowd(pipeline, sale, { customers, stock: customers, rate: sizes.fsyncRate, seed: round }),
+            httpCrowd(pipeline, sale, { customers, stock, rate: sizes.fsyncRate, seed: round }),
           ),
       });
       cases.push({
         id: `fsync-${policy}-stream`,
         scenario: '5',
-        title: `appendfsync ${policy}, stream mode, ${customers.toLocaleString('en-US')} customers, all accepted`,
+        title: `appendfsync ${policy}, stream mode, ${customers.toLocaleString('en-US')} customers for ${stock.toLocaleString('en-US')} units`,
         rows: [
           perSecond('decisions/s end to end'),
           ms('p50', 'submission → decision p50'),
           ms('p99', 'submission → decision p99'),
           { figure: 'cpuMicrosPerOrder:redis', label: 'Redis CPU µs per order', digits: 1 },
         ],
-        run: () => withAppendfsync(redis, policy, () => streamFlood(pipeline, sale, { customers, stock: customers })),
+        run: () => withAppendfsync(redis, policy, () => streamFlood(pipeline, sale, { customers, stock })),
       });
     }
   }

@@ -22,7 +22,7 @@ export interface Sizes {
   /** Scenario 4: offered rates, seconds of each. */
   readonly pacedRates: readonly number[];
   readonly pacedSeconds: number;
-  /** Scenario 5, appendfsync always against everysec: customers per run (all accepted) and the HTTP rate. */
+  /** Scenario 5, appendfsync always against everysec: customers per run (units for nine in ten) and the HTTP rate. */
   readonly fsyncCustomers: number;
   readonly fsyncRate: number;
   /** Tokens verified per run of the token costs. */
@@ -47,7 +47,7 @@ export const FULL_SIZES: Sizes = {
   httpPacedRate: 5_000,
   pacedRates: [1_000, 5_000, 10_000, 20_000],
   pacedSeconds: 3,
-  fsyncCustomers: 20_000,
+  fsyncCustomers: 10_000,
   fsyncRate: 2_000,
   tokenCount: 5_000,
 };
