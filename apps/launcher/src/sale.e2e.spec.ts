@@ -72,6 +72,7 @@ describe('a whole sale (npm start)', () => {
       .split('\n')
       .map((line) => line.trim().split(/\s{2,}/)[0])
       .filter(Boolean);
+    expect(labels.pop()).toMatch(/^Every invariant held \([\d.]+ s\)\.$/);
     expect(labels).toEqual([
       `Sale ${sale.saleId}`,
       'units sold',
