@@ -2,12 +2,7 @@ import baseConfig from '../../eslint.config.mjs';
 
 // Exporting metrics is this service's whole job: it runs a MeterProvider of its own (never the global one the
 // telemetry lib owns), so it alone may import @opentelemetry/sdk-metrics. The other SDK packages stay banned.
-const otherSdks = [
-  '@opentelemetry/sdk-trace*',
-  '@opentelemetry/sdk-node',
-  '@opentelemetry/sdk-logs',
-  '@opentelemetry/sdk-events',
-];
+const otherSdks = ['@opentelemetry/sdk-trace*', '@opentelemetry/sdk-node', '@opentelemetry/sdk-logs', '@opentelemetry/sdk-events'];
 
 const allowMetricsSdk = (block) => {
   const rule = block.rules?.['@nx/enforce-module-boundaries'];
@@ -18,10 +13,7 @@ const allowMetricsSdk = (block) => {
       ? { ...constraint, bannedExternalImports: otherSdks }
       : constraint,
   );
-  return {
-    ...block,
-    rules: { ...block.rules, '@nx/enforce-module-boundaries': [level, { ...options, depConstraints }] },
-  };
+  return { ...block, rules: { ...block.rules, '@nx/enforce-module-boundaries': [level, { ...options, depConstraints }] } };
 };
 
 export default baseConfig.map(allowMetricsSdk);

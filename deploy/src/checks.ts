@@ -1,14 +1,6 @@
 import type { ProjectGraph } from '@nx/devkit';
 import { DCLinter } from 'dclint';
-import {
-  checkReferences,
-  dockerfileOf,
-  loadStack,
-  parseYaml,
-  schemaValidator,
-  services,
-  type Stack,
-} from './compose.ts';
+import { checkReferences, dockerfileOf, loadStack, parseYaml, schemaValidator, services, type Stack } from './compose.ts';
 import {
   command,
   type Dockerfile,
@@ -89,10 +81,7 @@ export function service(deployment: Deployment, name: string): Dict {
 export function dockerfileOfService(deployment: Deployment, name: string): Dockerfile | undefined {
   const path = dockerfileOf(service(deployment, name));
   if (!path) return undefined;
-  return (
-    [...deployment.dockerfiles.values()].find((dockerfile) => dockerfile.path === path) ??
-    parseDockerfile(deployment.ws, path)
-  );
+  return [...deployment.dockerfiles.values()].find((dockerfile) => dockerfile.path === path) ?? parseDockerfile(deployment.ws, path);
 }
 
 export function imageExposes(deployment: Deployment): (service: string) => string[] {
@@ -152,9 +141,7 @@ export function composeLintProblems(deployment: Deployment): string[] {
     const linter = new DCLinter({ rules, quiet: false, debug: false, exclude: [] });
     return linter
       .lintFiles([deployment.ws.path(file.path)], false)
-      .flatMap((result) =>
-        result.messages.map((message) => `${file.path}:${message.line}: ${message.rule}: ${message.message}`),
-      );
+      .flatMap((result) => result.messages.map((message) => `${file.path}:${message.line}: ${message.rule}: ${message.message}`));
   });
 }
 
@@ -180,25 +167,21 @@ export function dockerfileProblems(deployment: Deployment): string[] {
       if (problem) problems.push(`${at}: FROM ${problem}`);
     }
     const runtime = finalStage(dockerfile);
-    if (!/-slim$|^gcr\.io\/distroless\//.test(runtime.image))
-      problems.push(`${at}: the runtime stage is not slim (${runtime.image})`);
+    if (!/-slim$|^gcr\.io\/distroless\//.test(runtime.image)) problems.push(`${at}: the runtime stage is not slim (${runtime.image})`);
     if (isRoot(runtimeUser(dockerfile))) problems.push(`${at}: the runtime runs as root (no USER, or USER root/0)`);
     const cmd = command(dockerfile);
-    if (!cmd || cmd[0] !== 'node' || cmd[1] !== 'main.js')
-      problems.push(`${at}: CMD is not ["node", "main.js"] in exec form`);
+    if (!cmd || cmd[0] !== 'node' || cmd[1] !== 'main.js') problems.push(`${at}: CMD is not ["node", "main.js"] in exec form`);
     if (exposedPorts(dockerfile).length > 0 && !healthcheck(dockerfile))
       problems.push(`${at}: exposes ${exposedPorts(dockerfile).join(', ')} but has no HEALTHCHECK`);
     for (const [name, value] of Object.entries(dockerfile.args)) {
-      if (name in env && env[name] !== value)
-        problems.push(`${at}: ARG ${name}=${value ?? ''}, but deploy/.env says ${env[name]}`);
+      if (name in env && env[name] !== value) problems.push(`${at}: ARG ${name}=${value ?? ''}, but deploy/.env says ${env[name]}`);
     }
     const built = services(deployment.stack.model).filter(([, spec]) => dockerfileOf(spec) === at);
     if (built.length === 0) problems.push(`${at}: no compose service builds it`);
     for (const [name, spec] of built) {
       if (name !== app) problems.push(`${at}: built by compose service ${name}, expected ${app}`);
       for (const arg of Object.keys(dict(dict(spec['build'])['args'])))
-        if (!(arg in dockerfile.args))
-          problems.push(`services.${name}.build.args.${arg}: the Dockerfile declares no ARG ${arg} before FROM`);
+        if (!(arg in dockerfile.args)) problems.push(`services.${name}.build.args.${arg}: the Dockerfile declares no ARG ${arg} before FROM`);
     }
     const ignore = `${at}.dockerignore`;
     if (!deployment.ws.isFile(ignore)) problems.push(`${ignore}: missing`);
@@ -210,8 +193,7 @@ export function dockerfileProblems(deployment: Deployment): string[] {
         if (!lines.has(needed)) problems.push(`${ignore}: does not exclude ${needed}`);
     }
   }
-  if (new Set(ignores.values()).size > 1)
-    problems.push(`the *.Dockerfile.dockerignore files differ: ${[...ignores.keys()].join(', ')}`);
+  if (new Set(ignores.values()).size > 1) problems.push(`the *.Dockerfile.dockerignore files differ: ${[...ignores.keys()].join(', ')}`);
   return problems;
 }
 
@@ -222,9 +204,7 @@ export async function nxProblems(deployment: Deployment, graph?: ProjectGraph): 
     return [
       ...checkDockerfileAgainstNx(dockerfile, resolved, app),
       ...checkGeneratesPackageJson(deployment.ws, resolved, app),
-      ...(deployment.ws.isFile(ignoreFile)
-        ? checkContextKeepsProjects(ignoreFile, deployment.ws.read(ignoreFile), resolved)
-        : []),
+      ...(deployment.ws.isFile(ignoreFile) ? checkContextKeepsProjects(ignoreFile, deployment.ws.read(ignoreFile), resolved) : []),
     ];
   });
 }

@@ -46,8 +46,7 @@ const REPLACED = new Set(['command', 'entrypoint', 'test']);
 const BY_TARGET = new Set(['volumes', 'ports', 'expose', 'secrets', 'configs', 'tmpfs', 'dns', 'cap_add', 'cap_drop']);
 
 function normalizeDependsOn(value: unknown): Dict {
-  if (Array.isArray(value))
-    return Object.fromEntries(strings(value).map((name) => [name, { condition: 'service_started' }]));
+  if (Array.isArray(value)) return Object.fromEntries(strings(value).map((name) => [name, { condition: 'service_started' }]));
   return dict(value);
 }
 
@@ -65,8 +64,7 @@ function mergeValue(key: string, base: unknown, overlay: unknown): unknown {
   if (overlay === undefined) return base;
   if (base === undefined || REPLACED.has(key)) return overlay;
   if (key === 'depends_on') return mergeDicts(normalizeDependsOn(base), normalizeDependsOn(overlay));
-  if (key === 'environment' || key === 'labels')
-    return mergeDicts(normalizeListOrDict(base), normalizeListOrDict(overlay));
+  if (key === 'environment' || key === 'labels') return mergeDicts(normalizeListOrDict(base), normalizeListOrDict(overlay));
   if (Array.isArray(base) && Array.isArray(overlay)) {
     const merged = [...base, ...overlay];
     return BY_TARGET.has(key) ? [...new Map(merged.map((item) => [JSON.stringify(item), item])).values()] : merged;
@@ -85,6 +83,7 @@ export function mergeCompose(base: Dict, overlay: Dict): Dict {
   return mergeDicts(base, overlay);
 }
 
+
 /**
  * The Compose Specification JSON schema (compose-spec/compose-spec, schema/compose-spec.json), as shipped by
  * the npm package dclint (MIT), which validates compose files with it. Read from the installed package, so it
@@ -101,18 +100,16 @@ export function schemaValidator(ws: Workspace): (model: Dict) => string[] {
   const { schema, source } = composeSchema(ws);
   // Draft-07, Ajv's default draft; its $schema (https, no #) is not the id Ajv knows draft-07 by.
   const { $schema, ...body } = schema;
-  if (!String($schema).includes('draft-07'))
-    throw new Error(`${source}: expected a draft-07 schema, got ${String($schema)}`);
+  if (!String($schema).includes('draft-07')) throw new Error(`${source}: expected a draft-07 schema, got ${String($schema)}`);
   // Strict mode would reject the schema's own annotations (e.g. `deprecated`); it uses union types.
   const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
   const validate = ajv.compile(body);
   return (model) =>
     validate(model)
       ? []
-      : (validate.errors ?? []).map(
-          (error) => `${error.instancePath || '/'} ${error.message ?? ''} (${error.schemaPath})`,
-        );
+      : (validate.errors ?? []).map((error) => `${error.instancePath || '/'} ${error.message ?? ''} (${error.schemaPath})`);
 }
+
 
 export interface Volume {
   type: 'bind' | 'volume' | 'tmpfs';
@@ -124,12 +121,7 @@ export interface Volume {
 export function parseVolume(entry: unknown): Volume {
   if (isDict(entry)) {
     const type = (str(entry['type']) ?? 'volume') as Volume['type'];
-    return {
-      type,
-      source: str(entry['source']),
-      target: str(entry['target']) ?? '',
-      readOnly: entry['read_only'] === true,
-    };
+    return { type, source: str(entry['source']), target: str(entry['target']) ?? '', readOnly: entry['read_only'] === true };
   }
   const parts = (str(entry) ?? '').split(':');
   if (parts.length === 1) return { type: 'volume', target: parts[0], readOnly: false };
@@ -201,8 +193,7 @@ export function checkReferences(ws: Workspace, model: Dict, options: ReferenceOp
 
   for (const [name, service] of all) {
     const at = `services.${name}`;
-    if (service['image'] === undefined && service['build'] === undefined)
-      problems.push(`${at}: neither image nor build`);
+    if (service['image'] === undefined && service['build'] === undefined) problems.push(`${at}: neither image nor build`);
 
     const build = service['build'];
     if (build !== undefined) {
@@ -211,9 +202,7 @@ export function checkReferences(ws: Workspace, model: Dict, options: ReferenceOp
       const dockerfile = dockerfileOf(service) as string;
       if (!ws.isFile(dockerfile)) problems.push(`${at}.build.dockerfile: ${dockerfile} does not exist`);
       else if (!ws.isFile(`${dockerfile}.dockerignore`))
-        problems.push(
-          `${at}.build: no ${dockerfile}.dockerignore beside the Dockerfile (the context would be the whole repo)`,
-        );
+        problems.push(`${at}.build: no ${dockerfile}.dockerignore beside the Dockerfile (the context would be the whole repo)`);
     }
 
     for (const [dependency, spec] of Object.entries(normalizeDependsOn(service['depends_on']))) {
@@ -223,11 +212,7 @@ export function checkReferences(ws: Workspace, model: Dict, options: ReferenceOp
       }
       const condition = str(dict(spec)['condition']);
       const target = dict(dict(model['services'])[dependency]);
-      if (
-        condition === 'service_healthy' &&
-        target['healthcheck'] === undefined &&
-        !options.imageHasHealthcheck(dependency)
-      )
+      if (condition === 'service_healthy' && target['healthcheck'] === undefined && !options.imageHasHealthcheck(dependency))
         problems.push(`${at}.depends_on: waits for ${dependency} to be healthy, but ${dependency} has no health check`);
       if (condition === 'service_completed_successfully' && !['no', undefined].includes(str(target['restart'])))
         problems.push(`${at}.depends_on: waits for ${dependency} to complete, but ${dependency} restarts`);
@@ -241,8 +226,7 @@ export function checkReferences(ws: Workspace, model: Dict, options: ReferenceOp
         if (!volume.readOnly) problems.push(`${at}.volumes: bind mount of ${source} should be read-only`);
       } else if (volume.type === 'volume' && volume.source) {
         usedVolumes.add(volume.source);
-        if (!declaredVolumes.has(volume.source))
-          problems.push(`${at}.volumes: named volume ${volume.source} is not declared`);
+        if (!declaredVolumes.has(volume.source)) problems.push(`${at}.volumes: named volume ${volume.source} is not declared`);
       }
     }
 
@@ -251,9 +235,7 @@ export function checkReferences(ws: Workspace, model: Dict, options: ReferenceOp
       if (path && !ws.isFile(composePath(path))) problems.push(`${at}.env_file: ${composePath(path)} does not exist`);
     }
 
-    const networks = Array.isArray(service['networks'])
-      ? strings(service['networks'])
-      : Object.keys(dict(service['networks']));
+    const networks = Array.isArray(service['networks']) ? strings(service['networks']) : Object.keys(dict(service['networks']));
     for (const network of networks)
       if (!declaredNetworks.has(network)) problems.push(`${at}.networks: ${network} is not declared`);
 
@@ -267,8 +249,7 @@ export function checkReferences(ws: Workspace, model: Dict, options: ReferenceOp
 
     for (const entry of list(service['ports'])) {
       const port = parsePort(entry);
-      if (!/^\d+(-\d+)?$/.test(port.target))
-        problems.push(`${at}.ports: container port ${port.target} is not a number`);
+      if (!/^\d+(-\d+)?$/.test(port.target)) problems.push(`${at}.ports: container port ${port.target} is not a number`);
       if (port.published) {
         const key = `${port.hostIp ?? '0.0.0.0'}:${port.published}`;
         const other = published.get(key);

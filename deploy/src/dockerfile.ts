@@ -33,9 +33,7 @@ export interface Dockerfile {
 }
 
 function flagsOf(instruction: Instruction): Record<string, string | null> {
-  const withFlags = instruction as Instruction & {
-    getFlags?: () => { getName(): string; getValue(): string | null }[];
-  };
+  const withFlags = instruction as Instruction & { getFlags?: () => { getName(): string; getValue(): string | null }[] };
   return Object.fromEntries((withFlags.getFlags?.() ?? []).map((flag) => [flag.getName(), flag.getValue()]));
 }
 
@@ -89,23 +87,10 @@ export function steps(stage: Stage, keyword: string): Step[] {
 
 /** Stages whose base is an image from a registry, not an earlier stage. */
 export function externalBases(dockerfile: Dockerfile): Stage[] {
-  return dockerfile.stages.filter(
-    (stage) => !dockerfile.stages.some((other) => other.index < stage.index && other.name === stage.image),
-  );
+  return dockerfile.stages.filter((stage) => !dockerfile.stages.some((other) => other.index < stage.index && other.name === stage.image));
 }
 
-const FLOATING_TAGS = new Set([
-  'latest',
-  'stable',
-  'lts',
-  'current',
-  'edge',
-  'nightly',
-  'slim',
-  'alpine',
-  'bookworm',
-  'trixie',
-]);
+const FLOATING_TAGS = new Set(['latest', 'stable', 'lts', 'current', 'edge', 'nightly', 'slim', 'alpine', 'bookworm', 'trixie']);
 
 /** Why an image reference is not pinned to an exact version, or undefined when it is. */
 export function unpinned(image: string): string | undefined {
@@ -169,9 +154,7 @@ export function copiesFrom(dockerfile: Dockerfile): CopyFromStage[] {
   return dockerfile.stages.flatMap((stage) =>
     steps(stage, 'COPY').flatMap((step) => {
       const from = step.flags['from'];
-      return from
-        ? [{ stage, step, from, sources: step.args.filter((arg) => !arg.startsWith('--')).slice(0, -1) }]
-        : [];
+      return from ? [{ stage, step, from, sources: step.args.filter((arg) => !arg.startsWith('--')).slice(0, -1) }] : [];
     }),
   );
 }
@@ -183,9 +166,7 @@ export function healthcheck(dockerfile: Dockerfile): Step | undefined {
 }
 
 export function exposedPorts(dockerfile: Dockerfile): string[] {
-  return steps(finalStage(dockerfile), 'EXPOSE').flatMap((step) =>
-    step.args.map((port) => port.replace(/\/(tcp|udp)$/, '')),
-  );
+  return steps(finalStage(dockerfile), 'EXPOSE').flatMap((step) => step.args.map((port) => port.replace(/\/(tcp|udp)$/, '')));
 }
 
 /** CMD in exec form, as its JSON strings. */

@@ -40,15 +40,8 @@ function collect(value: unknown, key: string, found: string[] = []): string[] {
 /** Plugins the Grafana container installs at start. */
 export function installedPlugins(grafana: Dict): Set<string> {
   const environment = dict(grafana['environment']);
-  const lists = ['GF_PLUGINS_PREINSTALL_SYNC', 'GF_PLUGINS_PREINSTALL', 'GF_INSTALL_PLUGINS'].map(
-    (key) => str(environment[key]) ?? '',
-  );
-  return new Set(
-    lists
-      .flatMap((value) => value.split(','))
-      .map((id) => id.trim().split('@')[0])
-      .filter(Boolean),
-  );
+  const lists = ['GF_PLUGINS_PREINSTALL_SYNC', 'GF_PLUGINS_PREINSTALL', 'GF_INSTALL_PLUGINS'].map((key) => str(environment[key]) ?? '');
+  return new Set(lists.flatMap((value) => value.split(',')).map((id) => id.trim().split('@')[0]).filter(Boolean));
 }
 
 /**
@@ -66,30 +59,23 @@ export function checkDatasources(provisioning: Dict, grafana: Dict): string[] {
     if (!uid) problems.push(`datasource ${name}: no uid (dashboards need a fixed one)`);
     else if (uids.has(uid)) problems.push(`datasource ${name}: uid ${uid} is used twice`);
     else uids.set(uid, datasource);
-    if (datasource['editable'] !== false)
-      problems.push(`datasource ${name}: editable must be false (provisioned from git)`);
+    if (datasource['editable'] !== false) problems.push(`datasource ${name}: editable must be false (provisioned from git)`);
   }
   for (const [uid, type] of Object.entries(REQUIRED_DATASOURCES)) {
     const datasource = uids.get(uid);
     if (!datasource) problems.push(`no datasource with uid ${uid} (type ${type})`);
-    else if (datasource['type'] !== type)
-      problems.push(`datasource ${uid}: type ${str(datasource['type'])}, expected ${type}`);
+    else if (datasource['type'] !== type) problems.push(`datasource ${uid}: type ${str(datasource['type'])}, expected ${type}`);
   }
   for (const datasource of datasources)
     for (const target of collect(datasource['jsonData'], 'datasourceUid'))
-      if (!uids.has(target))
-        problems.push(`datasource ${str(datasource['uid'])}: points at datasourceUid ${target}, which does not exist`);
+      if (!uids.has(target)) problems.push(`datasource ${str(datasource['uid'])}: points at datasourceUid ${target}, which does not exist`);
 
   const prometheus = uids.get('prometheus');
   const destinations = list(dict(prometheus?.['jsonData'])['exemplarTraceIdDestinations']).map(dict);
-  const toTraces = destinations.filter(
-    (destination) => uids.get(str(destination['datasourceUid']) ?? '')?.['type'] === 'tempo',
-  );
-  if (toTraces.length === 0)
-    problems.push('datasource prometheus: no exemplarTraceIdDestinations entry pointing at a tempo datasource');
+  const toTraces = destinations.filter((destination) => uids.get(str(destination['datasourceUid']) ?? '')?.['type'] === 'tempo');
+  if (toTraces.length === 0) problems.push('datasource prometheus: no exemplarTraceIdDestinations entry pointing at a tempo datasource');
   for (const destination of toTraces)
-    if (destination['name'] !== 'trace_id')
-      problems.push(`datasource prometheus: exemplar label ${str(destination['name'])}, expected trace_id`);
+    if (destination['name'] !== 'trace_id') problems.push(`datasource prometheus: exemplar label ${str(destination['name'])}, expected trace_id`);
 
   const redis = uids.get('redis');
   if (redis) problems.push(...redisDatasourceLogin(redis, grafana).problems);
@@ -98,9 +84,7 @@ export function checkDatasources(provisioning: Dict, grafana: Dict): string[] {
   for (const datasource of datasources) {
     const type = str(datasource['type']) ?? '';
     if (!BUILT_IN_TYPES.has(type) && !plugins.has(type))
-      problems.push(
-        `datasource ${str(datasource['uid'])}: type ${type} is a plugin the grafana service does not install`,
-      );
+      problems.push(`datasource ${str(datasource['uid'])}: type ${type} is a plugin the grafana service does not install`);
   }
   return problems;
 }
@@ -155,9 +139,7 @@ export function checkDashboardProvisioning(providers: Dict, grafana: Dict): stri
   const provisioning = str(dict(grafana['environment'])['GF_PATHS_PROVISIONING']) ?? '/etc/grafana/provisioning';
   const provisioningSource = repoPathOf(grafana, provisioning);
   if (provisioningSource !== PROVISIONING_DIR)
-    problems.push(
-      `grafana: provisioning path ${provisioning} comes from ${provisioningSource ?? 'no bind mount'}, not ${PROVISIONING_DIR}`,
-    );
+    problems.push(`grafana: provisioning path ${provisioning} comes from ${provisioningSource ?? 'no bind mount'}, not ${PROVISIONING_DIR}`);
 
   const all = list(providers['providers']).map(dict);
   if (all.length === 0) problems.push('dashboard providers: none');
@@ -169,9 +151,7 @@ export function checkDashboardProvisioning(providers: Dict, grafana: Dict): stri
     const path = str(dict(provider['options'])['path']);
     const source = path ? repoPathOf(grafana, path) : undefined;
     if (source !== DASHBOARDS_DIR)
-      problems.push(
-        `dashboard provider ${name}: path ${path ?? '(none)'} comes from ${source ?? 'no bind mount'}, not ${DASHBOARDS_DIR}`,
-      );
+      problems.push(`dashboard provider ${name}: path ${path ?? '(none)'} comes from ${source ?? 'no bind mount'}, not ${DASHBOARDS_DIR}`);
   }
   return problems;
 }

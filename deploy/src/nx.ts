@@ -24,18 +24,11 @@ export function targetClosure(graph: ProjectGraph, project: string, target: stri
   const visit = (name: string) => {
     const config = node?.data.targets?.[name];
     if (!config || closure.has(name)) return;
-    closure.set(
-      name,
-      (config.outputs ?? []).map((output) => resolveOutput(output, node.data.root, config)),
-    );
+    closure.set(name, (config.outputs ?? []).map((output) => resolveOutput(output, node.data.root, config)));
     for (const dependency of config.dependsOn ?? []) {
       if (typeof dependency === 'string') {
         if (!dependency.startsWith('^')) visit(dependency);
-      } else if (
-        dependency.target &&
-        !dependency.dependencies &&
-        (!dependency.projects || dependency.projects === 'self')
-      ) {
+      } else if (dependency.target && !dependency.dependencies && (!dependency.projects || dependency.projects === 'self')) {
         visit(dependency.target);
       }
     }
@@ -82,8 +75,7 @@ export function checkDockerfileAgainstNx(dockerfile: Dockerfile, graph: ProjectG
   }
 
   if (invoked.size === 0) problems.push(`${at}: no stage runs nx (nx build ${app} or nx run ${app}:<target>)`);
-  for (const project of invoked)
-    if (project !== app) problems.push(`${at}: builds ${project}, but the file is for ${app}`);
+  for (const project of invoked) if (project !== app) problems.push(`${at}: builds ${project}, but the file is for ${app}`);
 
   for (const copy of copiesFrom(dockerfile)) {
     const produced = outputs.get(copy.from);
@@ -95,9 +87,7 @@ export function checkDockerfileAgainstNx(dockerfile: Dockerfile, graph: ProjectG
       if (relative.startsWith('..')) {
         problems.push(`${at}:${copy.step.line}: copies ${from}, outside the build stage's workspace ${root}`);
       } else if (!produced.some((output) => within(relative, output))) {
-        problems.push(
-          `${at}:${copy.step.line}: copies ${relative}, which no nx target it ran outputs (${produced.join(', ')})`,
-        );
+        problems.push(`${at}:${copy.step.line}: copies ${relative}, which no nx target it ran outputs (${produced.join(', ')})`);
       } else if (!within(relative, `dist/apps/${app}`)) {
         problems.push(`${at}:${copy.step.line}: copies ${relative}, not ${app}'s build output`);
       }
@@ -135,8 +125,6 @@ export function checkContextKeepsProjects(ignoreFile: string, text: string, grap
     .filter((line) => line !== '' && !line.startsWith('#'));
   return Object.values(graph.nodes).flatMap((node) => {
     const pattern = patterns.find((candidate) => ignores(candidate, node.data.root));
-    return pattern
-      ? [`${ignoreFile}: ${pattern} leaves Nx project ${node.name} (${node.data.root}) out of the build context`]
-      : [];
+    return pattern ? [`${ignoreFile}: ${pattern} leaves Nx project ${node.name} (${node.data.root}) out of the build context`] : [];
   });
 }

@@ -1,6 +1,7 @@
 import { parsePort, services } from './compose.ts';
 import { type Dict, dict, list, str, strings } from './json.ts';
 
+
 const SIGNALS = new Set(['traces', 'metrics', 'logs', 'profiles']);
 
 const typeOf = (id: string) => id.split('/')[0];
@@ -21,8 +22,7 @@ export function checkCollector(config: Dict): string[] {
 
   for (const [name, pipeline] of pipelines) {
     const at = `service.pipelines.${name}`;
-    if (!SIGNALS.has(typeOf(name)))
-      problems.push(`${at}: ${typeOf(name)} is not a signal (${[...SIGNALS].join(', ')})`);
+    if (!SIGNALS.has(typeOf(name))) problems.push(`${at}: ${typeOf(name)} is not a signal (${[...SIGNALS].join(', ')})`);
     const spec = dict(pipeline);
     for (const [role, sources] of [
       ['receivers', ['receivers', 'connectors']],
@@ -55,10 +55,10 @@ export function checkCollector(config: Dict): string[] {
       problems.push(`processors.${id}: neither limit_mib nor limit_percentage`);
   }
   for (const section of sections)
-    for (const id of defined[section])
-      if (!used[section].has(id)) problems.push(`${section}.${id}: defined but in no pipeline`);
+    for (const id of defined[section]) if (!used[section].has(id)) problems.push(`${section}.${id}: defined but in no pipeline`);
   return problems;
 }
+
 
 /** An address one container uses to reach another (host = compose service name), or where one listens. */
 export interface Address {
@@ -128,14 +128,10 @@ export function tempoListeners(config: Dict, source: string): Address[] {
   for (const [id, receiver] of Object.entries(dict(dict(config['distributor'])['receivers'])))
     for (const [protocol, spec] of Object.entries(dict(dict(receiver)['protocols']))) {
       const endpoint = str(dict(spec)['endpoint']);
-      const address = endpoint
-        ? parseAddress(endpoint, `${source} distributor.receivers.${id}.${protocol}`)
-        : undefined;
+      const address = endpoint ? parseAddress(endpoint, `${source} distributor.receivers.${id}.${protocol}`) : undefined;
       const port = protocol === 'grpc' ? '4317' : '4318';
       // Since Tempo 2.7 a receiver without an endpoint listens on localhost only.
-      listeners.push(
-        address ?? { from: `${source} distributor.receivers.${id}.${protocol} (no endpoint)`, host: 'localhost', port },
-      );
+      listeners.push(address ?? { from: `${source} distributor.receivers.${id}.${protocol} (no endpoint)`, host: 'localhost', port });
     }
   return listeners;
 }
@@ -147,9 +143,7 @@ export function composeAddresses(model: Dict): Address[] {
       // A token issuer names the identity provider as a browser on the host reaches it: not a container address.
       if (key.endsWith('_ISSUER')) return [];
       const text = str(value);
-      return text && /^[a-z][a-z0-9+.-]*:\/\//i.test(text)
-        ? (parseAddress(text, `services.${name}.environment.${key}`) ?? [])
-        : [];
+      return text && /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? (parseAddress(text, `services.${name}.environment.${key}`) ?? []) : [];
     });
     const command = strings(Array.isArray(service['command']) ? service['command'] : []).flatMap((word) =>
       /^[a-z][a-z0-9+.-]*:\/\//i.test(word) ? (parseAddress(word, `services.${name}.command`) ?? []) : [],
@@ -179,21 +173,14 @@ export function declaredPorts(model: Dict, service: string, imageExposes: (servi
  * Every address a config or a service uses to reach another container names a compose service and a port
  * that service declares (`ports`, `expose`, or EXPOSE in its Dockerfile).
  */
-export function checkAddresses(
-  model: Dict,
-  addresses: Address[],
-  imageExposes: (service: string) => string[],
-): string[] {
+export function checkAddresses(model: Dict, addresses: Address[], imageExposes: (service: string) => string[]): string[] {
   const names = new Set(services(model).map(([name]) => name));
   return addresses.flatMap((address) => {
-    if (!names.has(address.host))
-      return [`${address.from}: ${address.host}:${address.port}: ${address.host} is not a compose service`];
+    if (!names.has(address.host)) return [`${address.from}: ${address.host}:${address.port}: ${address.host} is not a compose service`];
     const ports = declaredPorts(model, address.host, imageExposes);
     return ports.has(address.port)
       ? []
-      : [
-          `${address.from}: ${address.host}:${address.port}: ${address.host} declares ports ${[...ports].join(', ') || 'none'}`,
-        ];
+      : [`${address.from}: ${address.host}:${address.port}: ${address.host} declares ports ${[...ports].join(', ') || 'none'}`];
   });
 }
 
@@ -201,19 +188,10 @@ export function checkAddresses(
  * Where a container listens: on all interfaces (a server bound to localhost is unreachable from the other
  * containers) and on a port its compose service declares.
  */
-export function checkListeners(
-  model: Dict,
-  service: string,
-  listeners: Address[],
-  imageExposes: (service: string) => string[],
-): string[] {
+export function checkListeners(model: Dict, service: string, listeners: Address[], imageExposes: (service: string) => string[]): string[] {
   const ports = declaredPorts(model, service, imageExposes);
   return listeners.flatMap((listener) => [
-    ...(['0.0.0.0', '[::]', ''].includes(listener.host)
-      ? []
-      : [`${listener.from}: listens on ${listener.host}, unreachable from other containers`]),
-    ...(ports.has(listener.port)
-      ? []
-      : [`${listener.from}: port ${listener.port} is not declared by compose service ${service}`]),
+    ...(['0.0.0.0', '[::]', ''].includes(listener.host) ? [] : [`${listener.from}: listens on ${listener.host}, unreachable from other containers`]),
+    ...(ports.has(listener.port) ? [] : [`${listener.from}: port ${listener.port} is not declared by compose service ${service}`]),
   ]);
 }

@@ -22,8 +22,7 @@ export function parseRedisConf(text: string): Map<string, string> {
 export function checkRedis(ws: Workspace, redis: Dict, conf: Map<string, string>, confPath: string): string[] {
   const problems: string[] = [];
   const image = str(redis['image']) ?? '';
-  if (!/^redis:8\.\d+\.\d+/.test(image))
-    problems.push(`redis: image ${image} is not an exact Redis 8 version (redis:8.x.y)`);
+  if (!/^redis:8\.\d+\.\d+/.test(image)) problems.push(`redis: image ${image} is not an exact Redis 8 version (redis:8.x.y)`);
   if (conf.get('appendonly') !== 'yes') problems.push(`${confPath}: appendonly must be yes`);
   if (conf.get('appendfsync') !== 'always') problems.push(`${confPath}: appendfsync must be always`);
   if (conf.get('maxmemory-policy') !== 'noeviction') problems.push(`${confPath}: maxmemory-policy must be noeviction`);
@@ -36,13 +35,11 @@ export function checkRedis(ws: Workspace, redis: Dict, conf: Map<string, string>
 
   const loaded = strings(redis['command']).find((word) => word.endsWith('.conf'));
   const source = loaded ? repoPathOf(redis, loaded) : undefined;
-  if (source !== confPath)
-    problems.push(`redis: starts with ${loaded ?? 'no config file'}, which is not ${confPath} mounted`);
+  if (source !== confPath) problems.push(`redis: starts with ${loaded ?? 'no config file'}, which is not ${confPath} mounted`);
   const aclfile = conf.get('aclfile');
   if (aclfile) {
     const acl = repoPathOf(redis, aclfile);
-    if (!acl || !ws.isFile(acl))
-      problems.push(`redis: aclfile ${aclfile} is not a file of the repository mounted in the container`);
+    if (!acl || !ws.isFile(acl)) problems.push(`redis: aclfile ${aclfile} is not a file of the repository mounted in the container`);
   }
   return problems;
 }

@@ -110,9 +110,7 @@ describe('merging the overlay onto the core file', () => {
 
   it('keeps the core file free of the observability stack', () => {
     const core = deployment.stack.files[0].model;
-    expect(Object.keys(dict(core['services'])).sort()).toEqual(
-      ['crowd', 'identity-dev', 'redis', ...NODE_SERVICES].sort(),
-    );
+    expect(Object.keys(dict(core['services'])).sort()).toEqual(['crowd', 'identity-dev', 'redis', ...NODE_SERVICES].sort());
     expect(JSON.stringify(core)).not.toMatch(/otel-collector/);
   });
 });
@@ -124,31 +122,14 @@ describe('the stack', () => {
         .map(([name]) => name)
         .sort(),
     ).toEqual(
-      [
-        'crowd',
-        'grafana',
-        'identity-dev',
-        'otel-collector',
-        'prometheus',
-        'redis',
-        'tempo',
-        'tempo-init',
-        ...NODE_SERVICES,
-      ].sort(),
+      ['crowd', 'grafana', 'identity-dev', 'otel-collector', 'prometheus', 'redis', 'tempo', 'tempo-init', ...NODE_SERVICES].sort(),
     );
   });
 
   it('runs the crowd only with --profile crowd, against customer-intake', () => {
     const crowd = service(deployment, 'crowd');
     expect(crowd['profiles']).toEqual(['crowd']);
-    expect(crowd['command']).toEqual([
-      'node',
-      'main.js',
-      '--url',
-      'http://customer-intake:3000',
-      '--identity',
-      'http://identity-dev:4000',
-    ]);
+    expect(crowd['command']).toEqual(['node', 'main.js', '--url', 'http://customer-intake:3000', '--identity', 'http://identity-dev:4000']);
     expect(crowd['depends_on']).toHaveProperty('customer-intake.condition', 'service_healthy');
     expect(
       Object.values(dict(deployment.stack.model['services'])).filter((spec) => dict(spec)['profiles']),

@@ -1,22 +1,8 @@
-import {
-  collectorProblems,
-  type Deployment,
-  grafanaProblems,
-  imageExposes,
-  loadDeployment,
-  service,
-  wiringProblems,
-} from '../src/checks.ts';
+import { collectorProblems, type Deployment, grafanaProblems, imageExposes, loadDeployment, service, wiringProblems } from '../src/checks.ts';
 import { repoPathOf } from '../src/compose.ts';
 import { checkDashboardProvisioning, checkDatasources } from '../src/grafana.ts';
 import { type Dict, dict, list } from '../src/json.ts';
-import {
-  checkAddresses,
-  checkCollector,
-  checkListeners,
-  parseAddress,
-  prometheusTargets,
-} from '../src/observability.ts';
+import { checkAddresses, checkCollector, checkListeners, parseAddress, prometheusTargets } from '../src/observability.ts';
 
 let deployment: Deployment;
 beforeAll(() => {
@@ -60,9 +46,7 @@ describe('addresses between containers', () => {
   });
 
   it('include Prometheus scraping metrics-export:9464 and the collector', () => {
-    const targets = prometheusTargets(deployment.prometheus, 'prometheus.yml').map(
-      ({ host, port }) => `${host}:${port}`,
-    );
+    const targets = prometheusTargets(deployment.prometheus, 'prometheus.yml').map(({ host, port }) => `${host}:${port}`);
     expect(targets).toEqual(expect.arrayContaining(['metrics-export:9464', 'otel-collector:8888']));
   });
 
@@ -79,11 +63,7 @@ describe('addresses between containers', () => {
       { job_name: 'gone', static_configs: [{ targets: ['order-generator:9464'] }] },
       { job_name: 'wrong-port', static_configs: [{ targets: ['metrics-export:9100'] }] },
     );
-    const problems = checkAddresses(
-      deployment.stack.model,
-      prometheusTargets(prometheus, 'prometheus.yml'),
-      imageExposes(deployment),
-    );
+    const problems = checkAddresses(deployment.stack.model, prometheusTargets(prometheus, 'prometheus.yml'), imageExposes(deployment));
     expect(problems).toEqual([
       'prometheus.yml job gone: order-generator:9464: order-generator is not a compose service',
       'prometheus.yml job wrong-port: metrics-export:9100: metrics-export declares ports 9464',
@@ -101,9 +81,7 @@ describe('addresses between containers', () => {
 describe('Grafana provisioning', () => {
   it('has datasources with fixed uids redis, prometheus and tempo, exemplars linking to tempo, read-only dashboards', () => {
     expect(grafanaProblems(deployment)).toEqual([]);
-    const byUid = Object.fromEntries(
-      list(deployment.datasources['datasources']).map((ds) => [dict(ds)['uid'], dict(ds)]),
-    );
+    const byUid = Object.fromEntries(list(deployment.datasources['datasources']).map((ds) => [dict(ds)['uid'], dict(ds)]));
     expect(byUid['redis']).toMatchObject({ type: 'redis-datasource', url: 'redis:6379' });
     expect(byUid['prometheus']).toMatchObject({
       type: 'prometheus',
@@ -132,9 +110,7 @@ describe('Grafana provisioning', () => {
     expect(problems).toMatch(/uid tempo is used twice/);
     expect(problems).toMatch(/no datasource with uid redis/);
     expect(problems).toMatch(/no exemplarTraceIdDestinations entry pointing at a tempo datasource/);
-    expect(checkDatasources(deployment.datasources, {}).join('\n')).toMatch(
-      /type redis-datasource is a plugin the grafana service does not install/,
-    );
+    expect(checkDatasources(deployment.datasources, {}).join('\n')).toMatch(/type redis-datasource is a plugin the grafana service does not install/);
   });
 
   it('reports dashboards editable in the UI, or read from outside grafana/dashboards', () => {
