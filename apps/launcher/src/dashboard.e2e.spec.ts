@@ -66,6 +66,7 @@ describe('the sale dashboard on a real Prometheus', () => {
       seed: 7,
       summaryFile: join(dir, 'crowd-summary.json'),
       logFile: join(dir, 'crowd.log'),
+      identity: services.identity,
       signal: new AbortController().signal,
     });
     expect(crowd.acceptedCount).toBeGreaterThan(400);

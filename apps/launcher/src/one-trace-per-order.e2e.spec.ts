@@ -60,8 +60,8 @@ describe('one trace per order, across the services', () => {
     ]);
     try {
       const [protobufOrder, untracedOrder] = await Promise.all([
-        order(tracing.intakeUrl, 'dee'),
-        order(untraced.intakeUrl, 'eve'),
+        order(tracing, 'dee'),
+        order(untraced, 'eve'),
       ]);
       const [protobufExits, untracedExits] = await Promise.all([tracing.stop(), untraced.stop()]);
       quiet = {
@@ -115,7 +115,9 @@ describe('one trace per order, across the services', () => {
 
   /** The four services on `sale`, three orders over HTTP, every one decided and audited, then SIGTERM. */
   async function runSale(endpoint: string) {
+    // The stream services alone: customer-intake then trusts the run's key itself, and the orders are signed with it.
     const services = await run(sale, 'sale', {
+      only: [...SERVICES],
       env: otelEnv(endpoint, 'http/json'),
       envOf: {
         'order-generation': { BLOCK_MS: '200' },
@@ -125,7 +127,7 @@ describe('one trace per order, across the services', () => {
     });
     let orderIds: string[];
     try {
-      orderIds = await Promise.all(['ann', 'bob', 'cid'].map((customer) => order(services.intakeUrl, customer)));
+      orderIds = await Promise.all(['ann', 'bob', 'cid'].map((customer) => order(services, customer)));
       await eventually(async () => (await client.hlen(sale.decisions)) === orderIds.length, 'every order decided');
       await eventually(() => audited(client, sale), 'the auditor read every completion');
       // metrics-export is on no order's path: a scrape is what it traces.
@@ -257,12 +259,11 @@ function otelEnv(endpoint: string, protocol: string): NodeJS.ProcessEnv {
   };
 }
 
-/** POSTs an order for `customer` and returns its ticket's order id. */
-async function order(intakeUrl: string, customer: string): Promise<string> {
-  const response = await fetch(`${intakeUrl}/api/orders`, {
+/** POSTs an order for `customer`, signed in with the run's key, and returns its ticket's order id. */
+async function order(services: RunningServices, customer: string): Promise<string> {
+  const response = await fetch(`${services.intakeUrl}/api/orders`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ customerId: customer }),
+    headers: { authorization: await services.identity.bearer(customer) },
   });
   if (response.status !== 202) throw new Error(`order for ${customer}: ${response.status} ${await response.text()}`);
   const { orderId } = (await response.json()) as { orderId: string };

@@ -1,11 +1,11 @@
 import { saleReportContract, type SaleReport } from '@popup-store/contracts';
 import { SaleGears } from '@popup-store/gears-client';
-import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openSale } from './orders';
 import { checkSale, InvariantError, type SaleCheck } from './sale-check';
+import { SERVICES, type SaleKeys } from '@popup-store/keys';
 import { RunningServices } from '@popup-store/service-runner';
 
 /** What a whole-pipeline run needs: the bench's Redis and where the built services and the logs are. */
@@ -28,8 +28,9 @@ const REPORT_TIMEOUT_MS = 60_000;
 let saleCount = 0;
 
 /**
- * One sale on a clean Redis with the store's processes as `npm start` runs them: opens it with `stock` units, starts the services
- * once it is open, runs `body`, then stops them whatever happened.
+ * One sale on a clean Redis with the stream services as `npm start` runs them (no identity provider: customer-intake
+ * trusts the run's key, which the load signs with): opens it with `stock` units, starts the services once it is
+ * open, runs `body`, then stops them whatever happened.
  */
 export async function withServices<T>(
   context: PipelineContext,
@@ -44,6 +45,7 @@ export async function withServices<T>(
     distDir: context.distDir,
     redisUrl: context.redisUrl,
     saleId: sale.saleId,
+    only: SERVICES,
     logDir,
     nodeFlags: context.nodeFlags,
     env: BENCH_ENV,

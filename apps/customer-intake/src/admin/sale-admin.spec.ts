@@ -1,13 +1,15 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { loadGears, orderToDecide, SaleGears } from '@popup-store/gears-client';
+import { loadGears } from '@popup-store/gears-client';
 import { saleKeys } from '@popup-store/keys';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { AppModule } from '../app/app.module';
 import { intakeHttpAdapter } from '../app/http-adapter';
 import { intakeConfig } from '../app/intake-config';
-import { drainStream, entryFields } from '@popup-store/streams-transport';
+import { entryFields } from '@popup-store/streams-transport';
 import { orderContract } from '@popup-store/contracts';
+import { decideOrders } from '../test/decide-orders';
+import { testIdentity } from '../test/test-identity';
 
 const TOKEN = 'operator-secret-0123456789';
 
@@ -30,6 +32,7 @@ describe('operator endpoints', () => {
       REDIS_URL: redis.url,
       SALE_ID: `${redis.namespace}-${sale}`,
       LOG_LEVEL: 'silent',
+      ...(await testIdentity()).env,
       ...env,
     });
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(config)] }).compile();
@@ -113,12 +116,7 @@ describe('operator endpoints', () => {
       customerEntryId: '1-0',
     };
     await client.xadd(sale.orders, '*', ...entryFields(orderContract, JSON.stringify(order)));
-    const gears = new SaleGears(client, sale);
-    const drained = await drainStream(
-      { redis: client, stream: sale.orders, contract: orderContract, group: 'fulfilment', acknowledgedBy: 'handler' },
-      (orders) => gears.decide(orders.map((entry) => orderToDecide(entry.id, entry.data, entry.carrier))),
-    );
-    expect(drained.handled).toBe(1);
+    expect(await decideOrders(client, sale)).toBe(1);
     expect((await put(running, '/api/admin/sale', { units: 3 }, TOKEN)).json()).toMatchObject({
       statusCode: 409,
       reason: 'sale_started',

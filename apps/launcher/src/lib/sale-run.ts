@@ -77,6 +77,8 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
     const intakeUrl = services.intakeUrl;
     terminal.line(`Services: ${services.names.join(', ')}; logs in ${logDir}`);
     terminal.line(`  customer-intake ${intakeUrl}/api/sale, metrics ${services.metricsUrl}/metrics`);
+    const { issuer } = services.identity;
+    terminal.line(`  identity-dev ${issuer} (sign in: POST ${issuer}/token {"name":"..."})`);
 
     const live = new LiveView(redis, sale, terminal);
     stops.push(() => live.stop());
@@ -93,6 +95,7 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
       seed: plan.seed,
       summaryFile: join(plan.dataDir, 'crowd-summary.json'),
       logFile: logFile(logDir, 'crowd'),
+      identity: services.identity,
       signal,
     });
     terminal.line(`Crowd done: ${crowd.acceptedCount} tickets, ${crowd.answered} answers in ${crowd.durationMs} ms`);

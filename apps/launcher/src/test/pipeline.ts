@@ -2,6 +2,7 @@ import { loadGears, redisNow, SaleGears } from '@popup-store/gears-client';
 import { saleKeys, type SaleKeys, type ServiceName } from '@popup-store/keys';
 import { RunningServices } from '@popup-store/service-runner';
 import type { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 
 export type { RunningServices };
@@ -55,14 +56,17 @@ export interface OrderAnswer {
   readonly ms: number;
 }
 
-/** One customer's `POST /api/orders`, timed; a network error answers status 0. */
-export async function postOrder(intakeUrl: string, customerId: string, timeoutMs = 10_000): Promise<OrderAnswer> {
+/** One customer's `POST /api/orders` (signed in as `name`, with an empty body), timed; a network error answers status 0. */
+export async function postOrder(
+  services: Pick<RunningServices, 'intakeUrl' | 'identity'>,
+  name: string,
+  timeoutMs = 10_000,
+): Promise<OrderAnswer> {
   const started = performance.now();
   try {
-    const response = await fetch(`${intakeUrl}/api/orders`, {
+    const response = await fetch(`${services.intakeUrl}/api/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ customerId }),
+      headers: { authorization: await services.identity.bearer(name), 'x-forwarded-for': addressOf(name) },
       signal: AbortSignal.timeout(timeoutMs),
     });
     const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
@@ -75,4 +79,13 @@ export async function postOrder(intakeUrl: string, customerId: string, timeoutMs
   } catch {
     return { status: 0, body: {}, retryAfter: null, ms: performance.now() - started };
   }
+}
+
+/**
+ * The client address of the customer `name`, as the edge proxy customer-intake trusts (127.0.0.1) forwards it: one
+ * of 65,536, so a test's customers are not all one address past MAX_CUSTOMERS_PER_ADDRESS.
+ */
+function addressOf(name: string): string {
+  const [high = 0, low = 0] = createHash('sha256').update(name).digest();
+  return `10.255.${high}.${low}`;
 }

@@ -99,3 +99,11 @@ export function saleKeys(saleId: string = DEFAULT_SALE_ID): SaleKeys {
 export function deadLetterStream(stream: string): string {
   return `${stream}:dead-letter`;
 }
+
+/**
+ * String: what customer-intake answered to the first `POST /api/orders` with this `Idempotency-Key` from this
+ * customer (the ticket and a hash of the body), so a retry gets the same ticket. Expires after a day.
+ */
+export function idempotencyKey(sale: SaleKeys, customerId: string, key: string): string {
+  return `${sale.tag}:idempotency:${customerId}:${key}`;
+}

@@ -1,4 +1,5 @@
 import { SERVICES, type ServiceName } from '@popup-store/keys';
+import { IDENTITY_PROVIDER } from './run-identity';
 
 /** One process of the store as `npm start` runs it: a built app of dist/apps, with what it needs to be told. */
 export interface ProcessEntry {
@@ -23,9 +24,18 @@ export interface ProcessEntry {
  */
 export const PROCESSES: readonly ProcessEntry[] = [
   {
+    name: IDENTITY_PROVIDER,
+    listens: { PORT: 'http' },
+    env: { HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    readyPath: '/health/ready',
+    // customer-intake verifies the customers' tokens with its key set; the run's own key signs them.
+    tells: ({ http }) => ({ CUSTOMER_TOKEN_ISSUER: http, CUSTOMER_JWKS_URL: `${http}/.well-known/jwks.json` }),
+  },
+  {
     name: 'customer-intake',
     listens: { PORT: 'http' },
-    env: { HOST: '127.0.0.1' },
+    // The crowd and the bench's load stand in for an edge proxy: each forwards its customer's own address.
+    env: { HOST: '127.0.0.1', TRUSTED_PROXIES: '127.0.0.1' },
     readyPath: '/health/ready',
   },
   { name: 'order-generation' },

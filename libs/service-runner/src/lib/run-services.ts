@@ -5,6 +5,7 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROCESSES, processEntry, type ProcessEntry } from './processes';
+import { IDENTITY_PROVIDER, RunIdentityKeys, type RunIdentity } from './run-identity';
 import { Supervisor, type Exit, type SupervisorEvents } from './supervisor';
 
 /** What one run of the store's processes needs. */
@@ -74,6 +75,8 @@ export class RunningServices {
     private readonly plan: RunPlan,
     private readonly entries: readonly ProcessEntry[],
     private readonly urls: ReadonlyMap<string, Readonly<Record<string, string>>>,
+    /** Who signs this run's customers in: the crowd, the bench's load and the specs sign with it. */
+    readonly identity: RunIdentity,
   ) {}
 
   /** Starts every process of the plan; resolves once they are spawned (see {@link ready} for serving). */
@@ -97,6 +100,9 @@ export class RunningServices {
       urls.set(entry.name, byRole);
     }
     const told = Object.assign({}, ...entries.map((entry) => entry.tells?.(urls.get(entry.name) ?? {}) ?? {}));
+    const keys = await RunIdentityKeys.create();
+    const issuer = urls.get(IDENTITY_PROVIDER)?.['http'];
+    const identityEnv = keys.envOf(issuer);
     const restartLog: string[] = [];
     const supervisor = new Supervisor({
       restarted: (name, exit, attempt, delayMs) => {
@@ -116,6 +122,7 @@ export class RunningServices {
           SALE_ID: plan.saleId,
           ...told,
           ...entry.env,
+          ...identityEnv[entry.name],
           ...Object.fromEntries(Object.entries(ports.get(entry.name) ?? {}).map(([k, v]) => [k, String(v)])),
           ...plan.env,
           ...plan.envOf?.[entry.name],
@@ -124,7 +131,7 @@ export class RunningServices {
       await writeFile(spec.logFile, '');
       supervisor.start(spec);
     }
-    return new RunningServices(supervisor, restartLog, plan, entries, urls);
+    return new RunningServices(supervisor, restartLog, plan, entries, urls, keys.identity(issuer));
   }
 
   get names(): string[] {
