@@ -1,0 +1,316 @@
+/// <reference lib="dom" />
+import { completionContract, rejectionContract } from '@popup-store/contracts';
+import { parseDecision, SaleGears } from '@popup-store/gears-client';
+import { saleKeys } from '@popup-store/keys';
+import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
+import type { Redis } from 'ioredis';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Browser, Page } from 'playwright-core';
+import { startIdentityProvider, type IdentityProvider } from './test/identity-provider';
+import { DIST_DIR, openSale, startServices, type RunningServices } from './test/pipeline';
+import {
+  accessibilityViolations,
+  buyButtonBox,
+  DESKTOP,
+  launchChromium,
+  layoutShift,
+  newShopper,
+  overflowing,
+  PHONE,
+  requestsOffOrigin,
+  screenshot,
+  stateOf,
+  waitForState,
+  signIn,
+  type Shopper,
+} from './test/shoppers';
+
+/** The default sale, so the page at `/` shows the catalogue's product. */
+const sale = saleKeys('popup');
+const SCREENSHOTS = process.env['STOREFRONT_SCREENSHOTS'] ?? join(DIST_DIR, 'storefront-screenshots');
+const STOREFRONT_DIR = join(DIST_DIR, 'apps', 'storefront');
+
+/**
+ * The storefront (built into dist/apps/storefront, served by customer-intake) in Debian's Chromium, against every
+ * service as a process on a real Redis, as `npm start` runs them. Each state the page can be in is screenshot on
+ * a desktop and a phone, and checked with axe-core.
+ */
+describe('the storefront in a real browser', () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let gears: SaleGears;
+  let dataDir: string;
+  let identity: IdentityProvider;
+  let services: RunningServices;
+  let browser: Browser;
+  let shopUrl: string;
+  const shoppers: Shopper[] = [];
+
+  beforeAll(async () => {
+    redis = await startTestRedis({ owned: true });
+    client = redis.client();
+    gears = new SaleGears(client, sale);
+    dataDir = await mkdtemp(join(tmpdir(), 'popup-storefront-'));
+    identity = await startIdentityProvider();
+    await openSale(client, sale.saleId, 1);
+    services = await startServices({
+      redisUrl: redis.url,
+      saleId: sale.saleId,
+      dataDir,
+      observer: client,
+      env: {
+        'customer-intake': {
+          STOREFRONT_SIGN_IN_URL: identity.authorizeUrl,
+          // Every browser here comes from 127.0.0.1: the bot limit per address would refuse the crowd.
+          MAX_CUSTOMERS_PER_ADDRESS: '1000',
+        },
+      },
+    });
+    shopUrl = `${services.intakeUrl}/`;
+    browser = await launchChromium();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await services?.stop();
+    await identity?.close();
+    await redis?.dispose();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const redisNow = async () => {
+    const [seconds, micros] = await client.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  };
+
+  /** A fresh sale of `stock` units, opening `opensInMs` from now by Redis's clock, for ten minutes. */
+  async function newSale(stock: number, opensInMs: number): Promise<number> {
+    const startsAt = (await redisNow()) + opensInMs;
+    await gears.configure({ stock, startsAt, endsAt: startsAt + 600_000, force: true });
+    return startsAt;
+  }
+
+  async function shopper(viewport = DESKTOP): Promise<Shopper> {
+    const made = await newShopper(browser, viewport);
+    shoppers.push(made);
+    return made;
+  }
+
+  /** The customer id the page signed in as (the token's `sub`). */
+  const customerOf = (page: Page) =>
+    page.evaluate(
+      () => (JSON.parse(sessionStorage.getItem('popup.session') ?? '{}') as { customerId: string }).customerId,
+    );
+
+  /** Every order Redis decided for a customer. */
+  async function ordersOf(customerId: string): Promise<string[]> {
+    const decided = async (
+      stream: string,
+      schema: typeof completionContract.schema | typeof rejectionContract.schema,
+    ) =>
+      (await client.xrange(stream, '-', '+'))
+        .map(([, fields]) => schema.parse(JSON.parse(fields[fields.indexOf('data') + 1])))
+        .filter((entry) => entry.customerId === customerId)
+        .map((entry) => entry.orderId);
+    return [
+      ...(await decided(sale.completed, completionContract.schema)),
+      ...(await decided(sale.rejected, rejectionContract.schema)),
+    ];
+  }
+
+  const words = async (page: Page) => ({
+    message: (await page.locator('#message').textContent())?.trim(),
+    detail: (await page.locator('#detail').textContent())?.trim(),
+  });
+
+  /** The page shows `state`: screenshot it, and axe-core finds nothing wrong with it. */
+  async function inState(subject: Shopper, state: string): Promise<void> {
+    expect(await stateOf(subject.page)).toBe(state);
+    await screenshot(subject, SCREENSHOTS, state);
+    expect(await accessibilityViolations(subject.page)).toEqual([]);
+  }
+
+  it('a shopper signs in, waits for the opening on the server’s clock, buys and sees their unit', async () => {
+    const startsAt = await newSale(3, 8_000);
+    const ada = await shopper(DESKTOP);
+    const grace = await shopper(PHONE);
+    await Promise.all([ada, grace].map((s) => s.page.goto(shopUrl)));
+    await Promise.all([ada, grace].map((s) => waitForState(s.page, ['scheduled'])));
+    await inState(ada, 'scheduled');
+    await inState(grace, 'scheduled');
+    expect((await words(ada.page)).detail).toBe('Sign in now to be ready. One per customer.');
+
+    await signIn(ada, shopUrl, 'ada');
+    await signIn(grace, shopUrl, 'grace');
+    expect(await stateOf(ada.page)).toBe('scheduled');
+    const clock = (await ada.page.locator('#clock').textContent()) ?? '';
+    const seconds = Number(/^Opens in (\d+) seconds?$/.exec(clock)?.[1]);
+    expect(Math.abs(seconds * 1000 - (startsAt - (await redisNow())))).toBeLessThanOrEqual(1_500);
+    await screenshot(ada, SCREENSHOTS, 'before-opening');
+    await screenshot(grace, SCREENSHOTS, 'before-opening');
+    expect(await accessibilityViolations(ada.page)).toEqual([]);
+
+    // On a phone nothing sticks out, and the buy button shows without scrolling.
+    expect(await overflowing(grace.page)).toEqual([]);
+    const button = await buyButtonBox(grace.page);
+    expect(button.top).toBeGreaterThanOrEqual(0);
+    expect(button.bottom).toBeLessThanOrEqual(button.viewportHeight);
+
+    // The page opens its door by the server's clock, without waiting for an event.
+    await Promise.all([ada, grace].map((s) => waitForState(s.page, ['open'], 15_000)));
+    const openedAt = Number(await ada.page.locator('#store').getAttribute('data-since'));
+    expect(openedAt).toBeGreaterThanOrEqual(startsAt - 300);
+    expect(openedAt).toBeLessThanOrEqual(startsAt + 1_000);
+    await inState(ada, 'open');
+    await inState(grace, 'open');
+    expect(await overflowing(grace.page)).toEqual([]);
+
+    await ada.page.getByRole('button', { name: 'Buy one' }).click();
+    await waitForState(ada.page, ['won']);
+    const orderId = (await ada.page.locator('#store').getAttribute('data-order-id')) ?? '';
+    const decision = parseDecision((await client.hget(sale.decisions, orderId)) ?? '');
+    expect(decision.outcome).toBe('completed');
+    const unit = decision.outcome === 'completed' ? decision.unit : -1;
+    expect((await words(ada.page)).message).toBe(`Unit ${unit.toLocaleString('en')} is yours`);
+    expect(await client.hget(sale.buyers, await customerOf(ada.page))).toBe(`${orderId}:${unit}`);
+    await inState(ada, 'won');
+
+    // A double click is one press: one order.
+    await grace.page.getByRole('button', { name: 'Buy one' }).dblclick();
+    await waitForState(grace.page, ['won']);
+    expect(await ordersOf(await customerOf(grace.page))).toHaveLength(1);
+    await inState(grace, 'won');
+    expect(await overflowing(grace.page)).toEqual([]);
+  }, 90_000);
+
+  it('says “you already have one” to a customer who bought, signed in again elsewhere', async () => {
+    const elsewhere = [await shopper(DESKTOP), await shopper(PHONE)];
+    for (const s of elsewhere) {
+      await s.page.goto(shopUrl);
+      await signIn(s, shopUrl, 'ada');
+      await s.page.getByRole('button', { name: 'Buy one' }).click();
+      await waitForState(s.page, ['duplicate']);
+      expect((await words(s.page)).message).toBe('You already have one');
+      await inState(s, 'duplicate');
+    }
+    expect(await client.hlen(sale.buyers)).toBe(2);
+  }, 60_000);
+
+  it('shows a 503 as a retry counted down in words, and the retry is still one order', async () => {
+    await newSale(5, 0);
+    const linus = await shopper(DESKTOP);
+    const mia = await shopper(PHONE);
+    for (const [s, name] of [
+      [linus, 'linus'],
+      [mia, 'mia'],
+    ] as const) {
+      await s.page.goto(shopUrl);
+      await signIn(s, shopUrl, name);
+      await waitForState(s.page, ['open']);
+    }
+    await redis.pause();
+    try {
+      await Promise.all([linus, mia].map((s) => s.page.getByRole('button', { name: 'Buy one' }).click()));
+      for (const s of [linus, mia]) {
+        await waitForState(s.page, ['retry'], 10_000);
+        await screenshot(s, SCREENSHOTS, 'retry');
+        const said = await words(s.page);
+        expect(said.message).toBe('The store cannot be reached');
+        expect(said.detail).toMatch(/^Trying again (in \d+ seconds?|now), with the same order\.$/);
+        expect(await accessibilityViolations(s.page)).toEqual([]);
+      }
+    } finally {
+      await redis.resume();
+    }
+    for (const s of [linus, mia]) {
+      await waitForState(s.page, ['won'], 20_000);
+      expect(await ordersOf(await customerOf(s.page))).toHaveLength(1);
+    }
+  }, 90_000);
+
+  it('40 shoppers buy at once from 15 units: 15 pages say they got one, 25 sold out, as Redis decided; an idle page shows the sell-out within a second', async () => {
+    await newSale(15, 600_000);
+    const crowd = await Promise.all(Array.from({ length: 40 }, (_, i) => shopper(i % 8 === 0 ? PHONE : DESKTOP)));
+    await Promise.all(crowd.map((s, i) => signIn(s, shopUrl, `shopper-${i}`)));
+    const idle = await shopper(DESKTOP);
+    await idle.page.goto(shopUrl);
+    await Promise.all([...crowd, idle].map((s) => waitForState(s.page, ['scheduled'])));
+
+    await newSale(15, 0);
+    await Promise.all(crowd.map((s) => waitForState(s.page, ['open'])));
+    await Promise.all(crowd.map((s) => s.page.getByRole('button', { name: 'Buy one' }).click()));
+    const ends = await Promise.all(crowd.map((s) => waitForState(s.page, ['won', 'sold-out'], 30_000)));
+    expect(ends.filter((end) => end === 'won')).toHaveLength(15);
+    expect(ends.filter((end) => end === 'sold-out')).toHaveLength(25);
+
+    for (const [i, s] of crowd.entries()) {
+      const customer = await customerOf(s.page);
+      const orderId = await s.page.locator('#store').getAttribute('data-order-id');
+      const bought = await client.hget(sale.buyers, customer);
+      const { message } = await words(s.page);
+      if (ends[i] === 'won') {
+        const decision = parseDecision((await client.hget(sale.decisions, orderId ?? '')) ?? '');
+        expect(decision).toMatchObject({ outcome: 'completed' });
+        const unit = decision.outcome === 'completed' ? decision.unit : -1;
+        expect(message).toBe(`Unit ${unit.toLocaleString('en')} is yours`);
+        expect(bought).toBe(`${orderId}:${unit}`);
+      } else {
+        expect(message).toBe('Sold out');
+        expect(bought).toBeNull();
+        // Sold out either by the gears' decision of its order or, after the last unit went, at the door (410).
+        if (orderId)
+          expect(parseDecision((await client.hget(sale.decisions, orderId)) ?? '')).toMatchObject({
+            reason: 'sold_out',
+          });
+      }
+    }
+    expect(await client.hlen(sale.buyers)).toBe(15);
+
+    await waitForState(idle.page, ['sold-out'], 5_000);
+    const soldOutAt = Number(await client.hget(sale.state, 'soldOutAt'));
+    const shownAt = Number(await idle.page.locator('#store').getAttribute('data-since'));
+    expect(shownAt - soldOutAt).toBeLessThan(1_000);
+    expect((await words(idle.page)).detail).toBe('All 15 units found a buyer.');
+    await inState(idle, 'sold-out');
+    const phoneSoldOut = crowd.find((s, i) => s.phone && ends[i] === 'sold-out');
+    if (phoneSoldOut) await inState(phoneSoldOut, 'sold-out');
+    await Promise.all(crowd.map((s) => s.context.close()));
+  }, 120_000);
+
+  it('tells every open page when the sale is closed', async () => {
+    const pages = [await shopper(DESKTOP), await shopper(PHONE)];
+    await Promise.all(pages.map((s) => s.page.goto(shopUrl)));
+    await gears.setState('closed');
+    for (const s of pages) {
+      await waitForState(s.page, ['closed'], 2_000);
+      expect((await words(s.page)).message).toBe('The sale is closed');
+      await inState(s, 'closed');
+    }
+  }, 30_000);
+
+  it('says there is no sale at the address of a sale this store does not sell', async () => {
+    const lost = await shopper(PHONE);
+    const response = await lost.page.goto(`${services.intakeUrl}/s/another-sale`);
+    expect(response?.status()).toBe(404);
+    await waitForState(lost.page, ['no-sale']);
+    await inState(lost, 'no-sale');
+  }, 30_000);
+
+  it('made no request outside its origin, moved nothing on screen, and weighs little', async () => {
+    const shop = new URL(shopUrl).origin;
+    const signInOrigin = new URL(identity.url).origin;
+    for (const s of shoppers) expect(requestsOffOrigin(s, shop, signInOrigin)).toEqual([]);
+    for (const s of shoppers.filter((s) => !s.page.isClosed())) expect(await layoutShift(s.page)).toBe(0);
+
+    const files = ['index.html', ...(await readdir(join(STOREFRONT_DIR, 'assets'))).map((f) => join('assets', f))];
+    const contents = await Promise.all(files.map((f) => readFile(join(STOREFRONT_DIR, f))));
+    const bytes = contents.reduce((sum, c) => sum + c.length, 0);
+    const gzipped = contents.reduce((sum, c) => sum + gzipSync(c, { level: 9 }).length, 0);
+    process.stdout.write(`storefront: ${files.length} files, ${bytes} bytes, ${gzipped} bytes gzipped\n`);
+    // A budget, not a measurement: a framework or a web font would blow it.
+    expect(bytes).toBeLessThan(30_000);
+  });
+});
