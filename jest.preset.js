@@ -18,4 +18,6 @@ module.exports = {
     ],
   },
   moduleFileExtensions: ['ts', 'js'],
+  // jose is published as ES modules only: swc turns it into CommonJS for jest, as it does the sources.
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
 };

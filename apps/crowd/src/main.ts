@@ -4,6 +4,7 @@ import { SingleBar } from 'cli-progress';
 import { planArrivals } from './lib/arrivals';
 import { saleKeys } from '@popup-store/keys';
 import { HttpShopper } from './lib/http-shopper';
+import { addressOf, signInCrowd, type SignInSource } from './lib/sign-in';
 import { playCrowd } from './lib/play-crowd';
 import { StreamShopper } from './lib/stream-shopper';
 
@@ -24,6 +25,30 @@ const program = new Command('crowd')
   .option('--redis <url>', 'Redis, for --target stream', process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379')
   .option('--sale <id>', 'the sale, for --target stream', process.env['SALE_ID'] ?? 'popup')
   .option('--connections <n>', 'HTTP connections', number(1), 64)
+  .option(
+    '--identity <url>',
+    'the identity provider customers sign in at (POST /token), for --target http',
+    process.env['IDENTITY_URL'] ?? 'http://127.0.0.1:4000',
+  )
+  .option(
+    '--signing-key <key>',
+    'or sign the tokens with the identity provider’s own private key (PEM or JWK): fast for big crowds',
+    process.env['IDENTITY_SIGNING_KEY'],
+  )
+  .option(
+    '--issuer <iss>',
+    'the iss of tokens signed with --signing-key',
+    process.env['IDENTITY_ISSUER'] ?? 'http://127.0.0.1:4000',
+  )
+  .option(
+    '--audience <aud>',
+    'the aud of tokens signed with --signing-key',
+    process.env['IDENTITY_AUDIENCE'] ?? 'popup-store',
+  )
+  .option(
+    '--forwarded-for',
+    'send each customer’s own address in X-Forwarded-For (intake must trust this host in TRUSTED_PROXIES)',
+  )
   .option('--max-retries <n>', 'retries of a customer told to wait (429/503)', number(0), 3)
   .option('--summary <file>', 'write the summary, with every accepted ticket, as JSON')
   .option('--quiet', 'no progress bar')
@@ -40,10 +65,26 @@ async function main(): Promise<void> {
   });
   if (options.target !== 'http' && options.target !== 'stream')
     throw new InvalidArgumentError('--target is http or stream');
-  const shopper =
-    options.target === 'http'
-      ? new HttpShopper({ url: options.url, connections: options.connections, maxRetries: options.maxRetries })
-      : new StreamShopper(options.redis, saleKeys(options.sale));
+  let shopper: HttpShopper | StreamShopper;
+  if (options.target === 'http') {
+    const source: SignInSource = options.signingKey
+      ? { signingKey: options.signingKey, issuer: options.issuer, audience: options.audience }
+      : { identityUrl: options.identity };
+    const bearers = await signInCrowd(
+      arrivals.map((arrival) => arrival.customerId),
+      source,
+    );
+    const addresses = new Map([...bearers.keys()].map((name, index) => [name, addressOf(index)]));
+    shopper = new HttpShopper({
+      url: options.url,
+      connections: options.connections,
+      maxRetries: options.maxRetries,
+      authorization: (customerId) => bearers.get(customerId),
+      forwardedFor: options.forwardedFor ? (customerId) => addresses.get(customerId) as string : undefined,
+    });
+  } else {
+    shopper = new StreamShopper(options.redis, saleKeys(options.sale));
+  }
   const bar = new SingleBar({
     format: 'crowd {bar} {value}/{total} orders | {accepted} accepted | {rate} answers/s',
     stream: process.stderr,

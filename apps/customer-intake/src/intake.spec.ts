@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { AppModule } from './app/app.module';
 import { intakeHttpAdapter } from './app/http-adapter';
 import { intakeConfig } from './app/intake-config';
+import { testIdentity, type TestIdentity } from './test/test-identity';
 
 describe('customer-intake HTTP API', () => {
   let redis: TestRedis;
@@ -16,6 +17,7 @@ describe('customer-intake HTTP API', () => {
   let gears: SaleGears;
   let app: NestFastifyApplication | undefined;
   let saleCount = 0;
+  let identity: TestIdentity;
 
   async function start(env: Record<string, string> = {}): Promise<void> {
     await app?.close();
@@ -26,6 +28,7 @@ describe('customer-intake HTTP API', () => {
       SALE_ID: sale.saleId,
       LOG_LEVEL: 'silent',
       STATUS_REFRESH_MS: '20',
+      ...identity.env,
       ...env,
     });
     const moduleRef = await Test.createTestingModule({
@@ -61,14 +64,25 @@ describe('customer-intake HTTP API', () => {
     }
   }
 
-  const order = (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  /** The customer signed in as `shopper` sends this body. */
+  const order = async (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
     running().inject({
       method: 'POST',
       url: '/api/orders',
-      headers,
+      headers: { authorization: await identity.bearer('shopper'), ...headers },
       payload: typeof body === 'string' ? body : JSON.stringify(body),
     });
+  /** `name` signs in and orders, with an empty body. */
+  const orderAs = async (name: string) =>
+    running().inject({ method: 'POST', url: '/api/orders', headers: { authorization: await identity.bearer(name) } });
   const get = (url: string) => running().inject({ method: 'GET', url });
+  /** `name` signs in and asks after a ticket. */
+  const ticketOf = async (name: string, orderId: string) =>
+    running().inject({
+      method: 'GET',
+      url: `/api/orders/${orderId}`,
+      headers: { authorization: await identity.bearer(name) },
+    });
   const running = () => {
     if (!app) throw new Error('start() the app first');
     return app;
@@ -103,6 +117,7 @@ describe('customer-intake HTTP API', () => {
 
   beforeAll(async () => {
     redis = await startTestRedis({ owned: true });
+    identity = await testIdentity();
     client = redis.client();
     await loadGears(client);
   });
@@ -116,7 +131,7 @@ describe('customer-intake HTTP API', () => {
   it('takes an order: 202 with a ticket, the customer entry on the stream, then the ticket tells the unit', async () => {
     await start();
     await openSale(1);
-    const taken = await order({ customerId: 'alice' });
+    const taken = await orderAs('alice');
     expect(taken.statusCode).toBe(202);
     const ticket = taken.json();
     expect(ticket).toEqual({
@@ -124,26 +139,26 @@ describe('customer-intake HTTP API', () => {
       status: 'pending',
       submittedAt: expect.any(Number),
     });
-    expect((await get(`/api/orders/${ticket.orderId}`)).json()).toEqual({
+    expect((await ticketOf('alice', ticket.orderId)).json()).toEqual({
       orderId: ticket.orderId,
       status: 'pending',
     });
     const [[, fields]] = (await client.xrange(sale.customers, '-', '+')) as [[string, string[]]];
     expect(JSON.parse(fields[fields.indexOf('data') + 1] as string)).toEqual({
       orderId: ticket.orderId,
-      customerId: 'alice',
+      customerId: identity.sub('alice'),
       submittedAt: ticket.submittedAt,
     });
 
-    const second = (await order({ customerId: 'bob' })).json();
+    const second = (await orderAs('bob')).json();
     await decideEverything();
-    expect((await get(`/api/orders/${ticket.orderId}`)).json()).toEqual({
+    expect((await ticketOf('alice', ticket.orderId)).json()).toEqual({
       orderId: ticket.orderId,
       status: 'completed',
       unit: 1,
       decidedAt: expect.any(Number),
     });
-    expect((await get(`/api/orders/${second.orderId}`)).json()).toMatchObject({
+    expect((await ticketOf('bob', second.orderId)).json()).toMatchObject({
       status: 'rejected',
       reason: 'sold_out',
     });
@@ -153,7 +168,6 @@ describe('customer-intake HTTP API', () => {
     await start();
     await openSale(10);
     const cases: [unknown, number, string | undefined][] = [
-      [{}, 400, 'customerId'],
       [{ customerId: '' }, 400, 'customerId'],
       [{ customerId: 'a b' }, 400, 'customerId'],
       [{ customerId: 42 }, 400, 'customerId'],
@@ -197,19 +211,19 @@ describe('customer-intake HTTP API', () => {
     });
     expect((await get('/api/nowhere')).json()).toMatchObject({ statusCode: 404, reason: 'not_found' });
 
-    expect((await get('/api/orders/has%20space')).statusCode).toBe(400);
+    expect((await ticketOf('shopper', 'has%20space')).statusCode).toBe(400);
     expect(await client.xlen(sale.customers)).toBe(0);
   });
 
   it('423 with the window before the sale opens, and after it ends', async () => {
     await start();
-    expect((await order({ customerId: 'early' })).json()).toMatchObject({
+    expect((await orderAs('early')).json()).toMatchObject({
       statusCode: 423,
       reason: 'closed',
       window: { phase: 'unconfigured' },
     });
     await openSale(10, { start: 60_000, end: 120_000 });
-    const early = await order({ customerId: 'early' });
+    const early = await orderAs('early');
     expect(early.statusCode).toBe(423);
     expect(early.json()).toMatchObject({
       reason: 'closed',
@@ -220,7 +234,7 @@ describe('customer-intake HTTP API', () => {
       },
     });
     await openSale(10, { start: -120_000, end: -60_000 });
-    expect((await order({ customerId: 'late' })).json()).toMatchObject({
+    expect((await orderAs('late')).json()).toMatchObject({
       statusCode: 423,
       window: { phase: 'ended' },
     });
@@ -230,10 +244,10 @@ describe('customer-intake HTTP API', () => {
   it('410 once sold out, 409 for a customer already served', async () => {
     await start({ RATE_LIMIT_PER_SECOND: '3' });
     await openSale(1);
-    await order({ customerId: 'first' });
+    await orderAs('first');
     await decideEverything();
     await statusSettles();
-    const again = await order({ customerId: 'first' });
+    const again = await orderAs('first');
     // Sold out is what the status says first; a served customer in a sale with stock left gets 409.
     expect(again.statusCode).toBe(410);
     expect(again.json()).toMatchObject({
@@ -242,35 +256,35 @@ describe('customer-intake HTTP API', () => {
     });
     // The door answers from the status before reading the body, and before the throttler counts the customer.
     expect((await order('{not json')).statusCode).toBe(410);
-    for (let i = 0; i < 20; i++) expect((await order({ customerId: 'first' })).statusCode).toBe(410);
+    for (let i = 0; i < 20; i++) expect((await orderAs('first')).statusCode).toBe(410);
 
     await start();
     await openSale(5);
-    await order({ customerId: 'served' });
+    await orderAs('served');
     await decideEverything();
-    expect((await order({ customerId: 'served' })).json()).toEqual({
+    expect((await orderAs('served')).json()).toEqual({
       statusCode: 409,
       error: 'Conflict',
       reason: 'duplicate',
-      message: 'customer served already has a unit',
+      message: `customer ${identity.sub('served')} already has a unit`,
     });
   });
 
   it('429 with Retry-After when the backlog is over its bound, and per customer over the rate limit', async () => {
     await start({ MAX_BACKLOG: '3', RATE_LIMIT_PER_SECOND: '2' });
     await openSale(100);
-    for (const customerId of ['a', 'b', 'c']) expect((await order({ customerId })).statusCode).toBe(202);
+    for (const customerId of ['a', 'b', 'c']) expect((await orderAs(customerId)).statusCode).toBe(202);
     await statusSettlesOnBacklog(3);
-    const busy = await order({ customerId: 'd' });
+    const busy = await orderAs('d');
     expect(busy.statusCode).toBe(429);
     expect(busy.headers['retry-after']).toBe('1');
     expect(busy.json()).toMatchObject({ reason: 'busy' });
 
     await decideEverything();
     await statusSettlesOnBacklog(0);
-    expect((await order({ customerId: 'e' })).statusCode).toBe(202);
-    expect((await order({ customerId: 'e' })).statusCode).toBe(202);
-    const hammering = await order({ customerId: 'e' });
+    expect((await orderAs('e')).statusCode).toBe(202);
+    expect((await orderAs('e')).statusCode).toBe(202);
+    const hammering = await orderAs('e');
     expect(hammering.statusCode).toBe(429);
     expect(hammering.json()).toMatchObject({ reason: 'rate_limited' });
     expect(Number(hammering.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -306,7 +320,7 @@ describe('customer-intake HTTP API', () => {
     await start({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, REDIS_TIMEOUT_MS: '200' });
     expect((await get('/health/live')).statusCode).toBe(200);
     expect((await get('/health/ready')).statusCode).toBe(503);
-    expect((await order({ customerId: 'early' })).json()).toMatchObject({ statusCode: 503, reason: 'unavailable' });
+    expect((await orderAs('early')).json()).toMatchObject({ statusCode: 503, reason: 'unavailable' });
   }, 15_000);
 
   it('503 with Retry-After, fast, while Redis is away; orders flow again when it is back', async () => {
@@ -315,7 +329,7 @@ describe('customer-intake HTTP API', () => {
     await redis.pause();
     try {
       const started = Date.now();
-      const refused = await order({ customerId: 'patient' });
+      const refused = await orderAs('patient');
       expect(refused.statusCode).toBe(503);
       expect(refused.headers['retry-after']).toBe('1');
       expect(Date.now() - started).toBeLessThan(1500);
@@ -324,10 +338,10 @@ describe('customer-intake HTTP API', () => {
       await redis.resume();
     }
     await statusSettles();
-    expect((await order({ customerId: 'patient' })).statusCode).toBe(202);
+    expect((await orderAs('patient')).statusCode).toBe(202);
   });
 
   it('fails at boot naming a bad setting', () => {
-    expect(() => intakeConfig({ MAX_BACKLOG: 'lots' })).toThrow(/MAX_BACKLOG/);
+    expect(() => intakeConfig({ ...identity.env, MAX_BACKLOG: 'lots' })).toThrow(/MAX_BACKLOG/);
   });
 });

@@ -7,9 +7,16 @@ export interface HttpShopperOptions {
   connections: number;
   /** A person whose order was refused for load (429/503) or hit a network error tries again, at most this often. */
   maxRetries: number;
+  /** The customer's `Authorization` header (signed in beforehand). */
+  authorization: (customerId: string) => string | undefined;
+  /** The customer's own address in `X-Forwarded-For`, for an intake that trusts this host as its proxy. */
+  forwardedFor?: (customerId: string) => string;
 }
 
-/** Orders as a person would through the HTTP API: one POST, and a retry after Retry-After when told to wait. */
+/**
+ * Orders as a signed-in person would through the HTTP API: one POST with the customer's token and no body (the
+ * token says who), and a retry after Retry-After when told to wait.
+ */
 export class HttpShopper {
   private readonly pool: Pool;
 
@@ -18,7 +25,10 @@ export class HttpShopper {
   }
 
   async order(customerId: string, scheduledAt: number, tally: Tally): Promise<void> {
-    const body = JSON.stringify({ customerId });
+    const headers: Record<string, string> = {};
+    const authorization = this.options.authorization(customerId);
+    if (authorization) headers['authorization'] = authorization;
+    if (this.options.forwardedFor) headers['x-forwarded-for'] = this.options.forwardedFor(customerId);
     for (let attempt = 0; ; attempt++) {
       tally.sent++;
       let retryAfterMs = 200;
@@ -26,8 +36,7 @@ export class HttpShopper {
         const response = await this.pool.request({
           method: 'POST',
           path: '/api/orders',
-          headers: { 'content-type': 'application/json' },
-          body,
+          headers,
         });
         const payload = (await response.body.json().catch(() => ({}))) as { orderId?: string };
         const status = response.statusCode;

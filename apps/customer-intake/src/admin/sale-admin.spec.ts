@@ -6,6 +6,7 @@ import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { AppModule } from '../app/app.module';
 import { intakeHttpAdapter } from '../app/http-adapter';
 import { intakeConfig } from '../app/intake-config';
+import { testIdentity } from '../test/test-identity';
 
 const TOKEN = 'operator-secret-0123456789';
 
@@ -28,6 +29,7 @@ describe('operator endpoints', () => {
       REDIS_URL: redis.url,
       SALE_ID: `${redis.namespace}-${sale}`,
       LOG_LEVEL: 'silent',
+      ...(await testIdentity()).env,
       ...env,
     });
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(config)] }).compile();

@@ -6,13 +6,18 @@ import { saleKeys } from '@popup-store/keys';
 import type { RedisStreamsClient } from '@popup-store/streams-transport';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminTokenGuard } from '../admin/admin-token.guard';
+import { AddressLimitGuard } from '../customers/address-limit.guard';
+import { customerTokensProvider } from '../customers/customer-tokens.provider';
+import { SignedInGuard } from '../customers/signed-in.guard';
 import { SaleAdminController } from '../admin/sale-admin.controller';
 import { HealthController } from '../health/health.controller';
 import { RedisHealthIndicator } from '../health/redis-health.indicator';
+import { Throttle } from '../orders/customer-throttler.guard';
 import { OrderDeskService } from '../orders/order-desk.service';
 import { OrdersController } from '../orders/orders.controller';
 import { RefusalFilter } from '../orders/refusal.filter';
 import { SaleDoor } from '../orders/sale-door';
+import { TicketIds } from '../orders/ticket-ids';
 import { ZodErrorsPipe } from '../orders/zod-errors.pipe';
 import { SaleController } from '../sale/sale.controller';
 import { SaleSnapshotService } from '../sale/sale-snapshot.service';
@@ -24,6 +29,10 @@ import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider
   controllers: [OrdersController, SaleController, SaleAdminController, HealthController],
   providers: [
     AdminTokenGuard,
+    customerTokensProvider,
+    SignedInGuard,
+    AddressLimitGuard,
+    TicketIds,
     redisProvider,
     adminRedisProvider,
     streamsClientProvider,
@@ -49,9 +58,13 @@ export class AppModule implements OnApplicationShutdown {
         }),
         TerminusModule,
         ThrottlerModule.forRoot({
-          // One throttler on one route: the tracker (customer or address) is the key as it is; the default key
-          // is a sha256 of route and tracker, computed per request.
-          throttlers: [{ ttl: 1000, limit: config.RATE_LIMIT_PER_SECOND, generateKey: (_context, tracker) => tracker }],
+          // One throttler per route (each skips the other's): the key is the throttler's name and the customer as
+          // they are; the default key is a sha256 of route and tracker, computed per request.
+          throttlers: [
+            { name: Throttle.orders, ttl: 1000, limit: config.RATE_LIMIT_PER_SECOND },
+            { name: Throttle.polls, ttl: 1000, limit: config.STATUS_POLLS_PER_SECOND },
+          ],
+          generateKey: (_context, tracker, name) => `${name}:${tracker}`,
         }),
       ],
       providers: [

@@ -15,9 +15,11 @@ const HEADERS_TOO_LARGE = 431 as HttpStatus;
  * on its own, before Nest sees the request (a malformed URL, oversized headers, a broken request line), has
  * the refusal body with its `reason` too, like every refusal of the API.
  */
-export function intakeHttpAdapter(config: Pick<IntakeConfig, 'BODY_LIMIT_BYTES'>): FastifyAdapter {
+export function intakeHttpAdapter(config: Pick<IntakeConfig, 'BODY_LIMIT_BYTES' | 'TRUSTED_PROXIES'>): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // request.ip is X-Forwarded-For's client only when the peer is a trusted proxy; else the socket's address.
+    trustProxy: config.TRUSTED_PROXIES?.length ? config.TRUSTED_PROXIES : false,
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       const [status, message] =
         error.code === 'FST_ERR_MAX_PARAM_LENGTH'

@@ -1,9 +1,18 @@
-import { commonEnv, port, positiveInt, readEnv } from '@popup-store/config';
+import { commonEnv, ConfigError, port, positiveInt, readEnv } from '@popup-store/config';
+import { customerContract } from '@popup-store/contracts';
+import { CUSTOMER_TOKEN_ALGORITHMS, importPublicKey } from '@popup-store/customer-identity';
 import { z } from 'zod';
 
+const commaList = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+
 /** customer-intake's settings, read once at boot from the environment. */
-export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) =>
-  readEnv(
+export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) => {
+  const config = readEnv(
     {
       ...commonEnv,
       PORT: port(3000),
@@ -15,14 +24,46 @@ export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) =>
       STOREFRONT_SIGN_IN_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
       /** Admission control: above this many undecided orders, new ones get 429 so a crowd cannot drown Redis. */
       MAX_BACKLOG: positiveInt(20_000),
-      /** An order body is a customer id: anything bigger is refused before parsing. */
+      /** An order body is at most a customer id: anything bigger is refused before parsing. */
       BODY_LIMIT_BYTES: positiveInt(1024),
-      /** Orders per second one client address may send before 429. */
+      /** Orders per second one customer (the token's `sub`) may send before 429. */
       RATE_LIMIT_PER_SECOND: positiveInt(50),
+      /** `GET /api/orders/:id` per second one customer may send before 429: follow a ticket with the event stream. */
+      STATUS_POLLS_PER_SECOND: positiveInt(5),
+      /** Distinct customers one client address may order for in a minute before 429 (bots behind one address). */
+      MAX_CUSTOMERS_PER_ADDRESS: positiveInt(30),
+      /**
+       * Proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges, comma-separated; Fastify's
+       * `trustProxy`). Unset: the client address is the socket's.
+       */
+      TRUSTED_PROXIES: commaList.optional(),
       /** How often the cached sale status (state, stock, backlog) is refreshed from Redis. */
       STATUS_REFRESH_MS: positiveInt(100),
       /** Redis commands slower than this fail, so a request answers 503 instead of hanging. */
       REDIS_TIMEOUT_MS: positiveInt(1000),
+      /** Where the identity provider publishes its keys (JWKS); fetched and refreshed as jose's remote set does. */
+      CUSTOMER_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+      /** Or one fixed public key (PEM or JWK) that customer tokens are signed with. */
+      CUSTOMER_TOKEN_PUBLIC_KEY: z.string().optional(),
+      /** The `iss` every customer token must carry (required). */
+      CUSTOMER_TOKEN_ISSUER: z.string().optional(),
+      /** The `aud` every customer token must carry. */
+      CUSTOMER_TOKEN_AUDIENCE: z.string().min(1).default('popup-store'),
+      /** The algorithms a token may be signed with: asymmetric ones only. */
+      CUSTOMER_TOKEN_ALGORITHMS: commaList
+        .pipe(z.array(z.enum(CUSTOMER_TOKEN_ALGORITHMS)).min(1))
+        .default([...CUSTOMER_TOKEN_ALGORITHMS]),
+      /** Clock skew allowed on `exp` and `nbf`. */
+      CUSTOMER_TOKEN_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+      /** Verified tokens remembered until their `exp`, so a retry costs no second signature check. */
+      CUSTOMER_TOKEN_CACHE_SIZE: positiveInt(100_000),
+      /**
+       * The key of the HMAC every ticket id carries (32 characters or more); the same for every intake of a sale,
+       * so a ticket reads on any. Unset: a random one per process, and tickets read 404 after a restart.
+       */
+      TICKET_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+      /** How long an `Idempotency-Key` keeps its ticket. */
+      IDEMPOTENCY_TTL_SECONDS: positiveInt(86_400),
       /** Bearer token of the operator endpoints (`/api/admin/...`); they answer 403 while it is unset. */
       ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
       /**
@@ -33,6 +74,37 @@ export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) =>
     },
     env,
   );
+  return { ...config, customerTokens: verificationSetting(config) };
+};
+
+/** Exactly one source of keys and an issuer to verify customer tokens with, or the boot fails naming the variables. */
+function verificationSetting(config: {
+  CUSTOMER_JWKS_URL?: string;
+  CUSTOMER_TOKEN_PUBLIC_KEY?: string;
+  CUSTOMER_TOKEN_ISSUER?: string;
+}) {
+  const { CUSTOMER_JWKS_URL: jwksUrl, CUSTOMER_TOKEN_PUBLIC_KEY: publicKey, CUSTOMER_TOKEN_ISSUER: issuer } = config;
+  const problems: string[] = [];
+  if (!jwksUrl && !publicKey) {
+    problems.push(
+      'CUSTOMER_JWKS_URL or CUSTOMER_TOKEN_PUBLIC_KEY: required, the keys customer tokens are verified with (the development identity provider serves http://127.0.0.1:4000/.well-known/jwks.json)',
+    );
+  }
+  if (jwksUrl && publicKey) problems.push('CUSTOMER_JWKS_URL and CUSTOMER_TOKEN_PUBLIC_KEY: set one of them, not both');
+  if (publicKey) {
+    try {
+      importPublicKey(publicKey);
+    } catch (error) {
+      problems.push(`CUSTOMER_TOKEN_PUBLIC_KEY: not a PEM or JWK public key (${(error as Error).message})`);
+    }
+  }
+  if (!issuer)
+    problems.push(
+      'CUSTOMER_TOKEN_ISSUER: required, the `iss` of customer tokens (the development identity provider: http://127.0.0.1:4000)',
+    );
+  if (problems.length || !issuer) throw new ConfigError(problems);
+  return { jwksUrl, publicKey, issuer, subject: customerContract.schema.shape.customerId };
+}
 
 export type IntakeConfig = ReturnType<typeof intakeConfig>;
 export const INTAKE_CONFIG = Symbol('IntakeConfig');

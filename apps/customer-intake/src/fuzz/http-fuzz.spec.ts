@@ -9,9 +9,15 @@ import { connect } from 'node:net';
 import { AppModule } from '../app/app.module';
 import { intakeHttpAdapter } from '../app/http-adapter';
 import { intakeConfig, type IntakeConfig } from '../app/intake-config';
-import { OrderRequestDto } from '../orders/order-request.dto';
+import { generateSigningKey } from '@popup-store/customer-identity';
+import { createHash } from 'node:crypto';
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { idempotencyKeyHeader, OrderRequestDto } from '../orders/order-request.dto';
+import { TEST_ISSUER, testIdentity, type TestIdentity } from '../test/test-identity';
 
 const TOKEN = 'fuzz-operator-token-0123456789';
+/** The customers the fuzzer signs in as. */
+const NAMES = ['ann', 'bob', 'cid', 'dee'];
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 200);
 
 interface Attempt {
@@ -28,6 +34,11 @@ interface Attempt {
 describe('customer-intake HTTP API under fuzzing', () => {
   let redis: TestRedis;
   let client: Redis;
+  let identity: TestIdentity;
+  /** `Authorization` values: each customer's valid one, forged ones, and junk. */
+  let authorizations: fc.Arbitrary<string>;
+  /** The customer each valid `Authorization` names. */
+  const customerOf = new Map<string, string>();
   const apps: NestFastifyApplication[] = [];
 
   async function startIntake(saleId: string): Promise<{ app: NestFastifyApplication; sale: SaleKeys }> {
@@ -47,6 +58,9 @@ describe('customer-intake HTTP API under fuzzing', () => {
       RATE_LIMIT_PER_SECOND: '1000000',
       MAX_BACKLOG: '1000000',
       ADMIN_TOKEN: TOKEN,
+      MAX_CUSTOMERS_PER_ADDRESS: '1000000',
+      STATUS_POLLS_PER_SECOND: '1000000',
+      ...identity.env,
     });
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(config)] }).compile();
     const app = moduleRef.createNestApplication<NestFastifyApplication>(intakeHttpAdapter(config), { logger: false });
@@ -62,6 +76,34 @@ describe('customer-intake HTTP API under fuzzing', () => {
     redis = await startTestRedis({ owned: true });
     client = redis.client();
     await loadGears(client);
+    identity = await testIdentity();
+    const valid = await Promise.all(NAMES.map((name) => identity.bearer(name)));
+    // The scheme is case-insensitive and may be followed by more than one space (RFC 9110 §11.1).
+    const spelled = (bearer: string) => bearer.replace('Bearer ', 'bearer  ');
+    valid.forEach((bearer, i) => {
+      customerOf.set(bearer, identity.sub(NAMES[i] as string));
+      customerOf.set(spelled(bearer), identity.sub(NAMES[i] as string));
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { sub: identity.sub('ann'), iss: TEST_ISSUER, aud: 'popup-store', iat: now, exp: now + 3600 };
+    const forged = [
+      await new SignJWT(claims).setProtectedHeader({ alg: 'ES256' }).sign((await generateSigningKey()).privateKey),
+      new UnsecuredJWT(claims).encode(),
+      await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode(identity.env['CUSTOMER_TOKEN_PUBLIC_KEY'])),
+      await new SignJWT({ ...claims, exp: now - 600, iat: now - 1200 })
+        .setProtectedHeader({ alg: 'ES256', kid: identity.key.publicJwk.kid })
+        .sign(identity.key.privateKey),
+    ];
+    authorizations = fc.oneof(
+      { arbitrary: fc.constantFrom(...valid), weight: 4 },
+      fc.constantFrom(...forged).map((jwt) => `Bearer ${jwt}`),
+      fc.constantFrom(...valid).map((bearer) => bearer.slice(0, -3)),
+      fc.constantFrom(...valid).map(spelled),
+      headerValue.map((value) => `Bearer ${value}`),
+      headerValue,
+    );
   });
 
   afterAll(async () => {
@@ -86,21 +128,32 @@ describe('customer-intake HTTP API under fuzzing', () => {
     return response.statusCode;
   }
 
-  it('POST /api/orders: any body, media type, charset, encoding or header size gets a 4xx with a reason, or 202 for a valid order, and only valid orders are written', async () => {
+  it('POST /api/orders: any body, media type, charset, encoding, header size, Authorization or Idempotency-Key gets a 4xx with a reason, or 202 for a valid order, and only valid orders are written', async () => {
     const { app, sale } = await startIntake(`${redis.namespace}-orders`);
+    let written = 0;
     let accepted = 0;
+    /** The body hash of each Idempotency-Key a customer used first. */
+    const keys = new Map<string, { bodyHash: string }>();
     await fc.assert(
-      fc.asyncProperty(orderAttempt, async (attempt) => {
+      fc.asyncProperty(orderAttempt(authorizations), async (attempt) => {
         const status = await send(app, attempt);
-        const valid = isValidOrder(attempt, { BODY_LIMIT_BYTES: 1024 });
+        const expected = expectedAnswer(attempt, customerOf, keys, { BODY_LIMIT_BYTES: 1024 });
         if (status === 202) accepted++;
-        if (valid) expect(status).toBe(202);
-        else expect(status).not.toBe(202);
+        if (expected === 'new') {
+          expect(status).toBe(202);
+          written++;
+        } else if (expected === 'replay') {
+          expect(status).toBe(202);
+        } else if (expected === 'reused') {
+          expect(status).toBe(422);
+        } else {
+          expect(status).not.toBe(202);
+        }
       }),
       { numRuns: RUNS * 3 },
     );
     expect(accepted).toBeGreaterThan(0);
-    expect(await client.xlen(sale.customers)).toBe(accepted);
+    expect(await client.xlen(sale.customers)).toBe(written);
     expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
   }, 120_000);
 
@@ -183,18 +236,51 @@ describe('customer-intake HTTP API under fuzzing', () => {
   }, 60_000);
 });
 
-/** Whether intake should take this attempt as an order: JSON in UTF-8, unencoded, small, a valid request. */
-function isValidOrder({ headers, body }: Attempt, config: Pick<IntakeConfig, 'BODY_LIMIT_BYTES'>): boolean {
+/**
+ * What intake should answer: `new` (202, an order written), `replay` (202, the ticket of an earlier request with
+ * the same Idempotency-Key), `reused` (422, the key with another body) or `refused` (anything but 202). An order
+ * is valid with a valid token, JSON in UTF-8, unencoded, small, a valid body naming no other customer (or no
+ * body and no media type) and a well-formed Idempotency-Key if any. Records the keys it sees used first.
+ */
+function expectedAnswer(
+  { headers, body }: Attempt,
+  customerOf: ReadonlyMap<string, string>,
+  keys: Map<string, { bodyHash: string }>,
+  config: Pick<IntakeConfig, 'BODY_LIMIT_BYTES'>,
+): 'new' | 'replay' | 'reused' | 'refused' {
+  const customer = customerOf.get(headers['authorization'] ?? '');
+  if (!customer) return 'refused';
+  const encoding = headers['content-encoding']?.trim().toLowerCase();
+  if (encoding && encoding !== 'identity') return 'refused';
   const [type = '', ...params] = (headers['content-type'] ?? '').split(';');
   const charset = params.map((param) => /^\s*charset\s*=\s*"?([^";\s]*)"?\s*$/i.exec(param)?.[1]).find(Boolean);
-  const encoding = headers['content-encoding']?.trim().toLowerCase();
-  if (type.trim().toLowerCase() !== 'application/json') return false;
-  if (charset && !['utf-8', 'utf8', 'us-ascii'].includes(charset.toLowerCase())) return false;
-  if (encoding && encoding !== 'identity') return false;
-  if (body === undefined || Buffer.byteLength(body) > config.BODY_LIMIT_BYTES) return false;
-  // Fastify's JSON parser drops a leading byte order mark, which JSON.parse refuses.
-  const json = parseJson(body.toString().replace(/^\uFEFF/, ''));
-  return OrderRequestDto.schema.safeParse(json).success;
+  if (charset && !['utf-8', 'utf8', 'us-ascii'].includes(charset.toLowerCase())) return 'refused';
+  const mediaType = type.trim().toLowerCase();
+  let parsed: unknown;
+  if (body === undefined || body.length === 0) {
+    // No body to read: fine without a media type, or with the form type Nest's Fastify adapter parses (to {}).
+    if (headers['content-type'] !== undefined && mediaType !== 'application/x-www-form-urlencoded') return 'refused';
+  } else {
+    if (mediaType !== 'application/json') return 'refused';
+    if (Buffer.byteLength(body) > config.BODY_LIMIT_BYTES) return 'refused';
+    // Fastify's JSON parser drops a leading byte order mark, which JSON.parse refuses.
+    parsed = parseJson(body.toString().replace(/^\uFEFF/, ''));
+    if (parsed === undefined) return 'refused';
+  }
+  const dto = OrderRequestDto.schema.safeParse(parsed);
+  if (!dto.success) return 'refused';
+  const request = dto.data as { customerId?: string };
+  if (request.customerId !== undefined && request.customerId !== customer) return 'refused';
+  const key = headers['idempotency-key'];
+  if (key === undefined) return 'new';
+  if (!idempotencyKeyHeader.safeParse(key).success) return 'refused';
+  const bodyHash = createHash('sha256').update(JSON.stringify(request)).digest('base64url');
+  const earlier = keys.get(`${customer} ${key}`);
+  if (!earlier) {
+    keys.set(`${customer} ${key}`, { bodyHash });
+    return 'new';
+  }
+  return earlier.bodyHash === bodyHash ? 'replay' : 'reused';
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {
@@ -295,12 +381,27 @@ const requestHeaders = fc
       .dictionary(fc.stringMatching(/^x-[a-z0-9-]{1,20}$/), headerValue, { maxKeys: 20 })
       .map((extra) => ({ ...extra, ...known })),
   );
-const orderAttempt: fc.Arbitrary<Attempt> = fc.record({
-  method: fc.constant('POST'),
-  url: fc.constantFrom('/api/orders', '/api/orders?', '/api/orders?customerId=x'),
-  headers: requestHeaders,
-  body: fc.option(body, { nil: undefined }),
-});
+const idempotencyKey = fc.oneof(
+  fc.constantFrom('checkout-1', 'checkout-2', 'a:b.c_d-e'),
+  fc.stringMatching(/^[A-Za-z0-9_.:-]{1,128}$/),
+  headerValue,
+);
+/** An order: the headers above, and an Authorization and Idempotency-Key (each sometimes absent). */
+const orderAttempt = (authorization: fc.Arbitrary<string>): fc.Arbitrary<Attempt> =>
+  fc.record({
+    method: fc.constant('POST'),
+    url: fc.constantFrom('/api/orders', '/api/orders?', '/api/orders?customerId=x'),
+    headers: fc
+      .tuple(requestHeaders, fc.record({ authorization, 'idempotency-key': idempotencyKey }, { requiredKeys: [] }))
+      .map(([headers, identity]) => ({ ...headers, ...identity })),
+    body: fc.option(
+      fc.oneof(
+        body,
+        fc.constantFrom(...NAMES).map(() => '{}'),
+      ),
+      { nil: undefined },
+    ),
+  });
 const method = fc.constantFrom(
   'GET',
   'HEAD',

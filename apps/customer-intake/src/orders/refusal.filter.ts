@@ -1,6 +1,6 @@
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { refusalBody, RetryLaterException } from './refusal';
+import { refusalBody, RetryLaterException, SignInRequired } from './refusal';
 
 /** The `reason` of a refusal raised without one: Nest's 404, Fastify's body parser (400, 413, 415), guards. */
 const REASONS: Partial<Record<number, string>> = {
@@ -14,7 +14,7 @@ const REASONS: Partial<Record<number, string>> = {
 
 /**
  * Every error answer of the API has the refusal body, so a client always finds a `reason` to branch on; a
- * refusal to retry carries `Retry-After`. An error that is not a refusal is a bug: logged, and answered 500
+ * refusal to retry carries `Retry-After`, a 401 its `WWW-Authenticate` challenge. An error that is not a refusal is a bug: logged, and answered 500
  * without its message, which may hold internals.
  */
 @Catch()
@@ -32,6 +32,7 @@ export class RefusalFilter implements ExceptionFilter {
     }
     const status = exception.getStatus();
     if (exception instanceof RetryLaterException) void reply.header('retry-after', String(exception.retryAfterSeconds));
+    if (exception instanceof SignInRequired) void reply.header('www-authenticate', exception.challenge);
     void reply.status(status).send(withReason(status, exception.getResponse()));
   }
 }

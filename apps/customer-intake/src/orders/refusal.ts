@@ -35,3 +35,19 @@ export const redisAway = () =>
     'unavailable',
     'the store cannot reach its database; retry shortly',
   );
+
+/**
+ * 401: the request does not prove who the customer is. The filter adds the RFC 6750 challenge
+ * (`WWW-Authenticate: Bearer ...`, with `error="invalid_token"` when a token was sent but refused).
+ */
+export class SignInRequired extends HttpException {
+  readonly challenge: string;
+
+  constructor(reason: string, message: string) {
+    super(refusalBody(HttpStatus.UNAUTHORIZED, reason, message), HttpStatus.UNAUTHORIZED);
+    this.challenge =
+      reason === 'missing_token'
+        ? 'Bearer realm="popup-store"'
+        : `Bearer realm="popup-store", error="invalid_token", error_description="${message.replace(/[^\x20-\x7e]|["\\]/g, '')}"`;
+  }
+}

@@ -6,6 +6,7 @@ import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from '../app/app.module';
 import { intakeConfig } from '../app/intake-config';
+import { testIdentity } from '../test/test-identity';
 
 describe('GET /api/sale/events', () => {
   let redis: TestRedis;
@@ -26,6 +27,7 @@ describe('GET /api/sale/events', () => {
       REDIS_URL: redis.url,
       SALE_ID: sale.saleId,
       LOG_LEVEL: 'silent',
+      ...(await testIdentity()).env,
       STATUS_REFRESH_MS: '20',
     });
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(config)] }).compile();

@@ -72,7 +72,9 @@ export type ConsumerGroupName = (typeof ConsumerGroup)[keyof typeof ConsumerGrou
 /** The keys of a sale; throws on an id that cannot sit inside a hash tag. */
 export function saleKeys(saleId: string = DEFAULT_SALE_ID): SaleKeys {
   if (!SALE_ID.test(saleId)) {
-    throw new RangeError(`sale id must match ${SALE_ID} (it goes inside a Redis hash tag), got ${JSON.stringify(saleId)}`);
+    throw new RangeError(
+      `sale id must match ${SALE_ID} (it goes inside a Redis hash tag), got ${JSON.stringify(saleId)}`,
+    );
   }
   const tag = `{sale:${saleId}}`;
   return {
@@ -96,4 +98,12 @@ export function saleKeys(saleId: string = DEFAULT_SALE_ID): SaleKeys {
 /** Where entries of `stream` that cannot be processed go; same hash tag as the stream. */
 export function deadLetterStream(stream: string): string {
   return `${stream}:dead-letter`;
+}
+
+/**
+ * String: what customer-intake answered to the first `POST /api/orders` with this `Idempotency-Key` from this
+ * customer (the ticket and a hash of the body), so a retry gets the same ticket. Expires after a day.
+ */
+export function idempotencyKey(sale: SaleKeys, customerId: string, key: string): string {
+  return `${sale.tag}:idempotency:${customerId}:${key}`;
 }
