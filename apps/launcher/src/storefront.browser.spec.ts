@@ -4,12 +4,11 @@ import { parseDecision, SaleGears } from '@popup-store/gears-client';
 import { saleKeys } from '@popup-store/keys';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
-import { startIdentityProvider, type IdentityProvider } from './test/identity-provider';
+import { startIdentityDev, type IdentityDev } from './test/identity-dev';
 import { DIST_DIR, openSale, startServices, type RunningServices } from './test/pipeline';
 import {
   accessibilityViolations,
@@ -25,12 +24,13 @@ import {
   stateOf,
   waitForState,
   signIn,
+  signInWithToken,
   type Shopper,
 } from './test/shoppers';
 
 /** The default sale, so the page at `/` shows the catalogue's product. */
 const sale = saleKeys('popup');
-const SCREENSHOTS = process.env['STOREFRONT_SCREENSHOTS'] ?? join(DIST_DIR, 'storefront-screenshots');
+const SCREENSHOTS = process.env['STOREFRONT_SCREENSHOTS'] ?? join(DIST_DIR, 'storefront-e2e', 'screenshots');
 const STOREFRONT_DIR = join(DIST_DIR, 'apps', 'storefront');
 
 /**
@@ -43,7 +43,7 @@ describe('the storefront in a real browser', () => {
   let client: Redis;
   let gears: SaleGears;
   let dataDir: string;
-  let identity: IdentityProvider;
+  let identity: IdentityDev;
   let services: RunningServices;
   let browser: Browser;
   let shopUrl: string;
@@ -53,8 +53,11 @@ describe('the storefront in a real browser', () => {
     redis = await startTestRedis({ owned: true });
     client = redis.client();
     gears = new SaleGears(client, sale);
-    dataDir = await mkdtemp(join(tmpdir(), 'popup-storefront-'));
-    identity = await startIdentityProvider();
+    // The services' logs stay beside the screenshots after the run, for a failure to be read.
+    dataDir = join(DIST_DIR, 'storefront-e2e');
+    await rm(dataDir, { recursive: true, force: true });
+    await mkdir(join(dataDir, 'logs'), { recursive: true });
+    identity = await startIdentityDev(join(dataDir, 'logs'));
     await openSale(client, sale.saleId, 1);
     services = await startServices({
       redisUrl: redis.url,
@@ -63,10 +66,14 @@ describe('the storefront in a real browser', () => {
       observer: client,
       env: {
         'customer-intake': {
-          STOREFRONT_SIGN_IN_URL: identity.authorizeUrl,
+          ...identity.intakeEnv,
+          STOREFRONT_SIGN_IN_URL: `${identity.url}/authorize`,
           // Every browser here comes from 127.0.0.1: the bot limit per address would refuse the crowd.
           MAX_CUSTOMERS_PER_ADDRESS: '1000',
         },
+        // Paused, Redis still runs the XREADGROUP a consumer sent and whose reply it stopped waiting for: the entries
+        // it delivered then are only taken back by the reclaimer, after RECLAIM_IDLE_MS (30 s by default).
+        'order-generation': { RECLAIM_IDLE_MS: '2000' },
       },
     });
     shopUrl = `${services.intakeUrl}/`;
@@ -76,10 +83,9 @@ describe('the storefront in a real browser', () => {
   afterAll(async () => {
     await browser?.close();
     await services?.stop();
-    await identity?.close();
+    await identity?.stop();
     await redis?.dispose();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   const redisNow = async () => {
     const [seconds, micros] = await client.time();
@@ -134,7 +140,7 @@ describe('the storefront in a real browser', () => {
   }
 
   it('a shopper signs in, waits for the opening on the server’s clock, buys and sees their unit', async () => {
-    const startsAt = await newSale(3, 8_000);
+    await newSale(3, 600_000);
     const ada = await shopper(DESKTOP);
     const grace = await shopper(PHONE);
     await Promise.all([ada, grace].map((s) => s.page.goto(shopUrl)));
@@ -142,16 +148,22 @@ describe('the storefront in a real browser', () => {
     await inState(ada, 'scheduled');
     await inState(grace, 'scheduled');
     expect((await words(ada.page)).detail).toBe('Sign in now to be ready. One per customer.');
-
     await signIn(ada, shopUrl, 'ada');
     await signIn(grace, shopUrl, 'grace');
-    expect(await stateOf(ada.page)).toBe('scheduled');
+
+    // The opening is moved to a few seconds from now; the shoppers look again (the event stream tells of phase
+    // and stock, not of a new window).
+    const startsAt = await newSale(3, 6_000);
+    await Promise.all([ada, grace].map((s) => s.page.reload()));
+    await Promise.all([ada, grace].map((s) => waitForState(s.page, ['scheduled'])));
+    expect(await ada.page.locator('#store').getAttribute('data-signed-in')).toBe('true');
     const clock = (await ada.page.locator('#clock').textContent()) ?? '';
     const seconds = Number(/^Opens in (\d+) seconds?$/.exec(clock)?.[1]);
     expect(Math.abs(seconds * 1000 - (startsAt - (await redisNow())))).toBeLessThanOrEqual(1_500);
     await screenshot(ada, SCREENSHOTS, 'before-opening');
     await screenshot(grace, SCREENSHOTS, 'before-opening');
     expect(await accessibilityViolations(ada.page)).toEqual([]);
+    expect(await accessibilityViolations(grace.page)).toEqual([]);
 
     // On a phone nothing sticks out, and the buy button shows without scrolling.
     expect(await overflowing(grace.page)).toEqual([]);
@@ -234,15 +246,25 @@ describe('the storefront in a real browser', () => {
   it('40 shoppers buy at once from 15 units: 15 pages say they got one, 25 sold out, as Redis decided; an idle page shows the sell-out within a second', async () => {
     await newSale(15, 600_000);
     const crowd = await Promise.all(Array.from({ length: 40 }, (_, i) => shopper(i % 8 === 0 ? PHONE : DESKTOP)));
-    await Promise.all(crowd.map((s, i) => signIn(s, shopUrl, `shopper-${i}`)));
+    const started = Date.now();
+    const progress = (what: string) => process.stdout.write(`crowd: ${what} at ${Date.now() - started} ms\n`);
+    // Signed in eight at a time: forty page loads at once only measure how busy this machine is.
+    for (let i = 0; i < crowd.length; i += 8) {
+      await Promise.all(
+        crowd.slice(i, i + 8).map((s, j) => signInWithToken(s, shopUrl, identity.url, `shopper-${i + j}`)),
+      );
+    }
+    progress('40 signed in');
     const idle = await shopper(DESKTOP);
     await idle.page.goto(shopUrl);
     await Promise.all([...crowd, idle].map((s) => waitForState(s.page, ['scheduled'])));
 
     await newSale(15, 0);
     await Promise.all(crowd.map((s) => waitForState(s.page, ['open'])));
+    progress('40 pages open');
     await Promise.all(crowd.map((s) => s.page.getByRole('button', { name: 'Buy one' }).click()));
     const ends = await Promise.all(crowd.map((s) => waitForState(s.page, ['won', 'sold-out'], 30_000)));
+    progress('40 decided');
     expect(ends.filter((end) => end === 'won')).toHaveLength(15);
     expect(ends.filter((end) => end === 'sold-out')).toHaveLength(25);
 
@@ -278,7 +300,7 @@ describe('the storefront in a real browser', () => {
     const phoneSoldOut = crowd.find((s, i) => s.phone && ends[i] === 'sold-out');
     if (phoneSoldOut) await inState(phoneSoldOut, 'sold-out');
     await Promise.all(crowd.map((s) => s.context.close()));
-  }, 120_000);
+  }, 240_000);
 
   it('tells every open page when the sale is closed', async () => {
     const pages = [await shopper(DESKTOP), await shopper(PHONE)];
@@ -303,7 +325,8 @@ describe('the storefront in a real browser', () => {
     const shop = new URL(shopUrl).origin;
     const signInOrigin = new URL(identity.url).origin;
     for (const s of shoppers) expect(requestsOffOrigin(s, shop, signInOrigin)).toEqual([]);
-    for (const s of shoppers.filter((s) => !s.page.isClosed())) expect(await layoutShift(s.page)).toBe(0);
+    const shifts = await Promise.all(shoppers.filter((s) => !s.page.isClosed()).map((s) => layoutShift(s.page)));
+    expect(shifts.filter((shift) => shift.score > 0)).toEqual([]);
 
     const files = ['index.html', ...(await readdir(join(STOREFRONT_DIR, 'assets'))).map((f) => join('assets', f))];
     const contents = await Promise.all(files.map((f) => readFile(join(STOREFRONT_DIR, f))));

@@ -10,7 +10,7 @@ export interface Session {
   readonly token: string;
   /** Who the token says the shopper is: the customer id of their orders. */
   readonly customerId: string;
-  /** A name to greet them with. */
+  /** A name to greet them with: the token's `name`, else a short form of its opaque `sub`. */
   readonly name: string;
   /** ms since the epoch (local clock). */
   readonly expiresAt: number;
@@ -90,7 +90,12 @@ function fromToken(token: string, now: number, expiresInSeconds: number | undefi
     return {
       token,
       customerId: claims.sub,
-      name: typeof claims.name === 'string' && claims.name ? claims.name : claims.sub,
+      name:
+        typeof claims.name === 'string' && claims.name
+          ? claims.name
+          : claims.sub.length > 12
+            ? `${claims.sub.slice(0, 10)}…`
+            : claims.sub,
       expiresAt,
     };
   } catch {
