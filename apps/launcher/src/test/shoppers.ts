@@ -140,7 +140,7 @@ export async function signInWithToken(
     expires_in: String(issued.expires_in),
     state,
   });
-  await shopper.page.goto(`${shopUrl}#${fragment}`);
+  await shopper.page.goto(`${shopUrl}#${fragment}`, { waitUntil: 'domcontentloaded' });
   await shopper.page.locator('#store[data-signed-in="true"]').waitFor();
 }
 
