@@ -105,6 +105,19 @@ describe('the storefront in a real browser', () => {
     return made;
   }
 
+  /** What closed pages did, for the last test to judge: requests off the origin, layout shifts. */
+  const offOrigin: string[] = [];
+  const shifts: { score: number; moved: string[] }[] = [];
+  async function retire(done: Shopper[]): Promise<void> {
+    const shop = new URL(shopUrl).origin;
+    for (const s of done) {
+      offOrigin.push(...requestsOffOrigin(s, shop, new URL(identity.url).origin));
+      if (!s.page.isClosed()) shifts.push(await layoutShift(s.page).catch(() => ({ score: 0, moved: [] })));
+      shoppers.splice(shoppers.indexOf(s), 1);
+      await s.context.close();
+    }
+  }
+
   /** The customer id the page signed in as (the token's `sub`). */
   const customerOf = (page: Page) =>
     page.evaluate(
@@ -138,6 +151,71 @@ describe('the storefront in a real browser', () => {
     await screenshot(subject, SCREENSHOTS, state);
     expect(await accessibilityViolations(subject.page)).toEqual([]);
   }
+
+  it('40 shoppers buy at once from 15 units: 15 pages say they got one, 25 sold out, as Redis decided', async () => {
+    await newSale(15, 600_000);
+    const crowd = await Promise.all(Array.from({ length: 40 }, (_, i) => shopper(i % 8 === 0 ? PHONE : DESKTOP)));
+    try {
+      const started = Date.now();
+      const progress = (what: string) => process.stdout.write(`crowd: ${what} at ${Date.now() - started} ms\n`);
+      // Signed in five at a time: forty page loads at once only measure how busy this machine is.
+      for (let i = 0; i < crowd.length; i += 5) {
+        await Promise.all(
+          crowd.slice(i, i + 5).map((s, j) => signInWithToken(s, shopUrl, identity.url, `shopper-${i + j}`)),
+        );
+      }
+      progress('40 signed in');
+      const idle = await shopper(DESKTOP);
+      await idle.page.goto(shopUrl);
+      await Promise.all([...crowd, idle].map((s) => waitForState(s.page, ['scheduled'])));
+
+      await newSale(15, 0);
+      await Promise.all(crowd.map((s) => waitForState(s.page, ['open'], 30_000)));
+      progress('40 pages open');
+      await Promise.all(crowd.map((s) => s.page.getByRole('button', { name: 'Buy one' }).click()));
+      const ends = await Promise.all(crowd.map((s) => waitForState(s.page, ['won', 'sold-out'], 60_000)));
+      progress('40 decided');
+      expect(ends.filter((end) => end === 'won')).toHaveLength(15);
+      expect(ends.filter((end) => end === 'sold-out')).toHaveLength(25);
+
+      for (const [i, s] of crowd.entries()) {
+        const customer = await customerOf(s.page);
+        const orderId = await s.page.locator('#store').getAttribute('data-order-id');
+        const bought = await client.hget(sale.buyers, customer);
+        const { message } = await words(s.page);
+        if (ends[i] === 'won') {
+          const decision = parseDecision((await client.hget(sale.decisions, orderId ?? '')) ?? '');
+          expect(decision).toMatchObject({ outcome: 'completed' });
+          const unit = decision.outcome === 'completed' ? decision.unit : -1;
+          expect(message).toBe(`Unit ${unit.toLocaleString('en')} is yours`);
+          expect(bought).toBe(`${orderId}:${unit}`);
+        } else {
+          expect(message).toBe('Sold out');
+          expect(bought).toBeNull();
+          // Sold out either by the gears' decision of its order or, after the last unit went, at the door (410).
+          if (orderId)
+            expect(parseDecision((await client.hget(sale.decisions, orderId)) ?? '')).toMatchObject({
+              reason: 'sold_out',
+            });
+        }
+      }
+      expect(await client.hlen(sale.buyers)).toBe(15);
+
+      await waitForState(idle.page, ['sold-out'], 15_000);
+      const soldOutAt = Number(await client.hget(sale.state, 'soldOutAt'));
+      const shownAt = Number(await idle.page.locator('#store').getAttribute('data-since'));
+      // Printed, not asserted: with forty pages and every service on two shared cores this measures the machine. The
+      // next test asserts the second on idle pages while one shopper takes the last unit.
+      progress(`an idle page showed the sell-out ${shownAt - soldOutAt} ms after the last unit went`);
+      expect((await words(idle.page)).detail).toBe('All 15 units found a buyer.');
+      await inState(idle, 'sold-out');
+      const phoneSoldOut = crowd.find((s, i) => s.phone && ends[i] === 'sold-out');
+      if (phoneSoldOut) await inState(phoneSoldOut, 'sold-out');
+    } finally {
+      // Forty pages left open would slow every test after this one.
+      await retire(crowd);
+    }
+  }, 300_000);
 
   it('a shopper signs in, waits for the opening on the server’s clock, buys and sees their unit', async () => {
     await newSale(3, 600_000);
@@ -243,71 +321,6 @@ describe('the storefront in a real browser', () => {
     }
   }, 90_000);
 
-  it('40 shoppers buy at once from 15 units: 15 pages say they got one, 25 sold out, as Redis decided', async () => {
-    await newSale(15, 600_000);
-    const crowd = await Promise.all(Array.from({ length: 40 }, (_, i) => shopper(i % 8 === 0 ? PHONE : DESKTOP)));
-    try {
-      const started = Date.now();
-      const progress = (what: string) => process.stdout.write(`crowd: ${what} at ${Date.now() - started} ms\n`);
-      // Signed in five at a time: forty page loads at once only measure how busy this machine is.
-      for (let i = 0; i < crowd.length; i += 5) {
-        await Promise.all(
-          crowd.slice(i, i + 5).map((s, j) => signInWithToken(s, shopUrl, identity.url, `shopper-${i + j}`)),
-        );
-      }
-      progress('40 signed in');
-      const idle = await shopper(DESKTOP);
-      await idle.page.goto(shopUrl);
-      await Promise.all([...crowd, idle].map((s) => waitForState(s.page, ['scheduled'])));
-
-      await newSale(15, 0);
-      await Promise.all(crowd.map((s) => waitForState(s.page, ['open'], 30_000)));
-      progress('40 pages open');
-      await Promise.all(crowd.map((s) => s.page.getByRole('button', { name: 'Buy one' }).click()));
-      const ends = await Promise.all(crowd.map((s) => waitForState(s.page, ['won', 'sold-out'], 60_000)));
-      progress('40 decided');
-      expect(ends.filter((end) => end === 'won')).toHaveLength(15);
-      expect(ends.filter((end) => end === 'sold-out')).toHaveLength(25);
-
-      for (const [i, s] of crowd.entries()) {
-        const customer = await customerOf(s.page);
-        const orderId = await s.page.locator('#store').getAttribute('data-order-id');
-        const bought = await client.hget(sale.buyers, customer);
-        const { message } = await words(s.page);
-        if (ends[i] === 'won') {
-          const decision = parseDecision((await client.hget(sale.decisions, orderId ?? '')) ?? '');
-          expect(decision).toMatchObject({ outcome: 'completed' });
-          const unit = decision.outcome === 'completed' ? decision.unit : -1;
-          expect(message).toBe(`Unit ${unit.toLocaleString('en')} is yours`);
-          expect(bought).toBe(`${orderId}:${unit}`);
-        } else {
-          expect(message).toBe('Sold out');
-          expect(bought).toBeNull();
-          // Sold out either by the gears' decision of its order or, after the last unit went, at the door (410).
-          if (orderId)
-            expect(parseDecision((await client.hget(sale.decisions, orderId)) ?? '')).toMatchObject({
-              reason: 'sold_out',
-            });
-        }
-      }
-      expect(await client.hlen(sale.buyers)).toBe(15);
-
-      await waitForState(idle.page, ['sold-out'], 15_000);
-      const soldOutAt = Number(await client.hget(sale.state, 'soldOutAt'));
-      const shownAt = Number(await idle.page.locator('#store').getAttribute('data-since'));
-      // Printed, not asserted: with forty pages and every service on two shared cores this measures the machine. The
-      // next test asserts the second on idle pages while one shopper takes the last unit.
-      progress(`an idle page showed the sell-out ${shownAt - soldOutAt} ms after the last unit went`);
-      expect((await words(idle.page)).detail).toBe('All 15 units found a buyer.');
-      await inState(idle, 'sold-out');
-      const phoneSoldOut = crowd.find((s, i) => s.phone && ends[i] === 'sold-out');
-      if (phoneSoldOut) await inState(phoneSoldOut, 'sold-out');
-    } finally {
-      // Forty pages left open would slow every test after this one.
-      await Promise.all(crowd.map((s) => s.context.close()));
-    }
-  }, 300_000);
-
   it('shows the sell-out on every open page within a second of the last unit', async () => {
     await newSale(1, 0);
     const last = await shopper(DESKTOP);
@@ -330,11 +343,13 @@ describe('the storefront in a real browser', () => {
   }, 90_000);
 
   it('tells every open page when the sale is closed', async () => {
+    await newSale(5, 0);
     const pages = [await shopper(DESKTOP), await shopper(PHONE)];
     await Promise.all(pages.map((s) => s.page.goto(shopUrl)));
+    await Promise.all(pages.map((s) => waitForState(s.page, ['open'])));
     await gears.setState('closed');
     for (const s of pages) {
-      await waitForState(s.page, ['closed'], 2_000);
+      await waitForState(s.page, ['closed'], 5_000);
       expect((await words(s.page)).message).toBe('The sale is closed');
       await inState(s, 'closed');
     }
@@ -349,11 +364,10 @@ describe('the storefront in a real browser', () => {
   }, 30_000);
 
   it('made no request outside its origin, moved nothing on screen, and weighs little', async () => {
-    const shop = new URL(shopUrl).origin;
-    const signInOrigin = new URL(identity.url).origin;
-    for (const s of shoppers) expect(requestsOffOrigin(s, shop, signInOrigin)).toEqual([]);
-    const shifts = await Promise.all(shoppers.filter((s) => !s.page.isClosed()).map((s) => layoutShift(s.page)));
+    await retire([...shoppers]);
+    expect(offOrigin).toEqual([]);
     expect(shifts.filter((shift) => shift.score > 0)).toEqual([]);
+    expect(shifts.length).toBeGreaterThan(40);
 
     const files = ['index.html', ...(await readdir(join(STOREFRONT_DIR, 'assets'))).map((f) => join('assets', f))];
     const contents = await Promise.all(files.map((f) => readFile(join(STOREFRONT_DIR, f))));
