@@ -140,6 +140,8 @@ export function tempoListeners(config: Dict, source: string): Address[] {
 export function composeAddresses(model: Dict): Address[] {
   return services(model).flatMap(([name, service]) => {
     const environment = Object.entries(dict(service['environment'])).flatMap(([key, value]) => {
+      // A token issuer names the identity provider as a browser on the host reaches it: not a container address.
+      if (key.endsWith('_ISSUER')) return [];
       const text = str(value);
       return text && /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? (parseAddress(text, `services.${name}.environment.${key}`) ?? []) : [];
     });

@@ -24,7 +24,7 @@ export function checkRedis(ws: Workspace, redis: Dict, conf: Map<string, string>
   const image = str(redis['image']) ?? '';
   if (!/^redis:8\.\d+\.\d+/.test(image)) problems.push(`redis: image ${image} is not an exact Redis 8 version (redis:8.x.y)`);
   if (conf.get('appendonly') !== 'yes') problems.push(`${confPath}: appendonly must be yes`);
-  if (conf.get('appendfsync') !== 'everysec') problems.push(`${confPath}: appendfsync must be everysec`);
+  if (conf.get('appendfsync') !== 'always') problems.push(`${confPath}: appendfsync must be always`);
   if (conf.get('maxmemory-policy') !== 'noeviction') problems.push(`${confPath}: maxmemory-policy must be noeviction`);
   if (redis['healthcheck'] === undefined) problems.push('redis: no healthcheck');
 

@@ -24,7 +24,14 @@ export const DATASOURCES = 'grafana/provisioning/datasources/datasources.yaml';
 export const DASHBOARD_PROVIDERS = 'grafana/provisioning/dashboards/dashboards.yaml';
 
 /** The services built from this repository, each with deploy/docker/<app>.Dockerfile. */
-export const SERVICE_APPS = ['customer-intake', 'order-generation', 'fulfilment-auditing', 'metrics-export', 'crowd'];
+export const SERVICE_APPS = [
+  'customer-intake',
+  'order-generation',
+  'fulfilment-auditing',
+  'metrics-export',
+  'identity-dev',
+  'crowd',
+];
 
 export class Workspace {
   readonly root: string;

@@ -110,7 +110,7 @@ describe('merging the overlay onto the core file', () => {
 
   it('keeps the core file free of the observability stack', () => {
     const core = deployment.stack.files[0].model;
-    expect(Object.keys(dict(core['services'])).sort()).toEqual(['crowd', 'redis', ...NODE_SERVICES].sort());
+    expect(Object.keys(dict(core['services'])).sort()).toEqual(['crowd', 'identity-dev', 'redis', ...NODE_SERVICES].sort());
     expect(JSON.stringify(core)).not.toMatch(/otel-collector/);
   });
 });
@@ -122,14 +122,14 @@ describe('the stack', () => {
         .map(([name]) => name)
         .sort(),
     ).toEqual(
-      ['crowd', 'grafana', 'otel-collector', 'prometheus', 'redis', 'tempo', 'tempo-init', ...NODE_SERVICES].sort(),
+      ['crowd', 'grafana', 'identity-dev', 'otel-collector', 'prometheus', 'redis', 'tempo', 'tempo-init', ...NODE_SERVICES].sort(),
     );
   });
 
   it('runs the crowd only with --profile crowd, against customer-intake', () => {
     const crowd = service(deployment, 'crowd');
     expect(crowd['profiles']).toEqual(['crowd']);
-    expect(crowd['command']).toEqual(['node', 'main.js', '--url', 'http://customer-intake:3000']);
+    expect(crowd['command']).toEqual(['node', 'main.js', '--url', 'http://customer-intake:3000', '--identity', 'http://identity-dev:4000']);
     expect(crowd['depends_on']).toHaveProperty('customer-intake.condition', 'service_healthy');
     expect(
       Object.values(dict(deployment.stack.model['services'])).filter((spec) => dict(spec)['profiles']),
@@ -224,12 +224,12 @@ describe('Redis', () => {
   });
 
   it('reports a config that could lose orders, and an aclfile the repository does not provide', () => {
-    const conf = parseRedisConf('appendonly no\nappendfsync always\naclfile /usr/local/etc/redis/missing.acl\n');
+    const conf = parseRedisConf('appendonly no\nappendfsync everysec\naclfile /usr/local/etc/redis/missing.acl\n');
     const problems = checkRedis(deployment.ws, service(deployment, 'redis'), conf, 'deploy/redis/redis.conf').join(
       '\n',
     );
     expect(problems).toMatch(/appendonly must be yes/);
-    expect(problems).toMatch(/appendfsync must be everysec/);
+    expect(problems).toMatch(/appendfsync must be always/);
     expect(problems).toMatch(/aclfile \/usr\/local\/etc\/redis\/missing\.acl is not a file of the repository/);
   });
 });

@@ -45,7 +45,12 @@ program
   .command('http-load <url> <customers> <rate> <seed>', { hidden: true })
   .description("scenario 3's load generator as its own process: prints its summary as JSON")
   .action(async (url: string, customers: string, rate: string, seed: string) => {
-    const summary = await httpLoad(url, Number(customers), Number(rate), Number(seed));
+    const identity = {
+      signingKey: process.env['IDENTITY_SIGNING_KEY'] ?? '',
+      issuer: process.env['IDENTITY_ISSUER'] ?? '',
+      audience: process.env['IDENTITY_AUDIENCE'] ?? '',
+    };
+    const summary = await httpLoad(url, Number(customers), Number(rate), Number(seed), identity);
     process.stdout.write(JSON.stringify(summary));
   });
 

@@ -15,7 +15,16 @@ async function bootstrap(): Promise<void> {
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
   app.enableShutdownHooks();
-  const storefront = { dir: config.STOREFRONT_DIR, saleId: config.SALE_ID, signInUrl: config.STOREFRONT_SIGN_IN_URL };
+  const storefront = {
+    dir: config.STOREFRONT_DIR,
+    saleId: config.SALE_ID,
+    // identity-dev's authorize endpoint is its issuer's /authorize; a real provider's is set explicitly.
+    signInUrl:
+      config.STOREFRONT_SIGN_IN_URL ??
+      (config.CUSTOMER_TOKEN_ISSUER?.startsWith('http')
+        ? `${config.CUSTOMER_TOKEN_ISSUER.replace(/\/$/, '')}/authorize`
+        : undefined),
+  };
   if (!(await serveStorefront(app, storefront))) {
     app.get(Logger).warn(`no storefront built (nx run storefront:build, or STOREFRONT_DIR): serving the API only`);
   }

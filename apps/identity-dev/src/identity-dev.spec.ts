@@ -44,18 +44,21 @@ describe('identity-dev, the development identity provider', () => {
   });
 
   it('serves its discovery document, its JWKS and health', async () => {
-    const discovery = await (await fetch(`${base}/.well-known/openid-configuration`)).json();
+    const discovery = (await (await fetch(`${base}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      string
+    >;
     expect(discovery).toMatchObject({
       issuer: base,
       jwks_uri: `${base}/.well-known/jwks.json`,
       authorization_endpoint: `${base}/authorize`,
       token_endpoint: `${base}/token`,
     });
-    const jwks = await (await fetch(discovery.jwks_uri)).json();
+    const jwks = (await (await fetch(discovery['jwks_uri'] as string)).json()) as { keys: Record<string, unknown>[] };
     expect(jwks.keys).toEqual([
       expect.objectContaining({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: expect.any(String) }),
     ]);
-    expect(jwks.keys[0].d).toBeUndefined();
+    expect(jwks.keys[0]?.['d']).toBeUndefined();
     expect((await fetch(`${base}/health/live`)).status).toBe(200);
     expect((await fetch(`${base}/health/ready`)).status).toBe(200);
   });
@@ -70,7 +73,7 @@ describe('identity-dev, the development identity provider', () => {
     const response = await signIn({ name: 'Ada Lovelace' });
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    const token = await response.json();
+    const token = (await response.json()) as { access_token: string };
     expect(token).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 3600 });
     const claims = decodeJwt(token.access_token);
     expect(claims).toEqual({
@@ -81,11 +84,17 @@ describe('identity-dev, the development identity provider', () => {
       exp: (claims.iat as number) + 3600,
     });
     expect((await verifier.verify(token.access_token)).sub).toBe(customerSubject('Ada Lovelace'));
-    const again = decodeJwt((await (await signIn({ name: 'Ada Lovelace' })).json()).access_token);
+    const again = decodeJwt(
+      ((await (await signIn({ name: 'Ada Lovelace' })).json()) as { access_token: string }).access_token,
+    );
     expect(again.sub).toBe(claims.sub);
     for (const bad of [{}, { name: '' }, { name: 42 }, { name: 'x'.repeat(201) }]) {
       const refused = await signIn(bad);
-      expect([bad, refused.status, (await refused.json()).reason]).toEqual([bad, 400, 'invalid']);
+      expect([bad, refused.status, ((await refused.json()) as { reason: string }).reason]).toEqual([
+        bad,
+        400,
+        'invalid',
+      ]);
     }
   });
 
@@ -132,7 +141,11 @@ describe('identity-dev, the development identity provider', () => {
       '',
     ]) {
       const page = await fetch(`${base}/authorize?redirect_uri=${encodeURIComponent(uri)}&state=x`);
-      expect([uri, page.status, (await page.json()).reason]).toEqual([uri, 400, 'invalid_redirect_uri']);
+      expect([uri, page.status, ((await page.json()) as { reason: string }).reason]).toEqual([
+        uri,
+        400,
+        'invalid_redirect_uri',
+      ]);
       const post = await fetch(`${base}/authorize`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -99,11 +99,12 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
       await operator.xadd(sale.completed, '*', 'v', '1', 'data', 'not json');
       const tickets: string[] = [];
       for (let i = 0; i < 40; i++) {
-        const answer = await postOrder(services.intakeUrl, `customer-${i % 32}`);
+        const answer = await postOrder(services, `customer-${i % 32}`);
         expect([200, 202, 409, 410]).toContain(answer.status);
         if (answer.status === 202) tickets.push(answer.body['orderId'] as string);
       }
-      expect((await fetch(`${services.intakeUrl}/api/orders/${tickets[0]}`)).status).toBe(200);
+      const owner = { authorization: await services.identity.bearer('customer-0') };
+      expect((await fetch(`${services.intakeUrl}/api/orders/${tickets[0]}`, { headers: owner })).status).toBe(200);
       await eventually(
         async () => (await undecidedTickets(operator, sale, tickets)).length === 0,
         'every ticket decided',
@@ -158,7 +159,7 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
       ),
     });
     try {
-      const answer = await postOrder(services.intakeUrl, 'over-tls');
+      const answer = await postOrder(services, 'over-tls');
       expect(answer.status).toBe(202);
       await eventually(
         async () => (await operator.hget(sale.decisions, answer.body['orderId'] as string)) !== null,

@@ -85,7 +85,7 @@ describe('hostile stream entries in a running sale', () => {
     const tickets: string[] = [];
     const streams: Stream[] = ['customers', 'orders', 'completed'];
     for (let i = 0; i < CUSTOMERS; i++) {
-      const answer = await postOrder(services.intakeUrl, `customer-${i}`);
+      const answer = await postOrder(services, `customer-${i}`);
       expect(answer.status).toBe(202);
       tickets.push(answer.body['orderId'] as string);
       const stream = streams[i % streams.length] as Stream;

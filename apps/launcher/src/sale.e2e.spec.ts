@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { renderReport } from './lib/report-view';
 import { failedInvariants, type SaleOutcome } from './lib/sale-outcome';
 import { runSale } from './lib/sale-run';
 import { SERVICES } from './lib/services';
@@ -64,6 +65,37 @@ describe('a whole sale (npm start)', () => {
     expect(failedInvariants(outcome)).toEqual([]);
     expect(outcome.report).toMatchObject({ ok: true, oversold: 0, lost: 0, duplicates: 0, outsideWindow: 0 });
     expect(outcome.lostTickets).toBe(0);
+  });
+
+  it('prints the report in the shape npm start has always printed: the same sections and rows, in order (README)', () => {
+    const labels = renderReport(outcome)
+      .split('\n')
+      .map((line) => line.trim().split(/\s{2,}/)[0])
+      .filter(Boolean);
+    expect(labels.pop()).toMatch(/^Every invariant held \([\d.]+ s\)\.$/);
+    expect(labels).toEqual([
+      `Sale ${sale.saleId}`,
+      'units sold',
+      'time to sell out',
+      'orders accepted',
+      'rejected: sold out',
+      'rejected: already bought',
+      'rejected: sale closed',
+      'oversold',
+      'lost (auditor)',
+      'lost tickets (crowd)',
+      'duplicates',
+      'outside the window',
+      'decision latency',
+      'completion latency',
+      'Crowd over HTTP',
+      'customers, orders',
+      'requests',
+      'answers',
+      'HTTP latency',
+      'Services',
+      ...SERVICES,
+    ]);
   });
 
   it('had a crowd with repeat customers that got tickets over HTTP', () => {

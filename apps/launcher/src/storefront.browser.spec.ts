@@ -4,11 +4,10 @@ import { parseDecision, SaleGears } from '@popup-store/gears-client';
 import { saleKeys } from '@popup-store/keys';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
-import { startIdentityDev, type IdentityDev } from './test/identity-dev';
 import { DIST_DIR, openSale, startServices, type RunningServices } from './test/pipeline';
 import {
   accessibilityViolations,
@@ -43,7 +42,7 @@ describe('the storefront in a real browser', () => {
   let client: Redis;
   let gears: SaleGears;
   let dataDir: string;
-  let identity: IdentityDev;
+  let identityUrl: string;
   let services: RunningServices;
   let browser: Browser;
   let shopUrl: string;
@@ -56,8 +55,6 @@ describe('the storefront in a real browser', () => {
     // The services' logs stay beside the screenshots after the run, for a failure to be read.
     dataDir = join(DIST_DIR, 'storefront-e2e');
     await rm(dataDir, { recursive: true, force: true });
-    await mkdir(join(dataDir, 'logs'), { recursive: true });
-    identity = await startIdentityDev(join(dataDir, 'logs'));
     await openSale(client, sale.saleId, 1);
     services = await startServices({
       redisUrl: redis.url,
@@ -66,8 +63,6 @@ describe('the storefront in a real browser', () => {
       observer: client,
       env: {
         'customer-intake': {
-          ...identity.intakeEnv,
-          STOREFRONT_SIGN_IN_URL: `${identity.url}/authorize`,
           // Every browser here comes from 127.0.0.1: the bot limit per address would refuse the crowd.
           MAX_CUSTOMERS_PER_ADDRESS: '1000',
         },
@@ -77,13 +72,14 @@ describe('the storefront in a real browser', () => {
       },
     });
     shopUrl = `${services.intakeUrl}/`;
+    // identity-dev, started with the services: intake sends shoppers to its /authorize (the issuer's, by default).
+    identityUrl = services.identity.issuer;
     browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
     await services?.stop();
-    await identity?.stop();
     await redis?.dispose();
   }, 60_000);
 
@@ -111,7 +107,7 @@ describe('the storefront in a real browser', () => {
   async function retire(done: Shopper[]): Promise<void> {
     const shop = new URL(shopUrl).origin;
     for (const s of done) {
-      offOrigin.push(...requestsOffOrigin(s, shop, new URL(identity.url).origin));
+      offOrigin.push(...requestsOffOrigin(s, shop, new URL(identityUrl).origin));
       if (!s.page.isClosed()) shifts.push(await layoutShift(s.page).catch(() => ({ score: 0, moved: [] })));
       shoppers.splice(shoppers.indexOf(s), 1);
       await s.context.close();
@@ -161,7 +157,7 @@ describe('the storefront in a real browser', () => {
       // Signed in five at a time: forty page loads at once only measure how busy this machine is.
       for (let i = 0; i < crowd.length; i += 5) {
         await Promise.all(
-          crowd.slice(i, i + 5).map((s, j) => signInWithToken(s, shopUrl, identity.url, `shopper-${i + j}`)),
+          crowd.slice(i, i + 5).map((s, j) => signInWithToken(s, shopUrl, identityUrl, `shopper-${i + j}`)),
         );
       }
       progress('40 signed in');

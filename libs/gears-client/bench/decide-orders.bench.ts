@@ -37,18 +37,11 @@ async function prefill(redis: Redis, sale: SaleKeys): Promise<void> {
   for (let from = 0; from < ORDERS; from += 5000) {
     const customers = redis.pipeline();
     const count = Math.min(5000, ORDERS - from);
-    for (let i = from; i < from + count; i++)
-      customers.xadd(sale.customers, '*', 'v', '1', 'data', `{"customerId":"c${i}"}`);
+    for (let i = from; i < from + count; i++) customers.xadd(sale.customers, '*', 'v', '1', 'data', `{"customerId":"c${i}"}`);
     const ids = ((await customers.exec()) ?? []).map(([, id]) => id as string);
     const orders = redis.pipeline();
     ids.forEach((customerEntryId, k) => {
-      const data = {
-        orderId: `o${from + k}`,
-        customerId: `c${from + k}`,
-        submittedAt: Date.now(),
-        orderedAt: Date.now(),
-        customerEntryId,
-      };
+      const data = { orderId: `o${from + k}`, customerId: `c${from + k}`, submittedAt: Date.now(), orderedAt: Date.now(), customerEntryId };
       orders.xadd(sale.orders, '*', 'v', '1', 'data', JSON.stringify(data));
     });
     await orders.exec();
@@ -71,16 +64,7 @@ async function timed(redis: Redis, work: () => Promise<void>): Promise<Run> {
  */
 async function viaFunction(redis: Redis, sale: SaleKeys, batch: number, inFlight: Redis[]): Promise<Run> {
   await prefill(redis, sale);
-  const read = (await redis.xreadgroup(
-    'GROUP',
-    'fulfilment',
-    'bench',
-    'COUNT',
-    ORDERS,
-    'STREAMS',
-    sale.orders,
-    '>',
-  )) as [string, Entry[]][];
+  const read = (await redis.xreadgroup('GROUP', 'fulfilment', 'bench', 'COUNT', ORDERS, 'STREAMS', sale.orders, '>')) as [string, Entry[]][];
   const orders = (read[0]?.[1] ?? []).map(([id, fields]) => {
     const parsed = parseOrderEntry(id, fields);
     if (!parsed.ok) throw new Error(parsed.error);
@@ -105,7 +89,8 @@ async function viaDemo(redis: Redis, sale: SaleKeys): Promise<Run> {
   return timed(redis, async () => {
     for (;;) {
       const read = (await redis.xreadgroup('GROUP', 'fulfilment', 'demo', 'COUNT', 3, 'STREAMS', sale.orders, '>')) as
-        [string, Entry[]][] | null;
+        | [string, Entry[]][]
+        | null;
       const entries = read?.[0]?.[1] ?? [];
       if (entries.length === 0) return;
       for (const [, fields] of entries) {
@@ -129,10 +114,7 @@ it(`decides ${ORDERS} orders per run, ${ROUNDS} rounds`, async () => {
     await loadGears(redis);
     const sale = saleKeys('bench');
     const ways = [
-      ...BATCHES.map((batch) => ({
-        name: `popup_decide_orders, batch ${batch}`,
-        run: () => viaFunction(redis, sale, batch, [redis]),
-      })),
+      ...BATCHES.map((batch) => ({ name: `popup_decide_orders, batch ${batch}`, run: () => viaFunction(redis, sale, batch, [redis]) })),
       ...[100, 1000].map((batch) => ({
         name: `popup_decide_orders, batch ${batch}, 2 in flight`,
         run: () => viaFunction(redis, sale, batch, [redis, second]),
@@ -145,21 +127,14 @@ it(`decides ${ORDERS} orders per run, ${ROUNDS} rounds`, async () => {
     }
     const rows = ways.map(({ name }, i) => {
       const results = runs[i] ?? [];
-      return {
-        name,
-        perSecond: median(results.map((r) => r.perSecond)),
-        cpu: median(results.map((r) => r.cpuMicrosPerDecision)),
-      };
+      return { name, perSecond: median(results.map((r) => r.perSecond)), cpu: median(results.map((r) => r.cpuMicrosPerDecision)) };
     });
     const demo = rows[rows.length - 1] as (typeof rows)[number];
     const best = rows.slice(0, -1).reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
     const lines = [
       `redis-server ${(await redis.info('server')).match(/redis_version:(\S+)/)?.[1]}, ${ORDERS} orders per run, median of ${ROUNDS}`,
       `${'way'.padEnd(42)} ${'decisions/s'.padStart(12)} ${'Redis CPU µs/decision'.padStart(22)}`,
-      ...rows.map(
-        (r) =>
-          `${r.name.padEnd(42)} ${Math.round(r.perSecond).toString().padStart(12)} ${r.cpu.toFixed(2).padStart(22)}`,
-      ),
+      ...rows.map((r) => `${r.name.padEnd(42)} ${Math.round(r.perSecond).toString().padStart(12)} ${r.cpu.toFixed(2).padStart(22)}`),
       `best (${best.name}) / demo: ${(best.perSecond / demo.perSecond).toFixed(1)}x decisions/s, ${(demo.cpu / best.cpu).toFixed(1)}x less Redis CPU per decision`,
     ];
     process.stdout.write(`\n${lines.join('\n')}\n\n`);

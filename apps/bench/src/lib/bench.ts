@@ -7,6 +7,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchCases, type ScenarioId } from './cases';
 import { writeDocsSection } from './docs-page';
+import { benchIdentity } from './identity';
 import type { Figures } from './figures';
 import { describeMachine, machineLine } from './machine';
 import { batchPlot, latencyPlot } from './plots';
@@ -55,6 +56,7 @@ export async function runBench(
       workDir,
       benchMain: join(options.distDir, 'apps', 'bench', 'main.js'),
       nodeFlags: options.serviceNodeFlags,
+      identity: await benchIdentity(),
     };
     const cases = benchCases({ server, redis, second, sale, pipeline }, options.sizes, options.scenarios);
     progress(`${machineLine(machine)}; logs in ${workDir}`);

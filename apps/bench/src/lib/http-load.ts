@@ -1,3 +1,4 @@
+import { CustomerTokenSigner, importSigningKey } from '@popup-store/customer-identity';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { percentiles } from './stats';
@@ -12,6 +13,15 @@ export interface HttpLoadSummary {
   readonly answersPerSecond: number;
   /** The ticket (order id) of every 202. */
   readonly accepted: string[];
+  /** CPU seconds spent signing the customers in before the first request, to leave out of the load's cost. */
+  readonly signInCpuSeconds: number;
+}
+
+/** Signs the load's customers in: the key and claims the bench gives customer-intake (environment of the process). */
+export interface LoadIdentity {
+  readonly signingKey: string;
+  readonly issuer: string;
+  readonly audience: string;
 }
 
 /** Connections to customer-intake, as the crowd app opens by default. */
@@ -23,9 +33,27 @@ const CONNECTIONS = 64;
  * its queue. Written for the bench rather than using the crowd app: the crowd's final wait races every request
  * still in flight on each answer, which costs it more CPU than customer-intake spends once thousands are in
  * flight (see docs/benchmarks.md), and the load generator must not be what is measured. No retries: a 429 or 503
- * is counted as refused.
+ * is counted as refused. Each customer signs in first, so every order goes through customer-intake's token check.
  */
-export async function httpLoad(url: string, customers: number, rate: number, seed: number): Promise<HttpLoadSummary> {
+export async function httpLoad(
+  url: string,
+  customers: number,
+  rate: number,
+  seed: number,
+  identity: LoadIdentity,
+): Promise<HttpLoadSummary> {
+  // Every customer signs in before the first request (a shopper is signed in before the sale opens).
+  const signInStarted = process.cpuUsage();
+  const signer = new CustomerTokenSigner({
+    ...identity,
+    key: await importSigningKey(identity.signingKey),
+    ttlSeconds: 3600,
+  });
+  const bearers: string[] = [];
+  for (let customer = 0; customer < customers; customer++) {
+    bearers.push(`Bearer ${(await signer.sign(`c${seed}-${customer}`)).accessToken}`);
+  }
+  const signInCpu = process.cpuUsage(signInStarted);
   const pool = new Pool(url, { connections: CONNECTIONS });
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
@@ -43,8 +71,11 @@ export async function httpLoad(url: string, customers: number, rate: number, see
       const response = await pool.request({
         method: 'POST',
         path: '/api/orders',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ customerId: `c${seed}-${customer}` }),
+        // Each customer from an address of its own, forwarded by the proxy customer-intake trusts.
+        headers: {
+          authorization: bearers[customer] as string,
+          'x-forwarded-for': `10.${(customer >> 16) & 255}.${(customer >> 8) & 255}.${customer & 255}`,
+        },
       });
       const body = (await response.body.json().catch(() => ({}))) as { orderId?: string };
       statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
@@ -74,5 +105,6 @@ export async function httpLoad(url: string, customers: number, rate: number, see
     durationMs,
     answersPerSecond: latencies.length / (durationMs / 1000),
     accepted,
+    signInCpuSeconds: (signInCpu.user + signInCpu.system) / 1e6,
   };
 }

@@ -102,6 +102,24 @@ export function compare(cases: readonly BenchCase[], runs: Runs): Comparison {
     );
     target('scenario 2: p99 ≤ 50 ms at 5,000/s offered', p99, (v) => v <= 50);
   }
+  for (const mode of ['http', 'stream'] as const) {
+    const figure = mode === 'http' ? 'httpP99' : 'p99';
+    const always = med(`fsync-always-${mode}`, figure);
+    const everysec = med(`fsync-everysec-${mode}`, figure);
+    const rateFigure = mode === 'http' ? 'answersPerSecond' : 'decisionsPerSecond';
+    const alwaysRate = med(`fsync-always-${mode}`, rateFigure);
+    const everysecRate = med(`fsync-everysec-${mode}`, rateFigure);
+    if (always !== undefined && everysec !== undefined && alwaysRate && everysecRate)
+      ratios.push(
+        `appendfsync always ÷ everysec, ${mode}: p99 ${format(always, 0)} ms against ${format(everysec, 0)} ms, ${format((alwaysRate / everysecRate) * 100, 0)}% of the rate`,
+      );
+  }
+  const verify = med('tokens', 'verifyMicros');
+  const hit = med('tokens', 'cacheHitMicros');
+  if (verify && hit)
+    ratios.push(
+      `a token verification costs ${times(verify, hit)} a cache hit (${format(verify, 0)} µs against ${format(hit, 2)} µs)`,
+    );
   target(
     'scenario 3: ≥ 10,000 accepted requests/s (HTTP answers/s)',
     med('http', 'answersPerSecond'),

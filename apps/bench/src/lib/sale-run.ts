@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { BenchIdentity } from './identity';
 import { openSale } from './orders';
 import { checkSale, InvariantError, type SaleCheck } from './sale-check';
 import { ServiceSet } from './services';
@@ -19,6 +20,8 @@ export interface PipelineContext {
   /** The bench's own built entry point, for its helper processes. */
   readonly benchMain: string;
   readonly nodeFlags?: readonly string[];
+  /** The key customer-intake verifies tokens with and the load signs them with. */
+  readonly identity: BenchIdentity;
 }
 
 /** Decisions may take long after a big crowd: waiting fails only once they stop coming for this long. */

@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processCpuSeconds } from './cpu';
+import type { BenchIdentity } from './identity';
 
 /** The store's services, each run as its own process, as deployed. */
 export const SERVICES = ['customer-intake', 'order-generation', 'fulfilment-auditing', 'metrics-export'] as const;
@@ -21,6 +22,8 @@ export interface ServicePlan {
   readonly logDir: string;
   /** Extra Node flags for every service (a CPU profile, say). */
   readonly nodeFlags?: readonly string[];
+  /** Whose tokens customer-intake accepts. */
+  readonly identity: BenchIdentity;
 }
 
 const READY_TIMEOUT_MS = 60_000;
@@ -38,7 +41,15 @@ export class ServiceSet {
     const intakePort = await freePort();
     const metricsPort = await freePort();
     const own: Record<ServiceName, NodeJS.ProcessEnv> = {
-      'customer-intake': { PORT: String(intakePort), HOST: '127.0.0.1' },
+      'customer-intake': {
+        PORT: String(intakePort),
+        HOST: '127.0.0.1',
+        CUSTOMER_TOKEN_PUBLIC_KEY: plan.identity.publicKey,
+        CUSTOMER_TOKEN_ISSUER: plan.identity.issuer,
+        CUSTOMER_TOKEN_AUDIENCE: plan.identity.audience,
+        // The load forwards an address per customer, as an edge proxy would.
+        TRUSTED_PROXIES: '127.0.0.1',
+      },
       'order-generation': {},
       'fulfilment-auditing': {},
       'metrics-export': { METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1' },

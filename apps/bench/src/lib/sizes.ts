@@ -22,6 +22,11 @@ export interface Sizes {
   /** Scenario 4: offered rates, seconds of each. */
   readonly pacedRates: readonly number[];
   readonly pacedSeconds: number;
+  /** Scenario 5, appendfsync always against everysec: customers per run (units for nine in ten) and the HTTP rate. */
+  readonly fsyncCustomers: number;
+  readonly fsyncRate: number;
+  /** Tokens verified per run of the token costs. */
+  readonly tokenCount: number;
 }
 
 /** The issue's sizes: a crowd of 100,000 for 10,000 units, paced levels of 1k to 20k orders/s. */
@@ -42,6 +47,9 @@ export const FULL_SIZES: Sizes = {
   httpPacedRate: 5_000,
   pacedRates: [1_000, 5_000, 10_000, 20_000],
   pacedSeconds: 3,
+  fsyncCustomers: 10_000,
+  fsyncRate: 2_000,
+  tokenCount: 5_000,
 };
 
 /** `--quick`: a run of a minute or so, to see that everything works, not to quote. */
@@ -62,6 +70,9 @@ export const QUICK_SIZES: Sizes = {
   httpPacedRate: 5_000,
   pacedRates: [1_000, 5_000],
   pacedSeconds: 1,
+  fsyncCustomers: 2_000,
+  fsyncRate: 2_000,
+  tokenCount: 500,
 };
 
 /** `--customers` sets every order count and `--units` every stock (the smoke test's tiny sale). */
@@ -75,6 +86,7 @@ export function resize(sizes: Sizes, customers?: number, units?: number): Sizes 
           streamCustomers: customers,
           httpCustomers: customers,
           httpPacedCustomers: customers,
+          fsyncCustomers: customers,
         };
   const stock =
     units === undefined ? {} : { baselineUnits: units, streamStock: units, httpStock: units, httpPacedStock: units };

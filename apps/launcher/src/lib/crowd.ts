@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import type { SaleIdentity } from './sale-identity';
 
 export interface CrowdPlan {
   /** The crowd's built entry point. */
@@ -13,6 +14,8 @@ export interface CrowdPlan {
   readonly seed: number;
   readonly summaryFile: string;
   readonly logFile: string;
+  /** Customers sign in with the identity provider's key, each from an address of its own. */
+  readonly identity: Pick<SaleIdentity, 'issuer' | 'audience' | 'signingKey'>;
   /** Aborting kills the crowd. */
   readonly signal: AbortSignal;
 }
@@ -51,10 +54,15 @@ export async function playCrowd(plan: CrowdPlan): Promise<CrowdSummary> {
     ['--rate', String(plan.rate)],
     ['--seed', String(plan.seed)],
     ['--summary', plan.summaryFile],
+    ['--issuer', plan.identity.issuer],
+    ['--audience', plan.identity.audience],
+    '--forwarded-for',
     '--quiet',
   ].flat();
   // Its own process group: a Ctrl-C reaches the launcher alone, which then stops the crowd itself.
   const crowd = spawn(process.execPath, args, {
+    // The key through the environment, not the command line that every process can read.
+    env: { ...process.env, IDENTITY_SIGNING_KEY: plan.identity.signingKey },
     stdio: ['ignore', 'ignore', 'pipe'],
     signal: plan.signal,
     detached: true,

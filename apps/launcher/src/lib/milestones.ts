@@ -36,6 +36,16 @@ export async function intakeReady(url: string, signal: AbortSignal, logs: string
   );
 }
 
+/** identity-dev answers ready: customers can sign in, and customer-intake can fetch its keys. */
+export async function identityReady(issuer: string, signal: AbortSignal, logs: string): Promise<void> {
+  await poll(
+    async () => ((await fetch(`${issuer}/health/ready`, { signal }).catch(() => undefined))?.ok ? true : undefined),
+    BOOT_TIMEOUT_MS,
+    signal,
+    () => `identity-dev not ready at ${issuer} (see ${logs})`,
+  );
+}
+
 /**
  * Every service reads its streams: each consumer group exists. An order accepted before order-generation
  * listens would be read anyway (groups start at 0), but a service that cannot start shows now, not at the end.

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { playCrowd } from './crowd';
 import type { LaunchOptions } from './launch-options';
 import { LiveView } from './live-view';
-import { consumersListening, drained, finalReport, intakeReady } from './milestones';
+import { consumersListening, drained, finalReport, identityReady, intakeReady } from './milestones';
 import type { SaleOutcome } from './sale-outcome';
 import { connectToRedis, openSaleRedis, withoutCredentials } from './sale-redis';
-import { assertBuilt, entryPoint, logFile, serviceSpecs } from './services';
+import { saleIdentity } from './sale-identity';
+import { assertBuilt, entryPoint, identityProviderSpec, logFile, serviceSpecs } from './services';
 import { startOver } from './start-over';
 import { Supervisor } from './supervisor';
 import type { Terminal } from './terminal';
@@ -63,14 +64,20 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
 
     const intakePort = await freePort();
     const metricsPort = await freePort();
-    const supervisor = new Supervisor({
-      restarted: (name, exit, attempt, delayMs) =>
-        terminal.line(`! ${name} exited (${exit}); restart ${attempt} in ${delayMs} ms, see ${logFile(logDir, name)}`),
-    });
+    const identity = await saleIdentity(await freePort());
+    const restarted = (name: string, exit: string, attempt: number, delayMs: number) =>
+      terminal.line(`! ${name} exited (${exit}); restart ${attempt} in ${delayMs} ms, see ${logFile(logDir, name)}`);
+    // identity-dev under a supervisor of its own: the report's restarts are the store's services'.
+    const identityProvider = new Supervisor({ restarted });
+    const supervisor = new Supervisor({ restarted });
+    stops.push(() => identityProvider.stopAll());
     stops.push(() => {
       terminal.line(`Stopping the services${saleRedis.private ? ' and Redis' : ''}`);
       return supervisor.stopAll();
     });
+    const identitySpec = identityProviderSpec(plan.distDir, logDir, identity);
+    await writeFile(identitySpec.logFile, '');
+    identityProvider.start(identitySpec);
     const specs = serviceSpecs({
       distDir: plan.distDir,
       logDir,
@@ -78,6 +85,7 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
       saleId: plan.saleId,
       intakePort,
       metricsPort,
+      identity,
     });
     for (const spec of specs) {
       await writeFile(spec.logFile, '');
@@ -86,10 +94,12 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
     const intakeUrl = `http://127.0.0.1:${intakePort}`;
     terminal.line(`Services: ${specs.map((spec) => spec.name).join(', ')}; logs in ${logDir}`);
     terminal.line(`  customer-intake ${intakeUrl}/api/sale, metrics http://127.0.0.1:${metricsPort}/metrics`);
+    terminal.line(`  identity-dev ${identity.issuer} (sign in: POST ${identity.issuer}/token {"name":"..."})`);
 
     const live = new LiveView(redis, sale, terminal);
     stops.push(() => live.stop());
     live.show('starting');
+    await identityReady(identity.issuer, signal, logDir);
     await intakeReady(intakeUrl, signal, logDir);
     await consumersListening(redis, sale, signal, logDir);
 
@@ -103,6 +113,7 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
       seed: plan.seed,
       summaryFile: join(plan.dataDir, 'crowd-summary.json'),
       logFile: logFile(logDir, 'crowd'),
+      identity,
       signal,
     });
     terminal.line(`Crowd done: ${crowd.acceptedCount} tickets, ${crowd.answered} answers in ${crowd.durationMs} ms`);

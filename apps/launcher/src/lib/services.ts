@@ -1,13 +1,17 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SaleIdentity } from './sale-identity';
 import type { ServiceSpec } from './supervisor';
 
 /** The services of the store, each run as its own process. */
 export const SERVICES = ['customer-intake', 'order-generation', 'fulfilment-auditing', 'metrics-export'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-/** Every app `npm start` runs: the services and the crowd. */
-export const APPS = [...SERVICES, 'crowd'] as const;
+/** The development identity provider customers sign in at: one more process beside the services. */
+export const IDENTITY_PROVIDER = 'identity-dev';
+
+/** Every app `npm start` runs: the services, the identity provider and the crowd. */
+export const APPS = [...SERVICES, IDENTITY_PROVIDER, 'crowd'] as const;
 
 export interface ServicePlan {
   /** The workspace's `dist` folder. */
@@ -17,6 +21,8 @@ export interface ServicePlan {
   readonly saleId: string;
   readonly intakePort: number;
   readonly metricsPort: number;
+  /** identity-dev, whose JWKS customer-intake verifies tokens with. */
+  readonly identity: Pick<SaleIdentity, 'issuer' | 'audience' | 'ticketSecret'>;
 }
 
 /** The built entry point of an app. */
@@ -52,7 +58,16 @@ export async function assertBuilt(distDir: string): Promise<void> {
 export function serviceSpecs(plan: ServicePlan, env: NodeJS.ProcessEnv = process.env): ServiceSpec[] {
   const common = { ...env, REDIS_URL: plan.redisUrl, SALE_ID: plan.saleId };
   const own: Record<ServiceName, NodeJS.ProcessEnv> = {
-    'customer-intake': { PORT: String(plan.intakePort), HOST: '127.0.0.1' },
+    'customer-intake': {
+      PORT: String(plan.intakePort),
+      HOST: '127.0.0.1',
+      CUSTOMER_JWKS_URL: `${plan.identity.issuer}/.well-known/jwks.json`,
+      CUSTOMER_TOKEN_ISSUER: plan.identity.issuer,
+      CUSTOMER_TOKEN_AUDIENCE: plan.identity.audience,
+      TICKET_SECRET: plan.identity.ticketSecret,
+      // The crowd stands in for an edge proxy: it forwards each customer's own address from this host.
+      TRUSTED_PROXIES: '127.0.0.1',
+    },
     'order-generation': {},
     'fulfilment-auditing': {},
     'metrics-export': { METRICS_PORT: String(plan.metricsPort), METRICS_HOST: '127.0.0.1' },
@@ -63,4 +78,28 @@ export function serviceSpecs(plan: ServicePlan, env: NodeJS.ProcessEnv = process
     env: { ...common, ...own[name] },
     logFile: logFile(plan.logDir, name),
   }));
+}
+
+/** How identity-dev is started: on the issuer's port, signing with the sale's key. */
+export function identityProviderSpec(
+  distDir: string,
+  logDir: string,
+  identity: SaleIdentity,
+  env: NodeJS.ProcessEnv = process.env,
+): ServiceSpec {
+  const { port } = new URL(identity.issuer);
+  return {
+    name: IDENTITY_PROVIDER,
+    main: entryPoint(distDir, IDENTITY_PROVIDER),
+    env: {
+      ...env,
+      PORT: port,
+      HOST: '127.0.0.1',
+      IDENTITY_ISSUER: identity.issuer,
+      IDENTITY_AUDIENCE: identity.audience,
+      IDENTITY_SIGNING_KEY: identity.signingKey,
+      LOG_LEVEL: 'warn',
+    },
+    logFile: logFile(logDir, IDENTITY_PROVIDER),
+  };
 }

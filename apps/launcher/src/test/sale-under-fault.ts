@@ -60,6 +60,7 @@ export class FaultSale {
       seed,
       summaryFile: join(this.dataDir, 'crowd-summary.json'),
       logFile: logFile(this.services.logDir, 'crowd'),
+      identity: this.services.identity,
       signal: new AbortController().signal,
     });
   }
@@ -81,7 +82,7 @@ export class FaultSale {
     this.probing = (async () => {
       for (let i = 0; !signal.aborted; i++) {
         const sentAt = Date.now();
-        const answer = await postOrder(this.services.intakeUrl, `probe-${i}`, 15_000);
+        const answer = await postOrder(this.services, `probe-${i}`, 15_000);
         this.probes.push({ sentAt, ...answer });
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - (Date.now() - sentAt))));
       }

@@ -26,8 +26,7 @@ describe('FulfilmentTrigger', () => {
 
   it('refuses a batch size the library cannot take', () => {
     const sale = freshSale(redis.namespace);
-    for (const count of [0, 1001, 2.5])
-      expect(() => new FulfilmentTrigger({ redis: client, sale, consumer: 'c', count })).toThrow(RangeError);
+    for (const count of [0, 1001, 2.5]) expect(() => new FulfilmentTrigger({ redis: client, sale, consumer: 'c', count })).toThrow(RangeError);
   });
 
   it('decides new orders in batches, and waits for them when asked to block', async () => {
@@ -39,15 +38,9 @@ describe('FulfilmentTrigger', () => {
     await addOrders(client, sale, [{ orderId: 'o1', customerId: 'a' }]);
     // The blocked read is served by the XADD that woke it.
     expect((await waiting).decided.map((d) => d.orderId)).toEqual(['o1']);
-    await addOrders(client, sale, [
-      { orderId: 'o2', customerId: 'b' },
-      { orderId: 'o3', customerId: 'c' },
-    ]);
+    await addOrders(client, sale, [{ orderId: 'o2', customerId: 'b' }, { orderId: 'o3', customerId: 'c' }]);
     const next = await trigger.poll();
-    expect(next.decided.map((d) => [d.orderId, d.decision.outcome])).toEqual([
-      ['o2', 'completed'],
-      ['o3', 'rejected'],
-    ]);
+    expect(next.decided.map((d) => [d.orderId, d.decision.outcome])).toEqual([['o2', 'completed'], ['o3', 'rejected']]);
     expect(await drained(client, sale)).toBe(true);
   });
 
@@ -60,21 +53,13 @@ describe('FulfilmentTrigger', () => {
     const round = await trigger.poll();
     expect(round).toMatchObject({ deadLettered: 1, decided: [expect.objectContaining({ orderId: 'o1' })] });
     const [[, fields]] = (await client.xrange(deadLetterStream(sale.orders), '-', '+')) as [[string, string[]]];
-    expect(JSON.parse(fields[3] as string)).toMatchObject({
-      stream: sale.orders,
-      group: 'fulfilment',
-      consumer: 'c',
-      fields: { data: '{"orderId":"o9"}' },
-    });
+    expect(JSON.parse(fields[3] as string)).toMatchObject({ stream: sale.orders, group: 'fulfilment', consumer: 'c', fields: { data: '{"orderId":"o9"}' } });
     expect(await drained(client, sale)).toBe(true);
   });
 
   it('decides again what a lost reply left pending: its own first, then another consumer’s by reclaiming', async () => {
     const sale = await openSale(5);
-    const orders = [
-      { orderId: 'o1', customerId: 'a' },
-      { orderId: 'o2', customerId: 'b' },
-    ];
+    const orders = [{ orderId: 'o1', customerId: 'a' }, { orderId: 'o2', customerId: 'b' }];
     await addOrders(client, sale, orders);
     const dying = redis.client();
     const lost = new FulfilmentTrigger({ redis: dying, sale, consumer: 'lost', count: 1 });
@@ -87,9 +72,7 @@ describe('FulfilmentTrigger', () => {
     await client.xreadgroup('GROUP', 'fulfilment', 'dead', 'COUNT', 1, 'STREAMS', sale.orders, '>');
     const other = new FulfilmentTrigger({ redis: client, sale, consumer: 'other' });
     expect((await other.poll()).decided).toEqual([]);
-    expect((await other.reclaimStale(0)).decided).toEqual([
-      expect.objectContaining({ orderId: 'o2', replayed: false }),
-    ]);
+    expect((await other.reclaimStale(0)).decided).toEqual([expect.objectContaining({ orderId: 'o2', replayed: false })]);
     expect(await drained(client, sale)).toBe(true);
     expect((await snapshot(client, sale)).completed).toHaveLength(2);
   });

@@ -1,11 +1,6 @@
 import { ConsumerGroup, deadLetterStream, type SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
-import {
-  decideOrdersFunction,
-  MAX_ORDERS_PER_CALL,
-  type DecidedOrder,
-  type OrderToDecide,
-} from './functions/decide-orders';
+import { decideOrdersFunction, MAX_ORDERS_PER_CALL, type DecidedOrder, type OrderToDecide } from './functions/decide-orders';
 import { callGears } from './gears-function';
 import { deadLetterFields, parseOrderEntry } from './order-entry';
 
@@ -75,14 +70,7 @@ export class FulfilmentTrigger {
   async reclaimStale(minIdleMs: number): Promise<TriggerRound> {
     const { redis, sale, consumer } = this.options;
     const [, entries] = (await redis.call(
-      'XAUTOCLAIM',
-      sale.orders,
-      this.group,
-      consumer,
-      String(minIdleMs),
-      '0-0',
-      'COUNT',
-      String(this.count),
+      'XAUTOCLAIM', sale.orders, this.group, consumer, String(minIdleMs), '0-0', 'COUNT', String(this.count),
     )) as [string, StreamEntry[]];
     return this.decide(entries);
   }
@@ -91,16 +79,7 @@ export class FulfilmentTrigger {
     const { redis, sale, consumer, blockMs } = this.options;
     const block = from === '>' && blockMs !== undefined ? ['BLOCK', String(blockMs)] : [];
     const reply = (await redis.call(
-      'XREADGROUP',
-      'GROUP',
-      this.group,
-      consumer,
-      'COUNT',
-      String(this.count),
-      ...block,
-      'STREAMS',
-      sale.orders,
-      from,
+      'XREADGROUP', 'GROUP', this.group, consumer, 'COUNT', String(this.count), ...block, 'STREAMS', sale.orders, from,
     )) as [string, StreamEntry[]][] | null;
     return reply?.[0]?.[1] ?? [];
   }

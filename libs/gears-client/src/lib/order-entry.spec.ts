@@ -8,15 +8,7 @@ describe('parseOrderEntry', () => {
     const fields = ['v', '1', 'data', JSON.stringify(data), 'traceparent', 'tp', 'tracestate', 'ts'];
     expect(parseOrderEntry('9-0', fields)).toEqual({
       ok: true,
-      order: {
-        entryId: '9-0',
-        orderId: 'o1',
-        customerId: 'c1',
-        submittedAt: 1,
-        customerEntryId: '5-0',
-        traceparent: 'tp',
-        tracestate: 'ts',
-      },
+      order: { entryId: '9-0', orderId: 'o1', customerId: 'c1', submittedAt: 1, customerEntryId: '5-0', traceparent: 'tp', tracestate: 'ts' },
     });
     expect(parseOrderEntry('9-0', ['v', '1', 'data', JSON.stringify(data)])).toMatchObject({
       ok: true,
@@ -44,10 +36,7 @@ describe('parseOrderEntry', () => {
 describe('deadLetterFields', () => {
   it('writes a v1 dead letter within the contract’s bounds', () => {
     const source = { stream: 's', id: '1-0', group: 'g', consumer: 'c', deliveries: 1 };
-    const fields = deadLetterFields(source, {
-      error: 'boom',
-      fields: { v: '1', data: 'x'.repeat(DEAD_LETTER_VALUE_MAX + 1) },
-    });
+    const fields = deadLetterFields(source, { error: 'boom', fields: { v: '1', data: 'x'.repeat(DEAD_LETTER_VALUE_MAX + 1) } });
     expect(fields.slice(0, 3)).toEqual(['v', '1', 'data']);
     const letter = deadLetterContract.schema.parse(JSON.parse(fields[3] as string));
     expect(letter).toMatchObject({ ...source, error: 'boom', truncated: true });

@@ -66,8 +66,7 @@ export function deadLetterFields(
     error: refused.error.slice(0, DEAD_LETTER_ERROR_MAX),
     fields: Object.fromEntries(kept.map(([name, value]) => [name, value.slice(0, DEAD_LETTER_VALUE_MAX)])),
     truncated:
-      kept.length < Object.keys(refused.fields).length ||
-      kept.some(([, value]) => value.length > DEAD_LETTER_VALUE_MAX),
+      kept.length < Object.keys(refused.fields).length || kept.some(([, value]) => value.length > DEAD_LETTER_VALUE_MAX),
     deadAt: Date.now(),
   };
   return ['v', String(deadLetterContract.version), 'data', JSON.stringify(deadLetterContract.schema.parse(letter))];

@@ -72,9 +72,7 @@ export type ConsumerGroupName = (typeof ConsumerGroup)[keyof typeof ConsumerGrou
 /** The keys of a sale; throws on an id that cannot sit inside a hash tag. */
 export function saleKeys(saleId: string = DEFAULT_SALE_ID): SaleKeys {
   if (!SALE_ID.test(saleId)) {
-    throw new RangeError(
-      `sale id must match ${SALE_ID} (it goes inside a Redis hash tag), got ${JSON.stringify(saleId)}`,
-    );
+    throw new RangeError(`sale id must match ${SALE_ID} (it goes inside a Redis hash tag), got ${JSON.stringify(saleId)}`);
   }
   const tag = `{sale:${saleId}}`;
   return {

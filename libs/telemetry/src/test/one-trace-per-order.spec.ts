@@ -2,6 +2,7 @@
 // layer itself never uses.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { loadGears, SaleGears } from '@popup-store/gears-client';
+import { CustomerTokenSigner, generateSigningKey } from '@popup-store/customer-identity';
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import { eventually, startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { freePort } from '@popup-store/redis-process';
@@ -28,6 +29,11 @@ const STATUS_ERROR = 2;
  * The built services (dist/, built by the test target's dependencies), each its own process, exporting to a real
  * OTLP/HTTP receiver: every order is one trace from the intake request to its decision, across the services.
  */
+const ISSUER = 'http://identity.test';
+/** The test's key pair: intake verifies with its public half, the orders are signed in with its private half. */
+let intakeIdentity: Record<string, string> = {};
+let signer: CustomerTokenSigner | undefined;
+
 describe('one trace per order, across the services', () => {
   let redis: TestRedis;
   let client: Redis;
@@ -44,6 +50,9 @@ describe('one trace per order, across the services', () => {
   };
 
   beforeAll(async () => {
+    const key = await generateSigningKey();
+    signer = new CustomerTokenSigner({ key, issuer: ISSUER, audience: 'popup-store', ttlSeconds: 600 });
+    intakeIdentity = { CUSTOMER_TOKEN_PUBLIC_KEY: JSON.stringify(key.publicJwk), CUSTOMER_TOKEN_ISSUER: ISSUER };
     const missing = SERVICES.map(entryPoint).filter((main) => !existsSync(main));
     if (missing.length > 0) throw new Error(`not built: ${missing.join(', ')} (npx nx run-many -t build)`);
     json = new OtlpReceiver();
@@ -80,7 +89,13 @@ describe('one trace per order, across the services', () => {
   }
 
   function intakeEnv(of: SaleKeys, port: number, endpoint?: string, protocol = 'http/protobuf'): NodeJS.ProcessEnv {
-    return { ...base(of), ...(endpoint ? otelEnv(endpoint, protocol) : {}), PORT: String(port), HOST: '127.0.0.1' };
+    return {
+      ...base(of),
+      ...(endpoint ? otelEnv(endpoint, protocol) : {}),
+      ...intakeIdentity,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    };
   }
 
   /** The four services on `sale`, three orders over HTTP, every one decided and audited, then SIGTERM. */
@@ -302,12 +317,12 @@ class Service {
     return `http://127.0.0.1:${this.env['PORT']}`;
   }
 
-  /** POSTs an order for `customer` and returns its ticket's order id. */
+  /** POSTs an order for `customer`, signed in, and returns its ticket's order id. */
   async order(customer: string): Promise<string> {
+    if (!signer) throw new Error('no signer: beforeAll did not run');
     const response = await fetch(`${this.url}/api/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ customerId: customer }),
+      headers: { authorization: `Bearer ${(await signer.sign(customer)).accessToken}` },
     });
     if (response.status !== 202) throw new Error(`order for ${customer}: ${response.status} ${await response.text()}`);
     const { orderId } = (await response.json()) as { orderId: string };

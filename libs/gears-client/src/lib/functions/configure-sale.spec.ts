@@ -35,13 +35,7 @@ describe('popup_configure_sale', () => {
     await drain([client], gears.sale, 10);
     expect((await gears.status()).soldOutAt).not.toBeNull();
     await expect(gears.configure({ stock: 5, startsAt: now - 10, endsAt: now + 60_000 })).resolves.toBe(0);
-    expect(await gears.status()).toMatchObject({
-      phase: 'open',
-      stock: 5,
-      left: 5,
-      soldOutAt: null,
-      counts: { sold_out: 1 },
-    });
+    expect(await gears.status()).toMatchObject({ phase: 'open', stock: 5, left: 5, soldOutAt: null, counts: { sold_out: 1 } });
   });
 
   it('refuses to reconfigure a sale that sold units unless forced, which starts it over', async () => {
@@ -56,10 +50,7 @@ describe('popup_configure_sale', () => {
       detail: expect.stringContaining('1 units sold already'),
     });
     await expect(gears.configure({ stock: 9, ...window, force: true })).resolves.toBe(1);
-    expect(await gears.status()).toMatchObject({
-      left: 9,
-      counts: { completed: 0, closed: 0, duplicate: 0, sold_out: 0 },
-    });
+    expect(await gears.status()).toMatchObject({ left: 9, counts: { completed: 0, closed: 0, duplicate: 0, sold_out: 0 } });
     expect(await client.exists(gears.sale.buyers, gears.sale.decisions)).toBe(0);
   });
 
@@ -72,10 +63,7 @@ describe('popup_configure_sale', () => {
       [{ stock: 1, startsAt: 5, endsAt: 5 }, /0 <= startsAt < endsAt/],
       [{ stock: 1, startsAt: 0, endsAt: 2 ** 60 }, /0 <= startsAt < endsAt/],
     ] as const) {
-      await expect(gears.configure(config)).rejects.toMatchObject({
-        code: GearsErrorCode.BadArgument,
-        detail: expect.stringMatching(detail),
-      });
+      await expect(gears.configure(config)).rejects.toMatchObject({ code: GearsErrorCode.BadArgument, detail: expect.stringMatching(detail) });
     }
     const keys = configureSaleFunction.keys(gears.sale);
     await expect(client.call('FCALL', 'popup_configure_sale', 3, ...keys, '1', '0', '1', 'yes')).rejects.toThrow(

@@ -16,11 +16,6 @@ export const configureSaleFunction: GearsFunction<SaleConfig, number> = {
   name: 'popup_configure_sale',
   readOnly: false,
   keys: (sale) => [sale.state, sale.buyers, sale.decisions],
-  args: ({ stock, startsAt, endsAt, force = false }) => [
-    String(stock),
-    String(startsAt),
-    String(endsAt),
-    force ? '1' : '0',
-  ],
+  args: ({ stock, startsAt, endsAt, force = false }) => [String(stock), String(startsAt), String(endsAt), force ? '1' : '0'],
   parse: (reply) => Number(reply),
 };

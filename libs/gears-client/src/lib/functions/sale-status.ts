@@ -17,12 +17,7 @@ export interface SaleStatus {
   /** Redis TIME when the status was read. */
   readonly now: number;
   /** Decisions so far, by outcome. */
-  readonly counts: {
-    readonly completed: number;
-    readonly closed: number;
-    readonly duplicate: number;
-    readonly sold_out: number;
-  };
+  readonly counts: { readonly completed: number; readonly closed: number; readonly duplicate: number; readonly sold_out: number };
 }
 
 /** `popup_sale_status` (read-only): the whole status in one round trip. */

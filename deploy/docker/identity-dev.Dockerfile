@@ -1,0 +1,41 @@
+# identity-dev: the development identity provider. Signs customer tokens for any name (POST /token, a sign-in
+# page at /authorize) and serves its public keys at /.well-known/jwks.json for customer-intake. Never for
+# production: it refuses to start with NODE_ENV=production.
+#
+# Build context: the repository root (deploy/compose.yaml builds it that way too):
+#   docker build -f deploy/docker/identity-dev.Dockerfile -t popup-store/identity-dev .
+# identity-dev.Dockerfile.dockerignore (beside this file) keeps node_modules, dist, .git out of the context.
+# Base image versions: deploy/.env passes the same values as build args; these defaults must match it.
+
+ARG NODE_VERSION=24.21.0
+ARG DEBIAN_RELEASE=bookworm
+
+# 1. build: the whole workspace. `nx build identity-dev` bundles the app with webpack into
+#    dist/apps/identity-dev/main.js and, beside it (generatePackageJson), the package.json and
+#    package-lock.json of its runtime dependencies.
+FROM node:${NODE_VERSION}-${DEBIAN_RELEASE} AS build
+ENV CI=true NX_DAEMON=false NX_NO_CLOUD=true
+WORKDIR /repo
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+COPY . .
+RUN npx nx build identity-dev --outputStyle=static
+
+# 2. deps: only those runtime dependencies, installed from that lockfile.
+FROM node:${NODE_VERSION}-${DEBIAN_RELEASE} AS deps
+WORKDIR /app
+COPY --from=build /repo/dist/apps/identity-dev/ ./
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
+
+# 3. runtime: slim Node, the bundle and its node_modules (owned by root, read-only to the app), run as node.
+#    NODE_ENV=development, unlike the services: this image is a development tool, and says so.
+FROM node:${NODE_VERSION}-${DEBIAN_RELEASE}-slim AS runtime
+ENV NODE_ENV=development NODE_OPTIONS=--enable-source-maps
+WORKDIR /app
+COPY --from=deps /app ./
+USER node
+ENV HOST=0.0.0.0 PORT=4000
+EXPOSE 4000
+HEALTHCHECK --interval=5s --timeout=3s --start-period=20s --retries=5 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "main.js"]
