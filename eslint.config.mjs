@@ -9,7 +9,17 @@ const layers = {
   'type:testing': ['type:transport', 'type:data-access', 'type:util'],
   'type:util': ['type:util'],
 };
-const scopes = ['customer-intake', 'order-generation', 'fulfilment-auditing', 'metrics-export', 'crowd', 'launcher', 'bench', 'identity-dev'];
+const scopes = [
+  'customer-intake',
+  'order-generation',
+  'fulfilment-auditing',
+  'metrics-export',
+  'crowd',
+  'launcher',
+  'bench',
+  'identity-dev',
+  'storefront',
+];
 
 const constraints = (extraForTests) => [
   ...Object.entries(layers).map(([sourceTag, allowed]) => ({

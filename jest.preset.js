@@ -18,6 +18,7 @@ module.exports = {
     ],
   },
   moduleFileExtensions: ['ts', 'js'],
-  // jose is published as ES modules only: swc turns it into CommonJS for jest, as it does the sources.
-  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  // jose and content-disposition (of @fastify/static) are published as ES modules only: swc turns them into
+  // CommonJS for jest, as it does the sources.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|content-disposition)/)'],
 };

@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app/app.module';
 import { intakeHttpAdapter } from './app/http-adapter';
 import { intakeConfig } from './app/intake-config';
+import { serveStorefront } from './storefront/storefront';
 
 async function bootstrap(): Promise<void> {
   const config = intakeConfig();
@@ -14,6 +15,19 @@ async function bootstrap(): Promise<void> {
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
   app.enableShutdownHooks();
+  const storefront = {
+    dir: config.STOREFRONT_DIR,
+    saleId: config.SALE_ID,
+    // identity-dev's authorize endpoint is its issuer's /authorize; a real provider's is set explicitly.
+    signInUrl:
+      config.STOREFRONT_SIGN_IN_URL ??
+      (config.CUSTOMER_TOKEN_ISSUER?.startsWith('http')
+        ? `${config.CUSTOMER_TOKEN_ISSUER.replace(/\/$/, '')}/authorize`
+        : undefined),
+  };
+  if (!(await serveStorefront(app, storefront))) {
+    app.get(Logger).warn(`no storefront built (nx run storefront:build, or STOREFRONT_DIR): serving the API only`);
+  }
   await app.listen(config.PORT, config.HOST);
   app.get(Logger).log(`customer-intake listening on http://${config.HOST}:${config.PORT}`);
 }

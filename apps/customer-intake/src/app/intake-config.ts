@@ -18,6 +18,11 @@ export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) => {
       PORT: port(3000),
       /** 127.0.0.1 by default; the compose stack sets 0.0.0.0. */
       HOST: z.string().default('127.0.0.1'),
+      /** The storefront's build, served at `/` (storefront/storefront.ts); unset: the one beside intake's in dist/. */
+      STOREFRONT_DIR: z.string().optional(),
+      /** The identity provider's authorize endpoint, where the storefront sends shoppers to sign in (unset: the
+       * issuer's `/authorize`, as identity-dev has it). */
+      STOREFRONT_SIGN_IN_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
       /** Admission control: above this many undecided orders, new ones get 429 so a crowd cannot drown Redis. */
       MAX_BACKLOG: positiveInt(20_000),
       /** An order body is at most a customer id: anything bigger is refused before parsing. */

@@ -1,0 +1,69 @@
+/** customer-intake's HTTP API, on the page's own origin. */
+
+export type SalePhase = 'unconfigured' | 'closed' | 'scheduled' | 'open' | 'sold_out' | 'ended';
+
+/** `GET /api/sale` and each SSE `sale` event. */
+export interface SaleView {
+  readonly phase: SalePhase;
+  readonly stock: number;
+  readonly left: number;
+  readonly window: { readonly startsAt: number | null; readonly endsAt: number | null };
+  readonly soldOutAt: number | null;
+  /** Redis's TIME when the status was read. */
+  readonly at: number;
+}
+
+/** An answer, whatever its status; `status` 0 when the network failed. */
+export interface Answer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  /** `Retry-After`, in ms, when the answer has one. */
+  readonly retryAfterMs: number | undefined;
+  /** Local time the answer arrived. */
+  readonly receivedAt: number;
+}
+
+async function call(path: string, init: RequestInit = {}): Promise<Answer> {
+  try {
+    const response = await fetch(path, { ...init, cache: 'no-store' });
+    const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    const retryAfter = Number(response.headers.get('retry-after'));
+    return {
+      status: response.status,
+      body,
+      retryAfterMs: response.headers.has('retry-after') && Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined,
+      receivedAt: Date.now(),
+    };
+  } catch {
+    return { status: 0, body: {}, retryAfterMs: undefined, receivedAt: Date.now() };
+  }
+}
+
+export const readSale = () => call('/api/sale');
+
+/**
+ * `POST /api/orders` for the signed-in customer. The same `idempotencyKey` on every attempt of one purchase, so
+ * the store makes one order however often it arrives.
+ */
+export const placeOrder = (token: string, customerId: string, idempotencyKey: string) =>
+  call('/api/orders', {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      'idempotency-key': idempotencyKey,
+    },
+    body: JSON.stringify({ customerId }),
+  });
+
+/** `GET /api/orders/:id`: the ticket's status, for the customer who placed it. */
+export const readTicket = (token: string, orderId: string) =>
+  call(`/api/orders/${encodeURIComponent(orderId)}`, { headers: { authorization: `Bearer ${token}` } });
+
+/** The sale's live status: one event at connect, then one per change of phase or stock. */
+export function saleEvents(onSale: (sale: SaleView, receivedAt: number) => void, onDown: () => void): EventSource {
+  const events = new EventSource('/api/sale/events');
+  events.addEventListener('sale', (event) => onSale(JSON.parse((event as MessageEvent<string>).data), Date.now()));
+  events.addEventListener('error', onDown);
+  return events;
+}

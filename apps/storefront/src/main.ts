@@ -1,0 +1,100 @@
+import './styles.css';
+import { placeOrder, readSale, readTicket, saleEvents, type SaleView } from './api';
+import { productOf } from './catalogue';
+import { Purchase } from './purchase';
+import { ServerClock } from './server-clock';
+import { sessionFromRedirect, signInHref, signOut, storedSession, type Session } from './session';
+import { View, type Model } from './view';
+
+/** What customer-intake writes into the page as it serves it (index.html's `storefront-config` meta). */
+interface StorefrontConfig {
+  /** The sale this store sells. */
+  readonly sale?: string;
+  /** The identity provider's authorize endpoint. */
+  readonly signInUrl?: string | null;
+}
+
+/** The countdown's tick: the door opens on time to a fifth of a second. */
+const TICK_MS = 200;
+
+const config = JSON.parse(
+  document.querySelector<HTMLMetaElement>('meta[name="storefront-config"]')?.content || '{}',
+) as StorefrontConfig;
+const saleId = config.sale ?? 'popup';
+const pathSale = /^\/s\/([^/]+)\/?$/.exec(location.pathname)?.[1];
+const knownSale = pathSale === undefined || decodeURIComponent(pathSale) === saleId;
+
+const storage = sessionStorage;
+const clock = new ServerClock();
+let session: Session | undefined =
+  sessionFromRedirect(location.hash, storage, Date.now()) ?? storedSession(storage, Date.now());
+if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+
+let sale: SaleView | undefined;
+/** The event stream failed and has not delivered since (EventSource reconnects on its own). */
+let down = false;
+let purchase: Purchase | undefined;
+
+const returnTo = location.origin + location.pathname;
+const view = new View({
+  buy: () => purchase?.buy(),
+  signOut: () => {
+    signOut(storage);
+    session = undefined;
+    purchase = undefined;
+    render();
+  },
+});
+
+function startPurchase(current: Session): Purchase {
+  return new Purchase({
+    placeOrder: (key) => placeOrder(current.token, current.customerId, key),
+    readTicket: (orderId) => readTicket(current.token, orderId),
+    storage,
+    storageKey: `popup.purchase.${saleId}.${current.customerId}`,
+    now: Date.now,
+    wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    changed: render,
+  });
+}
+
+function onSale(next: SaleView, receivedAt: number): void {
+  clock.observe(next.at, receivedAt);
+  sale = next;
+  down = false;
+  render();
+}
+
+function render(): void {
+  const localNow = Date.now();
+  if (session && session.expiresAt <= localNow) session = undefined;
+  const model: Model = {
+    knownSale,
+    saleId,
+    product: productOf(saleId),
+    // A fresh state per render would be a new sign-in each tick: the link is made once per page and session.
+    signInHref: config.signInUrl ? (signInLink ??= signInHref(config.signInUrl, returnTo, storage)) : undefined,
+    session,
+    sale,
+    connected: !down,
+    purchase: purchase?.state,
+    serverNow: clock.now(),
+    localNow,
+  };
+  view.render(model);
+}
+let signInLink: string | undefined;
+
+if (session) purchase = startPurchase(session);
+render();
+if (knownSale) {
+  void readSale().then((answer) => {
+    if (answer.status === 200) onSale(answer.body as unknown as SaleView, answer.receivedAt);
+    else if (!sale) down = true;
+  });
+  saleEvents(onSale, () => {
+    down = true;
+    render();
+  });
+  setInterval(render, TICK_MS);
+}

@@ -1,0 +1,108 @@
+import type { Answer } from './api';
+import { Purchase, type PurchaseDeps } from './purchase';
+
+const answer = (status: number, body: Record<string, unknown> = {}, retryAfterMs?: number): Answer => ({
+  status,
+  body,
+  retryAfterMs,
+  receivedAt: 0,
+});
+
+/** A purchase against scripted answers; waits resolve at once, so each test runs the whole exchange. */
+function purchaseWith(orders: Answer[], tickets: Answer[] = [], storage = new Map<string, string>()) {
+  const keys: string[] = [];
+  const waits: number[] = [];
+  const deps: PurchaseDeps = {
+    placeOrder: (key) => {
+      keys.push(key);
+      const next = orders.shift();
+      return next ? Promise.resolve(next) : new Promise<Answer>(() => undefined);
+    },
+    // Past the script, a ticket read never answers: the purchase's polling stops there.
+    readTicket: () => {
+      const next = tickets.shift();
+      return next ? Promise.resolve(next) : new Promise<Answer>(() => undefined);
+    },
+    storage: {
+      getItem: (key: string) => storage.get(key) ?? null,
+      setItem: (key: string, value: string) => void storage.set(key, value),
+    } as Storage,
+    storageKey: 'purchase',
+    now: () => 0,
+    wait: async (ms) => void waits.push(ms),
+    changed: () => undefined,
+  };
+  return { purchase: new Purchase(deps), deps, keys, waits, storage };
+}
+
+const settled = async (purchase: Purchase, step: string) => {
+  for (let i = 0; i < 100 && purchase.state.step !== step; i++) await new Promise((resolve) => setImmediate(resolve));
+  return purchase.state;
+};
+
+describe('Purchase', () => {
+  it('makes one order of a double press, then follows its ticket to the unit', async () => {
+    const { purchase, keys } = purchaseWith(
+      [answer(202, { orderId: 't-1', status: 'pending' })],
+      [answer(200, { status: 'pending' }), answer(200, { status: 'completed', unit: 4213 })],
+    );
+    purchase.buy();
+    purchase.buy();
+    expect(await settled(purchase, 'decided')).toEqual({
+      step: 'decided',
+      outcome: { kind: 'unit', unit: 4213 },
+      orderId: 't-1',
+    });
+    expect(keys).toHaveLength(1);
+  });
+
+  it('retries a 429, a 503 and a lost answer after their Retry-After with the same key', async () => {
+    const { purchase, keys, waits } = purchaseWith(
+      [answer(429, { reason: 'busy' }, 3000), answer(503, {}, 1000), answer(0), answer(202, { orderId: 't-2' })],
+      [answer(200, { status: 'rejected', reason: 'sold_out' })],
+    );
+    purchase.buy();
+    expect(await settled(purchase, 'decided')).toMatchObject({ outcome: { kind: 'sold_out' } });
+    expect(new Set(keys).size).toBe(1);
+    expect(keys).toHaveLength(4);
+    expect(waits.slice(0, 3)).toEqual([3000, 1000, 1000]);
+  });
+
+  it('reads the door’s refusals as outcomes', async () => {
+    for (const [status, body, kind] of [
+      [409, { reason: 'duplicate' }, 'duplicate'],
+      [410, { reason: 'sold_out' }, 'sold_out'],
+      [423, { reason: 'closed', window: { phase: 'ended' } }, 'closed'],
+    ] as const) {
+      const { purchase } = purchaseWith([answer(status, body)]);
+      purchase.buy();
+      expect(await settled(purchase, 'decided')).toMatchObject({ outcome: { kind } });
+    }
+  });
+
+  it('waits out the opening second instead of giving up on a 423 while the sale is scheduled', async () => {
+    const { purchase, keys } = purchaseWith([answer(423, { window: { phase: 'scheduled' } }), answer(409)]);
+    purchase.buy();
+    expect(await settled(purchase, 'decided')).toMatchObject({ outcome: { kind: 'duplicate' } });
+    expect(keys).toHaveLength(2);
+  });
+
+  it('after a reload, follows the ticket it had instead of ordering again', async () => {
+    const first = purchaseWith([answer(202, { orderId: 't-3' })], [answer(503, {}, 500)]);
+    first.purchase.buy();
+    await settled(first.purchase, 'pending');
+    const reloaded = purchaseWith([], [answer(200, { status: 'completed', unit: 7 })], first.storage);
+    expect(await settled(reloaded.purchase, 'decided')).toMatchObject({ outcome: { kind: 'unit', unit: 7 } });
+    reloaded.purchase.buy();
+    expect(reloaded.keys).toHaveLength(0);
+  });
+
+  it('asks to sign in again when the token is refused, and keeps the purchase’s key', async () => {
+    const { purchase, keys } = purchaseWith([answer(401, { reason: 'expired' }), answer(202, { orderId: 't-4' })]);
+    purchase.buy();
+    await settled(purchase, 'signed-out');
+    purchase.buy();
+    await settled(purchase, 'pending');
+    expect(keys[0]).toBe(keys[1]);
+  });
+});
