@@ -59,7 +59,8 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
       ...['--tls-port', String(tls.port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key],
       ...['--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'],
     ]);
-  });
+    // Certificates made by openssl and a Redis started with them: more than jest's 5 s on a loaded machine.
+  }, 60_000);
 
   afterAll(async () => {
     for (const client of clients) client.disconnect();

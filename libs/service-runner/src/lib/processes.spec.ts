@@ -17,6 +17,6 @@ describe('the processes of the store', () => {
   });
 
   it('refuse a process the store does not have', () => {
-    expect(() => processEntry('nope')).toThrow(/no process nope; the store runs customer-intake, /);
+    expect(() => processEntry('nope')).toThrow(/no process nope; the store runs identity-dev, customer-intake, /);
   });
 });
