@@ -6,6 +6,9 @@
 - An empty default: 1.0.3 leaves `${ADMIN_TOKEN:-}` as it is, so customer-intake would take the 16 characters
   `${ADMIN_TOKEN:-}` for its operator token; Compose gives the empty string.
 
+And one of podman's departures from Docker: podman builds OCI images by default, which hold no HEALTHCHECK (it is
+dropped with a warning); Compose's builds keep it. BUILDAH_FORMAT=docker makes podman build Docker images.
+
 Everything else is podman-compose as is (deploy/README.md lists what it lacks). Use it as podman-compose:
     deploy/podman/compose.py -p popup-store -f deploy/compose.yaml up -d
 """
@@ -13,6 +16,8 @@ import os
 import re
 
 import podman_compose
+
+os.environ.setdefault("BUILDAH_FORMAT", "docker")
 
 read_dotenv = podman_compose.dotenv_to_dict
 podman_compose.dotenv_to_dict = lambda path: {
