@@ -82,7 +82,7 @@ beforeAll(async () => {
   await sh(join(PODMAN_DIR, 'install-engine.sh'), []);
   // A stack left by an interrupted run would hold the names and ports.
   await tearDown();
-});
+}, 120_000);
 
 afterAll(async () => {
   redis?.disconnect();
@@ -93,7 +93,7 @@ afterAll(async () => {
   );
   process.stdout.write(`\ntest:images figures (${total.toFixed(1)} s in the steps)\n${lines.join('\n')}\n`);
   if (process.env['IMAGES_FIGURES']) writeFileSync(process.env['IMAGES_FIGURES'], JSON.stringify(figures, null, 2));
-});
+}, 120_000);
 
 /** Whatever of the project is still there: containers (the overlay's too), volumes, the network. */
 async function tearDown(): Promise<void> {
@@ -132,7 +132,7 @@ async function admin(path: string, body: unknown): Promise<Dict> {
 const healthy = (container: string) =>
   until(
     `${container} healthy`,
-    90_000,
+    180_000,
     async () =>
       await sh('podman', ['healthcheck', 'run', container]).then(
         () => true,
@@ -173,9 +173,9 @@ describe('service images, built unchanged from their Dockerfiles by the compose 
       expect(field(config, 'Config.User')).toBe('node');
       // A HEALTHCHECK survives only in a Docker-format image (compose.py asks podman for one).
       const dockerfile = parseDockerfile(ws, dockerfileOf(dict(dict(core.model['services'])[service])) ?? '');
-      expect(Boolean(field(config, 'Config.Healthcheck'))).toBe(Boolean(healthcheck(dockerfile)));
+      expect(Boolean(field(config, 'Healthcheck'))).toBe(Boolean(healthcheck(dockerfile)));
     },
-    600_000,
+    1_200_000,
   );
 });
 
@@ -188,7 +188,7 @@ describe('the core stack on podman', () => {
       for (const [name, spec] of serviceList.filter(([name]) => CORE_SERVICES.includes(name)))
         if (
           spec['healthcheck'] ||
-          (spec['build'] && field(await inspect('image', str(spec['image']) ?? ''), 'Config.Healthcheck'))
+          (spec['build'] && field(await inspect('image', str(spec['image']) ?? ''), 'Healthcheck'))
         )
           await healthy(containerOf(name));
     });
@@ -265,7 +265,7 @@ describe('the core stack on podman', () => {
       return Date.now();
     });
     await timed(`${KILLED} restarted by its restart policy`, () =>
-      until(`${KILLED} restarted`, 60_000, async () => {
+      until(`${KILLED} restarted`, 90_000, async () => {
         const container = await inspect('container', containerOf(KILLED));
         return Number(container['RestartCount']) >= 1 && field(container, 'State.Status') === 'running'
           ? true
@@ -273,17 +273,12 @@ describe('the core stack on podman', () => {
       }),
     );
     const output = await timed('crowd profile done', () => crowd.done);
-    const tickets =
-      (
-        JSON.parse(output.split('\n').find((line) => line.startsWith('{"customers"')) ?? '{}') as {
-          accepted?: string[];
-        }
-      ).accepted ?? [];
+    const tickets = acceptedTickets(output);
     expect(tickets.length).toBeGreaterThan(0);
     const facts = await timed(
       'drain, close, report, invariants',
       async () => {
-        await drained(client, sale, 90_000);
+        await drained(client, sale, 120_000);
         await admin('sale/state', { state: 'closed' });
         const report = await finalReport(client, sale, 60_000);
         return saleFacts(client, sale, report, tickets);
@@ -302,16 +297,10 @@ describe('the core stack on podman', () => {
       const environment = (field(await inspect('container', containerOf(name)), 'Config.Env') as string[]) ?? [];
       const url = environment.find((entry) => entry.startsWith('REDIS_URL='))?.slice('REDIS_URL='.length);
       expect([name, new URL(url ?? 'redis://none@x').username]).toEqual([name, name]);
+      // Redis's refusals (a wrong password, a command or key outside the user's rules) reach the service as errors.
+      const logs = await sh('podman', ['logs', containerOf(name)]);
+      expect([name, logs.match(/.*\b(NOPERM|WRONGPASS|NOAUTH)\b.*/)?.[0]]).toEqual([name, undefined]);
     }
-    // Redis counts what it refused: a wrong password, a command or a key outside a user's rules.
-    const stats = Object.fromEntries(
-      ((await redis?.info('stats')) ?? '')
-        .split('\r\n')
-        .map((line) => line.split(':'))
-        .filter((pair) => pair[0]?.startsWith('acl_access_denied')),
-    );
-    expect(Object.keys(stats).length).toBeGreaterThan(0);
-    for (const value of Object.values(stats)) expect(value).toBe('0');
   });
 
   it('has Prometheus scraping metrics-export, and answering every PromQL query of the dashboards with data', async () => {
@@ -348,6 +337,16 @@ describe('the core stack on podman', () => {
 function crowdSummary(logs: string): Dict {
   const start = logs.lastIndexOf('\n{');
   return dict(JSON.parse(logs.slice(start + 1)));
+}
+
+/**
+ * The tickets of the crowd's `--summary /dev/stdout`: one line of JSON with every accepted order id, which
+ * podman-compose follows with its own `exit code: 0` on the same line.
+ */
+function acceptedTickets(output: string): string[] {
+  const line = output.split('\n').find((text) => text.startsWith('{"customers"')) ?? '';
+  const summary = dict(JSON.parse(line.slice(0, line.lastIndexOf('}') + 1) || '{}'));
+  return list(summary['accepted']).map(String);
 }
 
 /** SIGKILL to the service's Node process, from the host, as a crash would. */
