@@ -54,7 +54,7 @@ async function timed<T>(step: string, work: () => Promise<T>, detail?: (result: 
 
 let ports: Record<string, string>;
 let composeEnv: NodeJS.ProcessEnv;
-/** podman-compose, with Compose's precedence of the environment over deploy/.env (deploy/podman/compose.py). */
+/** podman-compose as deploy/podman/compose.py fixes it (interpolation as Compose does it, Docker-format builds). */
 const compose = (files: readonly string[], ...args: string[]) =>
   sh(
     join(PODMAN_DIR, 'compose.py'),
