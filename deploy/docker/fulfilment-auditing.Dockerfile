@@ -19,7 +19,9 @@ WORKDIR /repo
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY . .
-RUN npx nx build fulfilment-auditing --outputStyle=static
+# Nx's cache (and its project graph) is kept between builds: the libraries this app shares with the other
+# images are built once, whichever image is built first (one build at a time uses it: Nx keeps state there).
+RUN --mount=type=cache,target=/repo/.nx,sharing=locked npx nx build fulfilment-auditing --outputStyle=static
 
 # 2. deps: only those runtime dependencies, installed from that lockfile.
 FROM node:${NODE_VERSION}-${DEBIAN_RELEASE} AS deps

@@ -178,8 +178,11 @@ export function dockerfileProblems(deployment: Deployment): string[] {
     }
     const built = services(deployment.stack.model).filter(([, spec]) => dockerfileOf(spec) === at);
     if (built.length === 0) problems.push(`${at}: no compose service builds it`);
+    // Another service may build the same image (the demo runs the crowd's), never a different one.
+    const appImage = built.find(([name]) => name === app)?.[1]['image'];
     for (const [name, spec] of built) {
-      if (name !== app) problems.push(`${at}: built by compose service ${name}, expected ${app}`);
+      if (name !== app && spec['image'] !== appImage)
+        problems.push(`${at}: built by compose service ${name}, expected ${app}`);
       for (const arg of Object.keys(dict(dict(spec['build'])['args'])))
         if (!(arg in dockerfile.args)) problems.push(`services.${name}.build.args.${arg}: the Dockerfile declares no ARG ${arg} before FROM`);
     }

@@ -110,7 +110,7 @@ describe('merging the overlay onto the core file', () => {
 
   it('keeps the core file free of the observability stack', () => {
     const core = deployment.stack.files[0].model;
-    expect(Object.keys(dict(core['services'])).sort()).toEqual(['crowd', 'identity-dev', 'redis', ...NODE_SERVICES].sort());
+    expect(Object.keys(dict(core['services'])).sort()).toEqual(['crowd', 'demo', 'identity-dev', 'redis', ...NODE_SERVICES].sort());
     expect(JSON.stringify(core)).not.toMatch(/otel-collector/);
   });
 });
@@ -122,7 +122,7 @@ describe('the stack', () => {
         .map(([name]) => name)
         .sort(),
     ).toEqual(
-      ['crowd', 'grafana', 'identity-dev', 'otel-collector', 'prometheus', 'redis', 'tempo', 'tempo-init', ...NODE_SERVICES].sort(),
+      ['crowd', 'demo', 'grafana', 'identity-dev', 'otel-collector', 'prometheus', 'redis', 'tempo', 'tempo-init', ...NODE_SERVICES].sort(),
     );
   });
 
@@ -131,9 +131,23 @@ describe('the stack', () => {
     expect(crowd['profiles']).toEqual(['crowd']);
     expect(crowd['command']).toEqual(['node', 'main.js', '--url', 'http://customer-intake:3000', '--identity', 'http://identity-dev:4000']);
     expect(crowd['depends_on']).toHaveProperty('customer-intake.condition', 'service_healthy');
-    expect(
-      Object.values(dict(deployment.stack.model['services'])).filter((spec) => dict(spec)['profiles']),
-    ).toHaveLength(1);
+    const profiled = services(deployment.stack.model).filter(([, spec]) => spec['profiles']);
+    expect(Object.fromEntries(profiled.map(([name, spec]) => [name, spec['profiles']]))).toEqual({
+      crowd: ['crowd'],
+      demo: ['demo'],
+    });
+  });
+
+  it('opens a sale and plays the crowd with --profile demo, on the crowd image, once customer-intake is healthy', () => {
+    const demo = service(deployment, 'demo');
+    expect(demo['image']).toBe(service(deployment, 'crowd')['image']);
+    expect(demo['build']).toEqual(service(deployment, 'crowd')['build']);
+    expect(demo['depends_on']).toHaveProperty('customer-intake.condition', 'service_healthy');
+    expect(demo['restart']).toBe('no');
+    const script = (demo['command'] as string[]).join(' ');
+    expect(script).toMatch(/^sh -c node \/demo\/open-sale\.mjs && exec node main\.js --url http:\/\/customer-intake:3000 /);
+    expect(demo['volumes']).toEqual(['./demo:/demo:ro']);
+    expect(deployment.ws.isFile('deploy/demo/open-sale.mjs')).toBe(true);
   });
 
   it('serves intake on 0.0.0.0 inside its container and publishes ports on 127.0.0.1 only, from deploy/.env', () => {
@@ -155,7 +169,7 @@ describe('the stack', () => {
     expect(env['GRAFANA_PORT']).toBe('3001');
   });
 
-  it('passes ADMIN_TOKEN from the environment of `docker compose up` to customer-intake alone, off when unset', () => {
+  it('passes ADMIN_TOKEN from the environment of `docker compose up` to customer-intake and the demo alone, off when unset', () => {
     const raw = dict(dict(dict(deployment.stack.files[0].raw['services'])['customer-intake'])['environment']);
     expect(raw['ADMIN_TOKEN']).toBe('${ADMIN_TOKEN:-}');
     const token = 'an-operator-token-of-32-characters';
@@ -165,7 +179,7 @@ describe('the stack', () => {
     // A secret of whoever operates the stack, never a committed default.
     expect(deployment.stack.env['ADMIN_TOKEN']).toBeUndefined();
     for (const [name, spec] of services(deployment.stack.model))
-      if (name !== 'customer-intake')
+      if (name !== 'customer-intake' && name !== 'demo')
         expect([name, dict(spec['environment'])['ADMIN_TOKEN']]).toEqual([name, undefined]);
   });
 

@@ -110,10 +110,10 @@ describe('the Dockerfiles against the Nx targets', () => {
   });
 
   it('reports an app that does not exist, a target it lacks, and a copy of something nx did not build', () => {
-    const wrongApp = parseDockerfileText(text('crowd').replace('RUN npx nx build crowd', 'RUN npx nx build no-such-app'), dockerfilePath('crowd'));
+    const wrongApp = parseDockerfileText(text('crowd').replace('npx nx build crowd', 'npx nx build no-such-app'), dockerfilePath('crowd'));
     expect(checkDockerfileAgainstNx(wrongApp, graph, 'crowd').join('\n')).toMatch(/nx project no-such-app does not exist/);
 
-    const wrongTarget = parseDockerfileText(text('crowd').replace('RUN npx nx build crowd', 'RUN npx nx run crowd:package'), dockerfilePath('crowd'));
+    const wrongTarget = parseDockerfileText(text('crowd').replace('npx nx build crowd', 'npx nx run crowd:package'), dockerfilePath('crowd'));
     expect(checkDockerfileAgainstNx(wrongTarget, graph, 'crowd').join('\n')).toMatch(/crowd has no target package/);
 
     const wrongCopy = parseDockerfileText(
@@ -122,7 +122,7 @@ describe('the Dockerfiles against the Nx targets', () => {
     );
     expect(checkDockerfileAgainstNx(wrongCopy, graph, 'crowd').join('\n')).toMatch(/copies apps\/crowd\/src, which no nx target it ran outputs/);
 
-    const otherApp = parseDockerfileText(text('crowd').replace('RUN npx nx build crowd', 'RUN npx nx build customer-intake'), dockerfilePath('crowd'));
+    const otherApp = parseDockerfileText(text('crowd').replace('npx nx build crowd', 'npx nx build customer-intake'), dockerfilePath('crowd'));
     expect(checkDockerfileAgainstNx(otherApp, graph, 'crowd').join('\n')).toMatch(/builds customer-intake, but the file is for crowd/);
   });
 
