@@ -257,7 +257,9 @@ function pingOnce(port: number, pid: number | undefined, auth: ServerAuth | unde
     socket.on('data', (chunk) => {
       reply += chunk.toString();
       // PING's answer comes last; an error instead (-LOADING, -NOAUTH) means not yet, as does the socket timeout.
-      if (reply.endsWith('+PONG\r\n')) done(reply.includes(`\r\nprocess_id:${pid}\r\n`));
+      // A user allowed PING alone (an ACL file's default user) is refused INFO: its PONG is the answer it can give.
+      if (reply.endsWith('+PONG\r\n'))
+        done(reply.includes(`\r\nprocess_id:${pid}\r\n`) || reply.startsWith('-NOPERM'));
       else if (/(^|\r\n)-\w+[^\r]*\r\n$/.test(reply)) done(false);
     });
   });
