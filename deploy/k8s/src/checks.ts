@@ -3,33 +3,6 @@ import { runConfig } from './app-config';
 import type { Facts } from './facts';
 import { type Container, find, type K8sObject, ofKind, type Probe, resolveEnv, values } from './manifests';
 
-/**
- * Variables the manifests set for settings that other branches add to the apps' configs and that this branch's
- * configs do not read yet: issue 14's Redis Cluster seeds, issue 12's customer tokens, ticket secret and
- * per-address limits (branch h12). Once those land, every one of them is read and this list can go.
- */
-export const SETTINGS_OF_OTHER_BRANCHES = new Set([
-  'REDIS_CLUSTER_NODES',
-  'CUSTOMER_JWKS_URL',
-  'CUSTOMER_TOKEN_PUBLIC_KEY',
-  'CUSTOMER_TOKEN_ISSUER',
-  'CUSTOMER_TOKEN_AUDIENCE',
-  'CUSTOMER_TOKEN_ALGORITHMS',
-  'CUSTOMER_TOKEN_CLOCK_TOLERANCE_SECONDS',
-  'CUSTOMER_TOKEN_CACHE_SIZE',
-  'STATUS_POLLS_PER_SECOND',
-  'MAX_CUSTOMERS_PER_ADDRESS',
-  'TRUSTED_PROXIES',
-  'IDEMPOTENCY_TTL_SECONDS',
-  'TICKET_SECRET',
-]);
-
-/**
- * Services of other branches that the dev overlay already deploys: issue 12's development identity provider
- * (branch h12). Until it lands its Deployment cannot be checked against an app that is not here; then it is.
- */
-export const APPS_OF_OTHER_BRANCHES = new Set(['identity-dev']);
-
 /** Services compose runs that production must never: identity-dev signs a token for any name typed in. */
 export const DEVELOPMENT_ONLY = new Set(['identity-dev']);
 
@@ -96,9 +69,11 @@ function probeProblems(
   app: string,
   container: Container,
   facts: Facts,
-  appPort: number | undefined,
+  listens: Record<string, number> | undefined,
 ): string[] {
   const problems: string[] = [];
+  // A config that refuses its environment is reported already; without its settings no port can be judged.
+  if (!listens) return problems;
   const exposed = facts.exposes[app];
   const ports = container.ports ?? [];
   const probes = {
@@ -106,7 +81,10 @@ function probeProblems(
     readinessProbe: container.readinessProbe,
     startupProbe: container.startupProbe,
   };
-  if (exposed.length === 0) {
+  const listenPorts = Object.values(listens);
+  // The port the probes ask: HEALTH_PORT where the app serves its health apart, else the one it listens on.
+  const appPort = listens['HEALTH_PORT'] ?? listenPorts[0];
+  if (exposed.length === 0 && listens['HEALTH_PORT'] === undefined) {
     // Its image serves no HTTP (no EXPOSE): there is no endpoint a probe could ask.
     for (const [name, probe] of Object.entries(probes))
       if (probe) problems.push(`${at}: ${name} on an app that serves nothing`);
@@ -114,10 +92,13 @@ function probeProblems(
     return problems;
   }
   for (const port of ports) {
-    if (!exposed.includes(port.containerPort))
+    // HEALTH_PORT's default is 0 (a free port), so an image cannot EXPOSE it: the ConfigMap alone fixes it.
+    if (!exposed.includes(port.containerPort) && port.containerPort !== listens['HEALTH_PORT'])
       problems.push(`${at}: port ${port.containerPort} is not one its image exposes (${exposed.join(', ')})`);
-    if (port.containerPort !== appPort)
-      problems.push(`${at}: port ${port.containerPort} is not the one its config listens on (${appPort})`);
+    if (!listenPorts.includes(port.containerPort))
+      problems.push(
+        `${at}: port ${port.containerPort} is not one its config listens on (${listenPorts.join(', ') || 'none'})`,
+      );
   }
   const check = (name: string, probe: Probe | undefined, required: boolean) => {
     if (!probe) {
@@ -141,10 +122,15 @@ function probeProblems(
   return problems;
 }
 
-/** The port an app's settings listen on: its setting named PORT or *_PORT. */
-function listenPort(settings: Record<string, unknown> | undefined): number | undefined {
-  const entry = Object.entries(settings ?? {}).find(([name]) => name === 'PORT' || name.endsWith('_PORT'));
-  return typeof entry?.[1] === 'number' ? entry[1] : undefined;
+/** The ports an app's settings listen on, by setting: PORT and every *_PORT (HEALTH_PORT, METRICS_PORT). */
+function listenPorts(settings: Record<string, unknown> | undefined): Record<string, number> | undefined {
+  if (!settings) return undefined;
+  return Object.fromEntries(
+    Object.entries(settings).filter(
+      (entry): entry is [string, number] =>
+        (entry[0] === 'PORT' || entry[0].endsWith('_PORT')) && typeof entry[1] === 'number' && entry[1] > 0,
+    ),
+  );
 }
 
 function envProblems(
@@ -169,11 +155,7 @@ function envProblems(
   for (const name of run.read)
     if (!(name in env.values)) problems.push(`${at}: ${name}, which ${app} reads, is not set`);
   for (const name of Object.keys(env.values).filter((variable) => env.sources[variable] !== 'image')) {
-    const known =
-      run.read.has(name) ||
-      name.startsWith('OTEL_') ||
-      env.referenced.has(name) ||
-      SETTINGS_OF_OTHER_BRANCHES.has(name);
+    const known = run.read.has(name) || name.startsWith('OTEL_') || env.referenced.has(name);
     if (!known) problems.push(`${at}: ${name} is set but ${app} never reads it`);
     if (SECRET_NAME.test(name) && env.sources[name] !== 'secret')
       problems.push(`${at}: ${name} does not come from a Secret`);
@@ -255,11 +237,8 @@ export function renderingProblems(objects: readonly K8sObject[], facts: Facts, o
   const deployments = ofKind(objects, 'Deployment');
   const names = deployments.map((deployment) => deployment.metadata.name).sort();
   const expected = facts.apps.filter((app) => options.development || !DEVELOPMENT_ONLY.has(app));
-  const pending = names.filter(
-    (name) => options.development && APPS_OF_OTHER_BRANCHES.has(name) && !facts.apps.includes(name),
-  );
-  if (names.join() !== [...expected, ...pending].sort().join())
-    problems.push(`Deployments ${names.join(', ')}; expected ${[...expected, ...pending].sort().join(', ')}`);
+  if (names.join() !== [...expected].sort().join())
+    problems.push(`Deployments ${names.join(', ')}; expected ${[...expected].sort().join(', ')}`);
 
   const namespace = ofKind(objects, 'Namespace')[0]?.metadata.name;
   for (const object of objects)
@@ -299,7 +278,7 @@ export function renderingProblems(objects: readonly K8sObject[], facts: Facts, o
 
     const { problems: envFound, env, settings } = envProblems(at, app, deployment, container, objects, options, facts);
     problems.push(...envFound, ...redisUserProblems(at, app, env, facts, options.development));
-    problems.push(...probeProblems(at, app, container, facts, listenPort(settings)));
+    problems.push(...probeProblems(at, app, container, facts, listenPorts(settings)));
     if (env['REDIS_URL'] && !(env['REDIS_CLUSTER_NODES'] ?? '').split(',').every((node) => /^[\w.-]+:\d+$/.test(node)))
       problems.push(`${at}: REDIS_CLUSTER_NODES is not host:port,...`);
 
@@ -330,7 +309,11 @@ export function renderingProblems(objects: readonly K8sObject[], facts: Facts, o
     const annotations = deployment.spec.template.metadata?.annotations ?? {};
     if (annotations['prometheus.io/scrape'] === 'true') {
       const port = Number(annotations['prometheus.io/port']);
-      if (port !== listenPort(settings) || !(container.ports ?? []).some((declared) => declared.containerPort === port))
+      const listens = listenPorts(settings) ?? {};
+      if (
+        port !== (listens['METRICS_PORT'] ?? listens['PORT']) ||
+        !(container.ports ?? []).some((declared) => declared.containerPort === port)
+      )
         problems.push(`${at}: prometheus.io/port ${port} is not its metrics port`);
       if (!facts.healthPaths[app].includes(annotations['prometheus.io/path']))
         problems.push(`${at}: prometheus.io/path is not its endpoint`);

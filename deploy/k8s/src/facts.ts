@@ -75,7 +75,8 @@ async function healthRoutes(root: string, app: string): Promise<string[]> {
       const base = Reflect.getMetadata('path', exported) as string | undefined;
       if (base === undefined) continue;
       const prototype = exported.prototype as Record<string, unknown>;
-      for (const method of Object.getOwnPropertyNames(prototype)) {
+      // Not `constructor`: it is the class, whose own path metadata is the controller's base.
+      for (const method of Object.getOwnPropertyNames(prototype).filter((name) => name !== 'constructor')) {
         const handler = prototype[method];
         const path =
           typeof handler === 'function' ? (Reflect.getMetadata('path', handler) as string | undefined) : undefined;

@@ -93,7 +93,7 @@ describe('what matters in each overlay', () => {
     );
     expect(facts.apps).not.toContain('crowd');
     expect(facts.healthPaths['customer-intake']).toEqual(expect.arrayContaining(['/health/live', '/health/ready']));
-    expect(facts.healthPaths['metrics-export']).toEqual(['/metrics']);
+    expect(facts.healthPaths['metrics-export']).toEqual(['/metrics', '/health/live', '/health/ready']);
     expect(facts.exposes['order-generation']).toEqual([]);
   });
 });
@@ -124,14 +124,19 @@ describe('the checks catch', () => {
         (objects) =>
           (configMap(objects, 'metrics-export-settings').data = {
             ...configMap(objects, 'metrics-export-settings').data,
-            METRICS_PORT: '9000',
+            METRICS_PORT: '9100',
+            HEALTH_PORT: '9001',
           }),
       ),
-    ).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/livenessProbe port 9464 is not the one its config listens on \(9000\)/),
-      ]),
-    );
+    ).toEqual([
+      'Deployment/metrics-export: port 9464 is not one its config listens on (9001, 9100)',
+      'Deployment/metrics-export: port 9000 is not one its image exposes (9464)',
+      'Deployment/metrics-export: port 9000 is not one its config listens on (9001, 9100)',
+      'Deployment/metrics-export: livenessProbe port 9000 is not the one its config listens on (9001)',
+      'Deployment/metrics-export: readinessProbe port 9000 is not the one its config listens on (9001)',
+      'Deployment/metrics-export: startupProbe port 9000 is not the one its config listens on (9001)',
+      'Deployment/metrics-export: prometheus.io/port 9464 is not its metrics port',
+    ]);
   });
 
   it('root, a writable root file system, capabilities, missing resources', () => {
