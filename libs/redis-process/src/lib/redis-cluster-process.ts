@@ -74,7 +74,11 @@ export class RedisClusterProcess {
         ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`)],
         ['--cluster-replicas', String(settings.replicasPerMaster), '--cluster-yes'],
       );
-      await cluster.waitUntilHealthy(settings.readyTimeoutMs);
+      // Fresh from --cluster create, a replica may still show as a slotless master for a moment: wait for the roles too.
+      await cluster.waitUntilHealthy(settings.readyTimeoutMs, {
+        masters: settings.masters,
+        replicas: settings.masters * settings.replicasPerMaster,
+      });
       return cluster;
     } catch (error) {
       await cluster.dispose();
@@ -189,9 +193,13 @@ export class RedisClusterProcess {
 
   /**
    * Waits until every running node says `cluster_state:ok`, sees every slot served by a running master, and every
-   * running replica's link to its master is up.
+   * running replica's link to its master is up; with `roles`, also that every node sees that many masters and
+   * replicas.
    */
-  async waitUntilHealthy(timeoutMs = this.options.readyTimeoutMs): Promise<void> {
+  async waitUntilHealthy(
+    timeoutMs = this.options.readyTimeoutMs,
+    roles?: { readonly masters: number; readonly replicas: number },
+  ): Promise<void> {
     await this.poll('the cluster to be healthy', timeoutMs, async () => {
       const running = new Set(this.servers.filter((s) => s.running).map((s) => s.port));
       for (const port of running) {
@@ -202,6 +210,12 @@ export class RedisClusterProcess {
           .filter((node) => node.role === 'master' && !node.failed && running.has(node.port))
           .reduce((sum, node) => sum + node.slots.reduce((n, [from, to]) => n + to - from + 1, 0), 0);
         if (served !== CLUSTER_SLOTS) return false;
+        if (
+          roles &&
+          (nodes.filter((node) => node.role === 'master').length !== roles.masters ||
+            nodes.filter((node) => node.role === 'replica').length !== roles.replicas)
+        )
+          return false;
         const me = nodes.find((node) => node.port === port);
         if (me?.role === 'replica' && !/^master_link_status:up\r?$/m.test(await this.command(port, 'INFO', 'replication'))) {
           return false;
