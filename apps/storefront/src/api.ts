@@ -60,7 +60,7 @@ export const placeOrder = (token: string, customerId: string, idempotencyKey: st
 export const readTicket = (token: string, orderId: string) =>
   call(`/api/orders/${encodeURIComponent(orderId)}`, { headers: { authorization: `Bearer ${token}` } });
 
-/** The sale's live status: one event at connect, then one per change of phase or stock. */
+/** The sale's live status: one event at connect, then one per change of phase, stock or window. */
 export function saleEvents(onSale: (sale: SaleView, receivedAt: number) => void, onDown: () => void): EventSource {
   const events = new EventSource('/api/sale/events');
   events.addEventListener('sale', (event) => onSale(JSON.parse((event as MessageEvent<string>).data), Date.now()));

@@ -1,6 +1,6 @@
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { loadGears, SaleGears } from '@popup-store/gears-client';
+import { loadGears, redisNow, SaleGears } from '@popup-store/gears-client';
 import { saleKeys } from '@popup-store/keys';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { AddressInfo } from 'node:net';
@@ -21,7 +21,7 @@ describe('GET /api/sale/events', () => {
     await redis.dispose();
   });
 
-  it('pushes the sale at connect, then each change of phase or stock', async () => {
+  it('pushes the sale at connect, then each change of phase, stock or window', async () => {
     const sale = saleKeys(`${redis.namespace}-sse`);
     const config = intakeConfig({
       REDIS_URL: redis.url,
@@ -40,7 +40,7 @@ describe('GET /api/sale/events', () => {
     const response = await fetch(`http://127.0.0.1:${port}/api/sale/events`, { signal: abort.signal });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-    const events: { phase: string; left: number }[] = [];
+    const events: { phase: string; left: number; window: { startsAt: number | null } }[] = [];
     let buffered = '';
     const next = async () => {
       while (!buffered.includes('\n\n')) buffered += new TextDecoder().decode((await reader.read()).value);
@@ -59,17 +59,21 @@ describe('GET /api/sale/events', () => {
 
     await next();
     expect(events[0]).toMatchObject({ phase: 'unconfigured' });
-    const [seconds] = await redis.client().time();
-    await new SaleGears(redis.client(), sale).configure({
-      stock: 4,
-      startsAt: Number(seconds) * 1000 - 1000,
-      endsAt: Number(seconds) * 1000 + 60_000,
-    });
+    const gears = new SaleGears(redis.client(), sale);
+    const now = await redisNow(redis.client());
+    await gears.configure({ stock: 4, startsAt: now + 60_000, endsAt: now + 120_000 });
     await next();
-    expect(events[1]).toMatchObject({ phase: 'open', left: 4 });
-    await new SaleGears(redis.client(), sale).setState('closed');
+    expect(events[1]).toMatchObject({ phase: 'scheduled', left: 4, window: { startsAt: now + 60_000 } });
+    // The opening moved: the phase and the stock stay, the pages counting down must hear of it.
+    await gears.configure({ stock: 4, startsAt: now + 30_000, endsAt: now + 120_000 });
     await next();
-    expect(events[2]).toMatchObject({ phase: 'closed' });
+    expect(events[2]).toMatchObject({ phase: 'scheduled', window: { startsAt: now + 30_000 } });
+    await gears.configure({ stock: 4, startsAt: now - 1000, endsAt: now + 120_000 });
+    await next();
+    expect(events[3]).toMatchObject({ phase: 'open', left: 4 });
+    await gears.setState('closed');
+    await next();
+    expect(events[4]).toMatchObject({ phase: 'closed' });
     abort.abort();
   });
 });

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import { SaleGears, type SaleStatus } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
-import { BehaviorSubject, distinctUntilChanged, filter, map, type Observable } from 'rxjs';
+import { BehaviorSubject, distinctUntilChanged, filter, type Observable } from 'rxjs';
 import { INTAKE_CONFIG, SALE_KEYS, type IntakeConfig } from '../app/intake-config';
 import { REDIS } from '../app/redis.provider';
 
@@ -51,12 +51,21 @@ export class SaleSnapshotService implements OnModuleInit, OnModuleDestroy {
     return snapshot && Date.now() - snapshot.readAt <= maxAge ? snapshot : undefined;
   }
 
-  /** Every change of phase or stock, for the server-sent events. */
+  /**
+   * Every change a page shows, for the server-sent events: phase, stock, and the window (an operator who moves the
+   * opening must reach the pages already open, which count down to it by themselves).
+   */
   changes(): Observable<SaleSnapshot> {
     return this.latest.pipe(
       filter((snapshot): snapshot is SaleSnapshot => snapshot !== undefined),
-      distinctUntilChanged((a, b) => a.status.phase === b.status.phase && a.status.left === b.status.left),
-      map((snapshot) => snapshot),
+      distinctUntilChanged(
+        ({ status: a }, { status: b }) =>
+          a.phase === b.phase &&
+          a.left === b.left &&
+          a.stock === b.stock &&
+          a.startsAt === b.startsAt &&
+          a.endsAt === b.endsAt,
+      ),
     );
   }
 

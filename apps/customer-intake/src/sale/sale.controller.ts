@@ -22,7 +22,7 @@ export class SaleController {
     return view(snapshot);
   }
 
-  /** Server-sent events: one `sale` event at connect, then one each time the phase or the stock changes. */
+  /** Server-sent events: one `sale` event at connect, then one each time the phase, the stock or the window changes. */
   @Sse('events')
   events(): Observable<MessageEvent> {
     return this.snapshot.changes().pipe(map((snapshot) => ({ type: 'sale', data: view(snapshot) })));
