@@ -84,24 +84,38 @@ export async function newShopper(browser: Browser, viewport = DESKTOP): Promise<
 /** The page's state (`data-state`), as the storefront's view names it. */
 export const stateOf = (page: Page) => page.locator('#store').getAttribute('data-state');
 
-export async function waitForState(page: Page, states: string[], timeoutMs = 15_000): Promise<string> {
+/** What a page showed at one instant: its state and its two lines of words, read together. */
+export interface Shown {
+  readonly state: string;
+  readonly message: string;
+  readonly detail: string;
+}
+
+/**
+ * Waits until the page is in one of `states` and returns what it showed at that instant. The words are read in the
+ * same evaluation as the state: read afterwards, a retry's countdown may already have sent the order again.
+ */
+export async function waitForState(page: Page, states: string[], timeoutMs = 15_000): Promise<Shown> {
+  // Runs in the page: what it shows, if its state is one of `wanted` (or whatever it is, for `null`).
+  const shownIn = (wanted: string[] | null): Shown | undefined => {
+    const shown = {
+      state: document.getElementById('store')?.dataset['state'] ?? '',
+      message: document.getElementById('message')?.textContent?.trim() ?? '',
+      detail: document.getElementById('detail')?.textContent?.trim() ?? '',
+    };
+    return wanted === null || wanted.includes(shown.state) ? shown : undefined;
+  };
   try {
-    await page.waitForFunction(
-      (wanted) => wanted.includes(document.getElementById('store')?.dataset['state'] ?? ''),
-      states,
-      // Every 100 ms, not every frame: forty pages polled at 60 Hz would starve the machine they measure.
-      { timeout: timeoutMs, polling: 100 },
-    );
+    // Every 100 ms, not every frame: forty pages polled at 60 Hz would starve the machine they measure.
+    const handle = await page.waitForFunction(shownIn, states, { timeout: timeoutMs, polling: 100 });
+    return (await handle.jsonValue()) as Shown;
   } catch (error) {
     const shown = await page
-      .evaluate(
-        () =>
-          `${document.getElementById('store')?.dataset['state']}: ${document.getElementById('message')?.textContent} / ${document.getElementById('detail')?.textContent}`,
-      )
+      .evaluate(shownIn, null)
+      .then((now) => `${now?.state}: ${now?.message} / ${now?.detail}`)
       .catch(() => 'the page is gone');
     throw new Error(`waited ${timeoutMs} ms for ${states.join(' or ')}, the page shows ${shown} (${String(error)})`);
   }
-  return (await stateOf(page)) ?? '';
 }
 
 /** Signs in as a shopper would: the page's link, the provider's form, and back. */
