@@ -20,6 +20,7 @@ export {
   type FlatFields,
 } from './lib/codec';
 export type { Readiness } from './lib/consumer-health';
+export * from './lib/health.controller';
 export * from './lib/record-reader';
 export * from './lib/drain-stream';
 export type { RedisClient, RedisConnection } from './lib/connection';

@@ -1,15 +1,21 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { producerOf, type SaleKeys } from '@popup-store/keys';
 import { TerminusModule } from '@nestjs/terminus';
-import { RedisStreamsClientModule, type RedisStreamsServer } from '@popup-store/streams-transport';
+import {
+  READINESS_CHECKS,
+  RedisStreamsClientModule,
+  STREAMS_SERVER,
+  StreamsHealthController,
+  type ReadinessCheck,
+  type RedisStreamsServer,
+} from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
 import { AuditLedgerService } from '../audit/audit-ledger.service';
 import { decisionRecordsController } from '../audit/decision-records.controller';
 import { SaleWatchService } from '../audit/sale-watch.service';
 import { ordersController } from '../completion/orders.controller';
-import { HealthController } from '../health/health.controller';
-import { ALERTS_CLIENT, AUDIT_REDIS, auditRedisProvider, saleGearsProvider, STREAMS_SERVER } from './audit-connections';
+import { ALERTS_CLIENT, AUDIT_REDIS, auditRedisProvider, saleGearsProvider } from './audit-connections';
 import { AUDITING_CONFIG, SALE_KEYS, type AuditingConfig } from './auditing-config';
 
 @Module({})
@@ -28,7 +34,7 @@ export class AppModule implements OnApplicationShutdown {
           streams: producerOf(sale, 'fulfilment-auditing'),
         }),
       ],
-      controllers: [ordersController(sale), decisionRecordsController(sale), HealthController],
+      controllers: [ordersController(sale), decisionRecordsController(sale), StreamsHealthController],
       providers: [
         { provide: AUDITING_CONFIG, useValue: config },
         { provide: SALE_KEYS, useValue: sale },
@@ -37,6 +43,19 @@ export class AppModule implements OnApplicationShutdown {
         saleGearsProvider,
         AuditLedgerService,
         SaleWatchService,
+        {
+          // Completing needs the gears: not ready while the sale watch's last status call failed (the library gone
+          // and not yet loaded again, Redis away).
+          provide: READINESS_CHECKS,
+          inject: [SaleWatchService],
+          useFactory: (watch: SaleWatchService): ReadinessCheck[] => [
+            (indicators) => {
+              const indicator = indicators.check('gears');
+              const failure = watch.gearsFailure();
+              return failure === undefined ? indicator.up() : indicator.down({ message: failure });
+            },
+          ],
+        },
       ],
     };
   }

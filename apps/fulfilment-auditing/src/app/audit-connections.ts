@@ -7,8 +7,6 @@ import { AUDITING_CONFIG, SALE_KEYS, type AuditingConfig } from './auditing-conf
 export const AUDIT_REDIS = Symbol('AuditRedis');
 export const ALERTS_CLIENT = Symbol('AlertsClient');
 export const SALE_GEARS = Symbol('SaleGears');
-/** The transport server the service consumes with: the health check asks it whether its streams are read. */
-export const STREAMS_SERVER = Symbol('StreamsServer');
 
 /** The auditor's command connection (the transport reads the streams on connections of its own). */
 export const auditRedisProvider: Provider = {

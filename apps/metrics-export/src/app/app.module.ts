@@ -1,9 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { saleKeys } from '@popup-store/keys';
-import type { RedisStreamsServer } from '@popup-store/streams-transport';
+import { STREAMS_SERVER, StreamsHealthController, type RedisStreamsServer } from '@popup-store/streams-transport';
 import { LoggerModule } from 'nestjs-pino';
-import { HealthController, STREAMS_SERVER } from '../health/health.controller';
 import { DecisionLatencies } from '../latency/decision-latencies';
 import { decisionsController } from '../latency/decisions.controller';
 import { MeterProviderCloser, meterProvider, prometheusMeterProvider } from '../otel/meter.provider';
@@ -20,7 +19,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [LoggerModule.forRoot({ pinoHttp: { level: config.LOG_LEVEL, autoLogging: false } }), TerminusModule],
-      controllers: [decisionsController(sale), HealthController],
+      controllers: [decisionsController(sale), StreamsHealthController],
       providers: [
         { provide: METRICS_CONFIG, useValue: config },
         { provide: SALE_KEYS, useValue: sale },

@@ -1,9 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { producerOf, type SaleKeys } from '@popup-store/keys';
 import { TerminusModule } from '@nestjs/terminus';
-import { RedisStreamsClientModule, type RedisStreamsServer } from '@popup-store/streams-transport';
+import {
+  RedisStreamsClientModule,
+  STREAMS_SERVER,
+  StreamsHealthController,
+  type RedisStreamsServer,
+} from '@popup-store/streams-transport';
 import { LoggerModule } from 'nestjs-pino';
-import { HealthController, STREAMS_SERVER } from '../health/health.controller';
 import { customerEntriesController, ORDERS_CLIENT } from '../orders/customer-entries.controller';
 import type { OrderGenerationConfig } from './order-generation-config';
 
@@ -21,7 +25,7 @@ export class AppModule {
           streams: producerOf(sale, 'order-generation'),
         }),
       ],
-      controllers: [customerEntriesController(sale), HealthController],
+      controllers: [customerEntriesController(sale), StreamsHealthController],
       providers: [{ provide: STREAMS_SERVER, useValue: server }],
     };
   }
