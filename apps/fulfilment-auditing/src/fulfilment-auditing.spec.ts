@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import {
+  alertContract,
   completionContract,
   customerContract,
   orderContract,
@@ -13,7 +14,7 @@ import { eventually, startTestRedis, type TestRedis } from '@popup-store/redis-h
 import type { Redis } from 'ioredis';
 import { auditingConfig } from './app/auditing-config';
 import { startFulfilmentAuditing } from './app/start-fulfilment-auditing';
-import { encodeEntry, entryFields } from '@popup-store/streams-transport';
+import { encodeEntry, entryFields, readPayloads } from '@popup-store/streams-transport';
 
 jest.setTimeout(20_000);
 
@@ -119,8 +120,8 @@ describe('fulfilment-auditing', () => {
       };
       await client.xadd(sale.completed, '*', ...entryFields(completionContract, JSON.stringify(forged)));
       await eventually(async () => (await client.xlen(sale.alerts)) > 0, 'an alert');
-      const [[, alert]] = (await client.xrange(sale.alerts, '-', '+')) as [[string, string[]]];
-      expect(JSON.parse(alert[alert.indexOf('data') + 1] as string)).toMatchObject({ kind: 'customer_served_twice' });
+      const [alert] = await readPayloads(client, sale.alerts, alertContract, { strict: true });
+      expect(alert).toMatchObject({ kind: 'customer_served_twice' });
       expect(await client.hget(sale.audit, 'status')).toBe('violated');
       await new SaleGears(client, sale).setState('closed');
       const report = await reportOf(sale);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROCESS_NAMES } from '@popup-store/service-runner';
 import { openSale, postOrder, startServices, type RunningServices } from './test/pipeline';
-import { entryFields } from '@popup-store/streams-transport';
+import { entryFields, readPayloads } from '@popup-store/streams-transport';
 
 const UNITS = 100;
 const CUSTOMERS = 40;
@@ -156,9 +156,6 @@ describe('hostile stream entries in a running sale', () => {
   }, 180_000);
 });
 
-async function deadLetters(client: Redis, stream: string): Promise<DeadLetter[]> {
-  const entries = (await client.xrange(deadLetterStream(stream), '-', '+')) as [string, string[]][];
-  return entries.map(([, fields]) =>
-    deadLetterContract.schema.parse(JSON.parse(fields[fields.indexOf('data') + 1] as string)),
-  );
+function deadLetters(client: Redis, stream: string): Promise<DeadLetter[]> {
+  return readPayloads(client, deadLetterStream(stream), deadLetterContract, { strict: true });
 }

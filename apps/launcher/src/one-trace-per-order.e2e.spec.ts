@@ -59,10 +59,7 @@ describe('one trace per order, across the services', () => {
       intake(other, 'untraced', {}),
     ]);
     try {
-      const [protobufOrder, untracedOrder] = await Promise.all([
-        order(tracing, 'dee'),
-        order(untraced, 'eve'),
-      ]);
+      const [protobufOrder, untracedOrder] = await Promise.all([order(tracing, 'dee'), order(untraced, 'eve')]);
       const [protobufExits, untracedExits] = await Promise.all([tracing.stop(), untraced.stop()]);
       quiet = {
         protobufOrder,

@@ -1,6 +1,7 @@
 import { completionContract, rejectionContract, type Completion, type Rejection } from '@popup-store/contracts';
 import { parseDecision } from '@popup-store/gears-client';
 import { saleKeys } from '@popup-store/keys';
+import { readPayloads } from '@popup-store/streams-transport';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -51,8 +52,8 @@ describe('a whole sale (npm start)', () => {
     ).catch((error: unknown) => {
       throw new Error(`the sale failed: ${String(error)}\n--- launcher output ---\n${output}`);
     });
-    completions = await entries(client, sale.completed, completionContract.schema);
-    rejections = await entries(client, sale.rejected, rejectionContract.schema);
+    completions = await readPayloads(client, sale.completed, completionContract, { strict: true });
+    rejections = await readPayloads(client, sale.rejected, rejectionContract, { strict: true });
   }, 300_000);
 
   afterAll(async () => {
@@ -168,9 +169,3 @@ describe('a whole sale (npm start)', () => {
     }
   });
 });
-
-/** Every entry of a stream, its `data` read with the stream's contract. */
-async function entries<T>(client: Redis, stream: string, schema: { parse(value: unknown): T }): Promise<T[]> {
-  const all = await client.xrange(stream, '-', '+');
-  return all.map(([, fields]) => schema.parse(JSON.parse(fields[fields.indexOf('data') + 1])));
-}

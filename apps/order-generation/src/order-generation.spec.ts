@@ -5,10 +5,8 @@ import { startInMemoryTracing, type InMemoryTracing } from '@popup-store/telemet
 import type { Redis } from 'ioredis';
 import { orderGenerationConfig } from './app/order-generation-config';
 import { startOrderGeneration } from './app/start-order-generation';
-import { encodeEntry, entryFields } from '@popup-store/streams-transport';
-import { customerContract } from '@popup-store/contracts';
-
-const dataOf = (fields: string[]) => JSON.parse(fields[fields.indexOf('data') + 1] as string);
+import { encodeEntry, entryFields, readPayloads, readRecords } from '@popup-store/streams-transport';
+import { customerContract, orderContract } from '@popup-store/contracts';
 
 jest.setTimeout(15_000);
 
@@ -57,9 +55,8 @@ describe('order-generation', () => {
       );
     }
     await eventually(async () => (await client.xlen(sale.orders)) >= 120, '120 orders');
-    const entries = await client.xrange(sale.orders, '-', '+');
-    expect(entries).toHaveLength(120);
-    const orders = entries.map(([, fields]) => dataOf(fields));
+    const orders = await readPayloads(client, sale.orders, orderContract, { strict: true });
+    expect(orders).toHaveLength(120);
     expect(orders.map((o) => o.orderId)).toEqual(ids.map((_, i) => `o${i}`));
     expect(orders[7]).toEqual({
       orderId: 'o7',
@@ -69,8 +66,8 @@ describe('order-generation', () => {
       customerEntryId: ids[7],
     });
     // Each order continues its customer's trace: same trace id, a span of its own (the send span) as parent.
-    for (const [, fields] of entries) {
-      const [, traceId, spanId] = (fields[fields.indexOf('traceparent') + 1] as string).split('-');
+    for await (const { carrier } of readRecords(client, sale.orders, orderContract)) {
+      const [, traceId, spanId] = (carrier.traceparent ?? '').split('-');
       expect([traceId, spanId === 'b7ad6b7169203331']).toEqual(['0af7651916cd43dd8448eb211c80319c', false]);
     }
     const sends = () => tracing.spans().filter((span) => span.name === `send ${sale.orders}`).length;
@@ -94,8 +91,8 @@ describe('order-generation', () => {
     );
     await eventually(async () => (await client.xlen(sale.orders)) === before + 1, 'the good order');
     // An untraced customer's order is written in the batch write (in the trace of the batch's process span).
-    const [[, good]] = (await client.xrevrange(sale.orders, '+', '-', 'COUNT', 1)) as [[string, string[]]];
-    expect(dataOf(good)).toMatchObject({
+    const [good] = (await readPayloads(client, sale.orders, orderContract, { strict: true })).slice(-1);
+    expect(good).toMatchObject({
       orderId: 'good',
       customerId: 'ok',
       customerEntryId: expect.stringMatching(/^\d+-\d+$/),

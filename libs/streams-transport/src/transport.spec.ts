@@ -1,6 +1,12 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { SpanKind, context, trace } from '@opentelemetry/api';
-import { customerContract, orderContract, type Customer, type DeadLetter } from '@popup-store/contracts';
+import {
+  customerContract,
+  deadLetterContract,
+  orderContract,
+  type Customer,
+  type DeadLetter,
+} from '@popup-store/contracts';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { startInMemoryTracing, type InMemoryTracing } from '@popup-store/telemetry';
 import type { Redis } from 'ioredis';
@@ -8,6 +14,7 @@ import { lastValueFrom } from 'rxjs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { RedisStreamsClient } from './lib/client';
 import { entryFields } from './lib/codec';
+import { readPayloads } from './lib/record-reader';
 import type { RedisStreamsBatchContext, RedisStreamsContext } from './lib/context';
 import type { RedisStreamsServerOptions } from './lib/options';
 import { startConsumerApp, type Handle } from './test/consumer-app';
@@ -71,9 +78,8 @@ describe('Redis Streams transport', () => {
     return count;
   }
 
-  async function deadLetters(stream: string): Promise<DeadLetter[]> {
-    const entries = await admin.xrange(`${stream}:dead-letter`, '-', '+');
-    return entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('data') + 1]) as DeadLetter);
+  function deadLetters(stream: string): Promise<DeadLetter[]> {
+    return readPayloads(admin, `${stream}:dead-letter`, deadLetterContract, { strict: true });
   }
 
   it('splits a stream between the consumers of a group, each entry handled exactly once', async () => {

@@ -178,6 +178,9 @@ describe('Redis Streams transport: work queues and healing', () => {
     );
     expect(records[25]).toMatchObject({ ok: false, error: expect.stringMatching(/orderId/) });
     expect(await readPayloads(admin, stream, customerContract, { pageSize: 7 })).toHaveLength(25);
+    await expect(readPayloads(admin, stream, customerContract, { strict: true })).rejects.toThrow(
+      new RegExp(`entry ${records[25]?.id}: .*orderId`),
+    );
   });
 
   it('acks and deletes in one step: XACKDEL from Redis 8.2, XACK and XDEL in one MULTI before', async () => {

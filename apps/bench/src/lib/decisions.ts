@@ -1,8 +1,9 @@
+import { completionContract, rejectionContract } from '@popup-store/contracts';
 import type { SaleKeys } from '@popup-store/keys';
+import { readPayloads } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import type { PacedWindow } from './pace';
 import { percentiles, type Percentiles } from '@popup-store/stats';
-import { entryData, streamEntries } from './streams';
 
 /** When an order was submitted and when it was decided (ms since the epoch). */
 export interface Timing {
@@ -17,12 +18,10 @@ export interface Timing {
  */
 export async function decisionTimings(redis: Redis, sale: SaleKeys): Promise<Timing[]> {
   const timings: Timing[] = [];
-  for (const stream of [sale.completed, sale.rejected]) {
-    for await (const [, fields] of streamEntries(redis, stream)) {
-      const data = entryData(fields) as { submittedAt: number; completedAt?: number; decidedAt?: number };
-      timings.push({ submittedAt: data.submittedAt, decidedAt: data.completedAt ?? data.decidedAt ?? Number.NaN });
-    }
-  }
+  for (const { submittedAt, completedAt } of await readPayloads(redis, sale.completed, completionContract))
+    timings.push({ submittedAt, decidedAt: completedAt });
+  for (const { submittedAt, decidedAt } of await readPayloads(redis, sale.rejected, rejectionContract))
+    timings.push({ submittedAt, decidedAt });
   return timings;
 }
 

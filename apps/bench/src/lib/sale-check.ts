@@ -1,6 +1,8 @@
 import { deadLetterStream, SaleStateField, type SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
-import { entriesAdded, entryData, streamEntries } from './streams';
+import { completionContract } from '@popup-store/contracts';
+import { readRecords } from '@popup-store/streams-transport';
+import { entriesAdded } from './streams';
 
 /** What Redis holds about a sale once its orders are decided, and every invariant it breaks. */
 export interface SaleCheck {
@@ -55,15 +57,16 @@ export async function checkSale(redis: Redis, sale: SaleKeys, orders?: number): 
 
   const units = new Set<number>();
   const customers = new Set<string>();
-  for await (const [id, fields] of streamEntries(redis, sale.completed)) {
-    const { unit, customerId } = entryData(fields) as { unit?: number; customerId?: string };
-    if (!Number.isInteger(unit) || (unit as number) < 1 || (unit as number) > stock)
-      failures.push(`completion ${id} sells unit ${unit} of ${stock}`);
-    else if (units.has(unit as number)) failures.push(`completion ${id} sells unit ${unit} twice`);
-    if (customerId !== undefined && customers.has(customerId))
-      failures.push(`completion ${id} serves customer ${customerId} twice`);
-    units.add(unit as number);
-    customers.add(String(customerId));
+  for await (const record of readRecords(redis, sale.completed, completionContract)) {
+    if (!record.ok) failures.push(`completion ${record.id} is malformed: ${record.error}`);
+    else {
+      const { unit, customerId } = record.data;
+      if (unit > stock) failures.push(`completion ${record.id} sells unit ${unit} of ${stock}`);
+      else if (units.has(unit)) failures.push(`completion ${record.id} sells unit ${unit} twice`);
+      if (customers.has(customerId)) failures.push(`completion ${record.id} serves customer ${customerId} twice`);
+      units.add(unit);
+      customers.add(customerId);
+    }
     if (failures.length >= 20) break;
   }
   return { stock, accepted, decided, completed, rejected, undecided, failures };

@@ -1,4 +1,6 @@
+import { customerContract } from '@popup-store/contracts';
 import { saleKeys } from '@popup-store/keys';
+import { readPayloads } from '@popup-store/streams-transport';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { planArrivals } from './arrivals';
 import { playCrowd } from './play-crowd';
@@ -21,9 +23,8 @@ describe('StreamShopper', () => {
     const client = redis.client();
     expect(await client.xlen(sale.customers)).toBe(arrivals.length);
     expect(tally.statuses).toEqual({ queued: arrivals.length });
-    const [[, fields]] = (await client.xrange(sale.customers, '-', '+', 'COUNT', 1)) as [[string, string[]]];
-    const data = JSON.parse(fields[fields.indexOf('data') + 1] as string);
-    expect(data).toEqual({
+    const [first] = await readPayloads(client, sale.customers, customerContract, { strict: true });
+    expect(first).toEqual({
       orderId: tally.accepted[0],
       customerId: arrivals[0]?.customerId,
       submittedAt: expect.any(Number),

@@ -1,5 +1,5 @@
 import type { Contract, ContractPayload } from '@popup-store/contracts';
-import { decodeEntry, type DecodedEntry, type FlatFields } from './codec';
+import { ContractViolationError, decodeEntry, type DecodedEntry, type FlatFields } from './codec';
 import type { RedisClient } from './connection';
 
 export interface ReadRecordsOptions {
@@ -37,14 +37,26 @@ export async function* readRecords<C extends Contract>(
   }
 }
 
+export interface ReadPayloadsOptions extends ReadRecordsOptions {
+  /**
+   * A malformed entry throws a ContractViolationError naming it, instead of being left out: for checks and specs,
+   * where an entry that breaks its contract is itself the finding.
+   */
+  readonly strict?: boolean;
+}
+
 /** The valid payloads of a stream, in id order (see readRecords); what breaks the contract is left out. */
 export async function readPayloads<C extends Contract>(
   redis: RedisClient,
   stream: string,
   contract: C,
-  options?: ReadRecordsOptions,
+  options: ReadPayloadsOptions = {},
 ): Promise<Array<ContractPayload<C>>> {
   const payloads: Array<ContractPayload<C>> = [];
-  for await (const record of readRecords(redis, stream, contract, options)) if (record.ok) payloads.push(record.data);
+  for await (const record of readRecords(redis, stream, contract, options)) {
+    if (record.ok) payloads.push(record.data);
+    else if (options.strict)
+      throw new ContractViolationError(stream, contract, [`entry ${record.id}: ${record.error}`]);
+  }
   return payloads;
 }

@@ -8,10 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Figures } from '../figures';
 import { pace, type PacedWindow } from '../pace';
 import { percentiles } from '@popup-store/stats';
-import { entryData, streamEntries } from '../streams';
 import { addJobs, ordersQueue } from './bullmq-completer';
-import { entryFields } from '@popup-store/streams-transport';
-import { orderContract } from '@popup-store/contracts';
+import { entryFields, readPayloads } from '@popup-store/streams-transport';
+import { completionContract, orderContract } from '@popup-store/contracts';
 
 export type BaselineKind = 'demo' | 'bullmq';
 
@@ -113,8 +112,7 @@ async function completed(redis: Redis, sale: SaleKeys, orders: number, worker: C
 
 async function completionLatency(redis: Redis, sale: SaleKeys, window: PacedWindow) {
   const latencies: number[] = [];
-  for await (const [, fields] of streamEntries(redis, sale.completed)) {
-    const { submittedAt, completedAt } = entryData(fields) as { submittedAt: number; completedAt: number };
+  for (const { submittedAt, completedAt } of await readPayloads(redis, sale.completed, completionContract)) {
     if (submittedAt >= window.from && submittedAt < window.to) latencies.push(Math.max(0, completedAt - submittedAt));
   }
   return percentiles(latencies);
