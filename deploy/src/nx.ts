@@ -98,16 +98,19 @@ export function checkDockerfileAgainstNx(dockerfile: Dockerfile, graph: ProjectG
 
 /**
  * `npm ci` in the runtime needs the package.json and package-lock.json that @nx/webpack writes beside the
- * bundle when the app's webpack config says `generatePackageJson: true`.
+ * bundle: tools/node-app.webpack.cjs has it write them unless the app's webpack config says
+ * `generatePackageJson: false`.
  */
 export function checkGeneratesPackageJson(ws: Workspace, graph: ProjectGraph, app: string): string[] {
   const root = graph.nodes[app]?.data.root;
   if (!root) return [`${app}: not an Nx project`];
   const config = `${root}/webpack.config.js`;
   if (!ws.isFile(config)) return [`${app}: no ${config}, so nothing writes dist's package.json and package-lock.json`];
-  return /generatePackageJson:\s*true/.test(ws.read(config))
-    ? []
-    : [`${config}: needs generatePackageJson: true (the image installs from the package-lock.json it writes)`];
+  const text = ws.read(config);
+  if (!text.includes('tools/node-app.webpack.cjs')) return [`${config}: not built by tools/node-app.webpack.cjs`];
+  return /generatePackageJson:\s*false/.test(text)
+    ? [`${config}: needs dist's package.json (the image installs from the package-lock.json it writes)`]
+    : [];
 }
 
 /** Whether a .dockerignore line (plain paths and `**\/name` only) leaves out `path`. */

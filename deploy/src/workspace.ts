@@ -1,16 +1,6 @@
+import { workspaceRoot } from '@nx/devkit';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-
-/** The Nx workspace root: the nearest folder above the current directory that holds nx.json. */
-export function workspaceRoot(from: string = process.cwd()): string {
-  let dir = resolve(from);
-  for (;;) {
-    if (existsSync(join(dir, 'nx.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no nx.json above ${from}`);
-    dir = parent;
-  }
-}
+import { relative, resolve } from 'node:path';
 
 /** Paths of the deployment, relative to the workspace root. */
 export const DEPLOY = 'deploy';
@@ -36,7 +26,7 @@ export const SERVICE_APPS = [
 export class Workspace {
   readonly root: string;
 
-  constructor(root: string = workspaceRoot()) {
+  constructor(root: string = workspaceRoot) {
     this.root = root;
   }
 

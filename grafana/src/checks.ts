@@ -9,7 +9,7 @@ import {
 } from './dashboard.ts';
 import { dict, list, str } from './json.ts';
 import { redisCommand } from './redis-query.ts';
-import { workspaceRoot } from './workspace.ts';
+import { workspaceRoot } from '@nx/devkit';
 
 /** The dashboards and what they are checked against, read once. */
 export interface Dashboards {
@@ -18,7 +18,7 @@ export interface Dashboards {
   readonly datasources: Map<string, string>;
 }
 
-export function loadDashboardContext(root: string = workspaceRoot()): Dashboards {
+export function loadDashboardContext(root: string = workspaceRoot): Dashboards {
   return { dashboards: loadDashboards(root), datasources: provisionedDatasources(root) };
 }
 

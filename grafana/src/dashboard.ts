@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { type Dict, dict, isDict, list, str } from './json.ts';
-import { DASHBOARDS_DIR, DATASOURCES, filesUnder, readText, workspaceRoot } from './workspace.ts';
+import { workspaceRoot } from '@nx/devkit';
+import { DASHBOARDS_DIR, DATASOURCES, filesUnder, readText } from './workspace.ts';
 
 /** A dashboard file of grafana/dashboards, parsed. */
 export interface Dashboard {
@@ -16,7 +17,7 @@ export interface PanelQuery {
 }
 
 /** Every `*.json` of grafana/dashboards, parsed; a file that does not parse throws, naming the file. */
-export function loadDashboards(root: string = workspaceRoot()): Dashboard[] {
+export function loadDashboards(root: string = workspaceRoot): Dashboard[] {
   return filesUnder(DASHBOARDS_DIR, root)
     .filter((file) => file.endsWith('.json'))
     .map((file) => {
@@ -29,7 +30,7 @@ export function loadDashboards(root: string = workspaceRoot()): Dashboard[] {
 }
 
 /** The provisioned datasources: uid → type. */
-export function provisionedDatasources(root: string = workspaceRoot()): Map<string, string> {
+export function provisionedDatasources(root: string = workspaceRoot): Map<string, string> {
   const provisioning = dict(parse(readText(DATASOURCES, root)));
   return new Map(
     list(provisioning['datasources'])
