@@ -10,21 +10,6 @@
 --- @include "../includes/now_ms"
 --- @include "../includes/sale_state"
 
-local function phase_of(sale, now)
-  if not sale.configured then
-    return 'unconfigured'
-  elseif sale.state ~= 'open' then
-    return 'closed'
-  elseif now < sale.startsAt then
-    return 'scheduled'
-  elseif now >= sale.endsAt then
-    return 'ended'
-  elseif sale.left <= 0 then
-    return 'sold_out'
-  end
-  return 'open'
-end
-
 local function sale_status(keys, args)
   local state_key = keys[1]
   if #keys ~= 1 or #args ~= 0 then

@@ -27,3 +27,20 @@ end
 local function sale_open(sale, now)
   return sale.configured and sale.state == 'open' and sale.startsAt <= now and now < sale.endsAt
 end
+
+-- The phase a shopper sees: 'unconfigured', 'closed' (the operator's switch), 'scheduled', 'ended', 'sold_out' or
+-- 'open'.
+local function phase_of(sale, now)
+  if not sale.configured then
+    return 'unconfigured'
+  elseif sale.state ~= 'open' then
+    return 'closed'
+  elseif now < sale.startsAt then
+    return 'scheduled'
+  elseif now >= sale.endsAt then
+    return 'ended'
+  elseif sale.left <= 0 then
+    return 'sold_out'
+  end
+  return 'open'
+end

@@ -4,6 +4,16 @@ import { configureSaleFunction, type SaleConfig } from './functions/configure-sa
 import { decideOrdersFunction, type DecidedOrder, type OrderToDecide } from './functions/decide-orders';
 import { saleStatusFunction, type SaleStatus } from './functions/sale-status';
 import { setSaleStateFunction, type SaleState } from './functions/set-sale-state';
+import {
+  roomConfigureFunction,
+  roomJoinFunction,
+  roomStatusFunction,
+  roomWatchFunction,
+  type RoomAnswer,
+  type RoomSettings,
+  type RoomStatus,
+  type RoomWatch,
+} from './functions/waiting-room';
 import { callGears, type CallOptions, type RedisConnection } from './gears-function';
 
 /**
@@ -34,6 +44,25 @@ export class SaleGears {
   /** Decides orders read by `group` (fulfilment by default), each exactly once. */
   decide(orders: readonly OrderToDecide[], group?: string): Promise<DecidedOrder[]> {
     return callGears(this.redis, decideOrdersFunction, this.sale, { orders, group }, this.options);
+  }
+
+  /** The waiting room's settings; whether it was on before. */
+  configureRoom(settings: RoomSettings): Promise<boolean> {
+    return callGears(this.redis, roomConfigureFunction, this.sale, settings, this.options);
+  }
+
+  /** A customer joins the line, or asks again where it stands. */
+  joinRoom(customerId: string): Promise<RoomAnswer> {
+    return callGears(this.redis, roomJoinFunction, this.sale, customerId, this.options);
+  }
+
+  /** Brings the room up to date and keeps the places of the customers listening (at most MAX_WATCHED). */
+  watchRoom(customerIds: readonly string[]): Promise<RoomWatch> {
+    return callGears(this.redis, roomWatchFunction, this.sale, customerIds, this.options);
+  }
+
+  roomStatus(): Promise<RoomStatus> {
+    return callGears(this.redis, roomStatusFunction, this.sale, undefined, this.options);
   }
 
   /** The decision on one order, null while undecided. */

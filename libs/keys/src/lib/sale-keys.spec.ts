@@ -3,11 +3,12 @@ import { DEFAULT_SALE_ID, deadLetterStream, saleKeys } from './sale-keys';
 describe('saleKeys', () => {
   it('puts every key of a sale under one hash tag', () => {
     const keys = saleKeys('spring');
-    const { saleId, tag, ...redisKeys } = keys;
+    const { saleId, tag, room, ...redisKeys } = keys;
     expect(saleId).toBe('spring');
     expect(tag).toBe('{sale:spring}');
-    expect(new Set(Object.values(redisKeys)).size).toBe(12);
-    for (const key of Object.values(redisKeys)) expect(key).toMatch(/^\{sale:spring\}:[a-z]+(:[a-z]+)?$/);
+    const all = [...Object.values(redisKeys), ...Object.values(room)];
+    expect(new Set(all).size).toBe(18);
+    for (const key of all) expect(key).toMatch(/^\{sale:spring\}:[a-z]+(:[a-z]+)?$/);
     expect(keys.orders).toBe('{sale:spring}:orders');
   });
 

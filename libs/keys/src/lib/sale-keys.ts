@@ -33,6 +33,24 @@ export interface SaleKeys {
   readonly auditUnits: string;
   /** String: the final sale report (JSON, the sale-report contract), written by the auditor when the sale closes. */
   readonly report: string;
+  /** The waiting room (docs/waiting-room.md), written only by the gears' `popup_room_*` functions. */
+  readonly room: WaitingRoomKeys;
+}
+
+/** The keys of a sale's waiting room, in the order the `popup_room_*` functions take them after the state. */
+export interface WaitingRoomKeys {
+  /** Hash: the room's settings, progress and counters. */
+  readonly settings: string;
+  /** Sorted set: customer id → position in line; the smallest are admitted first. */
+  readonly line: string;
+  /** Sorted set: customer id → when it was last heard of (ms); silent ones lose their place. */
+  readonly seen: string;
+  /** Set: customers who arrived before the opening, shuffled into the line at the opening. */
+  readonly early: string;
+  /** Hash: customer id → when it was admitted (ms). */
+  readonly admitted: string;
+  /** Hash: customer id → `<placedAt>:<estimatedAdmitAt>`, to measure the wait estimates' error. */
+  readonly estimates: string;
 }
 
 /** Fields of the `{sale:<id>}:state` hash. */
@@ -92,6 +110,14 @@ export function saleKeys(saleId: string = DEFAULT_SALE_ID): SaleKeys {
     auditBuyers: `${tag}:audit:buyers`,
     auditUnits: `${tag}:audit:units`,
     report: `${tag}:report`,
+    room: {
+      settings: `${tag}:room`,
+      line: `${tag}:line`,
+      seen: `${tag}:line:seen`,
+      early: `${tag}:line:early`,
+      admitted: `${tag}:line:admitted`,
+      estimates: `${tag}:line:estimates`,
+    },
   };
 }
 
