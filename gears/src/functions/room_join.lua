@@ -10,7 +10,7 @@
 -- KEYS[7] estimates  {sale:<id>}:line:estimates hash
 -- ARGV[1] customerId the customer (the token's sub), non-empty
 -- Returns: { where, value, rate, phase, now } where is 'off' (no room: order directly), 'closed' (the line
---   closed: sold out or ended), 'admitted' (value: when, ms), 'waiting' (value: customers ahead) or 'early'
+--   closed: sold out or ended), 'admitted' (value: when the admission lapses, ms), 'waiting' (value: customers ahead) or 'early'
 --   (value: -1); rate is admissions per second now; now is Redis TIME in ms.
 -- Errors: ERR_POPUP_BAD_ARG (wrong key or argument count, an empty customerId).
 --- @include "../includes/errors"

@@ -161,13 +161,13 @@ local function room_tick(k, room, sale, now)
   return phase
 end
 
--- Where `customer` is: 'admitted' (with its admission time), 'waiting' (with the number ahead), 'early' (before
+-- Where `customer` is: 'admitted' (with when its admission lapses, ms), 'waiting' (with the number ahead), 'early' (before
 -- the opening, or not yet shuffled in), or 'none'. An admission older than admitMs is dropped: 'none' again.
 local function whereabouts(k, room, customer, now)
   local admitted_at = tonumber(rcall('HGET', k.admitted, customer))
   if admitted_at then
     if now - admitted_at < room.admitMs then
-      return 'admitted', admitted_at
+      return 'admitted', admitted_at + room.admitMs
     end
     rcall('HDEL', k.admitted, customer)
   end

@@ -28,12 +28,12 @@ export const ROOM_DEFAULTS: Omit<RoomSettings, 'on'> = {
 /**
  * Where a customer stands: `off` (no room: order directly), `closed` (the line closed at the sell-out or the
  * end), `early` (before the opening: shuffled into the line then), `waiting` (with the customers ahead),
- * `admitted` (since when), or `none` (never joined, or lost its place by going silent).
+ * `admitted` (until when, ms: the admission lapses then), or `none` (never joined, or lost its place by going silent).
  */
 export type Whereabouts =
   | { readonly where: 'off' | 'closed' | 'early' | 'none' }
   | { readonly where: 'waiting'; readonly ahead: number }
-  | { readonly where: 'admitted'; readonly admittedAt: number };
+  | { readonly where: 'admitted'; readonly until: number };
 
 export interface RoomAnswer {
   readonly whereabouts: Whereabouts;
@@ -88,7 +88,7 @@ function whereabouts(where: unknown, value: unknown): Whereabouts {
     case 'waiting':
       return { where, ahead: Number(value) };
     case 'admitted':
-      return { where, admittedAt: Number(value) };
+      return { where, until: Number(value) };
     case 'off':
     case 'closed':
     case 'early':
