@@ -39,7 +39,8 @@ const boundaries = (extraForTests) => [
   'error',
   {
     enforceBuildableLibDependency: true,
-    allow: ['^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$'],
+    // The shared configs every project's own config builds on: the lint config and the Node apps' webpack build.
+    allow: ['^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$', '^.*/tools/node-app\\.webpack\\.cjs$'],
     depConstraints: constraints(extraForTests),
   },
 ];
