@@ -1,6 +1,6 @@
 import { completionContract, customerContract, saleReportContract } from '@popup-store/contracts';
-import { POPUP_LIBRARY } from '@popup-store/gears-client';
-import { deadLetterStream, saleKeys, type SaleKeys } from '@popup-store/keys';
+import { POPUP_LIBRARY, ROOM_DEFAULTS, SaleGears } from '@popup-store/gears-client';
+import { admissionPassKey, deadLetterStream, saleKeys, type SaleKeys } from '@popup-store/keys';
 import { eventually } from '@popup-store/redis-harness';
 import { freePort, RedisServerProcess } from '@popup-store/redis-process';
 import { Redis } from 'ioredis';
@@ -142,6 +142,21 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
       const client = as(user);
       expect(await client.client('UNBLOCK', (await client.client('ID')) as number)).toBe(0);
     }
+  });
+
+  it('lets customer-intake keep the waiting room, and the operator switch it', async () => {
+    const operator = as('operator');
+    const sale = await openSale(operator, 'acl-room', 5);
+    await new SaleGears(operator, sale).configureRoom({ ...ROOM_DEFAULTS, on: true, admitPerSecond: 1000 });
+    const intake = new SaleGears(as('customer-intake'), sale);
+    expect((await intake.joinRoom(await intake.status(), 'ada')).whereabouts.where).toMatch(/waiting|admitted/);
+    await eventually(
+      async () => (await intake.watchRoom(await intake.status(), ['ada'])).customers[0]?.where === 'admitted',
+      'ada admitted',
+    );
+    expect(await intake.redis.set(admissionPassKey(sale, 'p1'), 'k1', 'PX', 60_000, 'NX', 'GET')).toBeNull();
+    // Still nothing more: the room's keys and passes, not the sale's state.
+    await expect(intake.redis.hset(sale.state, 'left', 99)).rejects.toThrow(/NOPERM/);
   });
 
   it('runs the services over TLS with rediss:// URLs (the only address they are given), as their own users', async () => {

@@ -1,36 +1,44 @@
 -- popup_room_join: a customer joins the sale's line, or asks again where it stands (a join is idempotent).
 -- Before the opening it waits among the early arrivals, shuffled into the line at the opening; after it, it is
 -- placed at the back. Every call brings the room up to date first (admissions, abandonments, the shuffle).
--- KEYS[1] state      {sale:<id>}:state hash (read: the window and the stock decide the phase)
--- KEYS[2] room       {sale:<id>}:room hash
--- KEYS[3] line       {sale:<id>}:line sorted set
--- KEYS[4] seen       {sale:<id>}:line:seen sorted set
--- KEYS[5] early      {sale:<id>}:line:early set
--- KEYS[6] admitted   {sale:<id>}:line:admitted hash
--- KEYS[7] estimates  {sale:<id>}:line:estimates hash
--- ARGV[1] customerId the customer (the token's sub), non-empty
+-- KEYS[1] room       {sale:<id>}:room hash
+-- KEYS[2] line       {sale:<id>}:line sorted set
+-- KEYS[3] seen       {sale:<id>}:line:seen sorted set
+-- KEYS[4] early      {sale:<id>}:line:early set
+-- KEYS[5] admitted   {sale:<id>}:line:admitted hash
+-- KEYS[6] estimates  {sale:<id>}:line:estimates hash
+-- ARGV[1] state      the sale's state ('open' or 'closed'), as popup_sale_status read it
+-- ARGV[2] startsAt   its window start, ms (-1: not configured)
+-- ARGV[3] endsAt     its window end, ms
+-- ARGV[4] left       units left
+-- ARGV[5] decided    orders decided so far (every outcome)
+-- ARGV[6] customerId the customer (the token's sub), non-empty
 -- Returns: { where, value, rate, phase, now } where is 'off' (no room: order directly), 'closed' (the line
 --   closed: sold out or ended), 'admitted' (value: when the admission lapses, ms), 'waiting' (value: customers ahead) or 'early'
 --   (value: -1); rate is admissions per second now; now is Redis TIME in ms.
--- Errors: ERR_POPUP_BAD_ARG (wrong key or argument count, an empty customerId).
+-- Errors: ERR_POPUP_BAD_ARG (wrong key or argument count, a malformed sale argument, an empty customerId).
 --- @include "../includes/errors"
 --- @include "../includes/now_ms"
+--- @include "../includes/args"
 --- @include "../includes/sale_state"
 --- @include "../includes/waiting_room"
 
 local function room_join(keys, args)
-  if #keys ~= 7 or #args ~= 1 then
-    return fail(ERR_BAD_ARG, 'popup_room_join takes 7 keys and 1 argument')
+  if #keys ~= 6 or #args ~= SALE_ARGS + 1 then
+    return fail(ERR_BAD_ARG, 'popup_room_join takes 6 keys and 6 arguments')
   end
-  local customer = args[1]
+  local sale, problem = sale_from_args(args[1], args[2], args[3], args[4], args[5])
+  if not sale then
+    return fail(ERR_BAD_ARG, problem)
+  end
+  local customer = args[6]
   if customer == '' then
     return fail(ERR_BAD_ARG, 'customerId must not be empty')
   end
-  local k = { state = keys[1], room = keys[2], line = keys[3], seen = keys[4], early = keys[5], admitted = keys[6],
-    estimates = keys[7] }
+  local k = { room = keys[1], line = keys[2], seen = keys[3], early = keys[4], admitted = keys[5], estimates = keys[6] }
   local now = now_ms()
   local room = read_room(k.room)
-  local phase = room_tick(k, room, read_sale(k.state), now)
+  local phase = room_tick(k, room, sale, now)
   local rate = effective_rate(room)
   if room.on ~= '1' then
     return { 'off', -1, rate, phase, now }

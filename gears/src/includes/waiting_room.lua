@@ -7,7 +7,10 @@
 --   early      set: customers who arrived before the opening, shuffled into the line at the opening
 --   admitted   hash: customerId -> when it was admitted (ms); an admission lasts admitMs
 --   estimates  hash: customerId -> '<placedAt>:<estimatedAdmitAt>', to measure the estimate's error
--- Needs: rcall, now_ms, read_sale, phase_of (sale_state).
+-- The sale comes as arguments, from the caller's reading of popup_sale_status (customer-intake's snapshot, at most
+-- STATUS_REFRESH_MS old), not from its state hash: an FCALL needs write access to every key it names, and
+-- customer-intake may only read the sale's state. The gears still decide every order from the state itself.
+-- Needs: rcall, now_ms, to_int (args), phase_of (sale_state).
 
 local ROOM_DEFAULTS = { on = '0', rate = 0, timeoutMs = 30000, admitMs = 120000, autoFloor = 100 }
 -- Work per call stays bounded however long the line: what is left is done by the next call.
@@ -45,8 +48,23 @@ local function effective_rate(room)
   return math.max(room.autoFloor, room.autoRate)
 end
 
-local function decided_so_far(sale)
-  return sale.completed + sale.closed + sale.duplicate + sale.sold_out
+-- The number of sale arguments popup_room_join and popup_room_watch take first.
+local SALE_ARGS = 5
+
+-- The sale from its arguments (state, startsAt, endsAt, left, decided; startsAt -1: not configured), as read_sale
+-- gives it, or nil and the problem.
+local function sale_from_args(state, starts_at_text, ends_at_text, left_text, decided_text)
+  local starts_at, ends_at, left, decided = to_int(starts_at_text), to_int(ends_at_text), to_int(left_text),
+    to_int(decided_text)
+  if state ~= 'open' and state ~= 'closed' then
+    return nil, "the sale's state must be 'open' or 'closed', got " .. tostring(state)
+  end
+  if not starts_at or not ends_at or not left or not decided or decided < 0 then
+    return nil, "the sale's startsAt, endsAt, left and decided must be integers"
+  end
+  local configured = starts_at >= 0
+  return { configured = configured, state = state, startsAt = configured and starts_at or nil,
+    endsAt = configured and ends_at or nil, left = left, decided = decided }
 end
 
 -- Places `customer` at `position` with the estimate of when it will be admitted.
@@ -75,7 +93,7 @@ local function room_tick(k, room, sale, now)
 
   local updates = {}
   if room.autoRate == 0 or now - room.lastRateAt >= RATE_SAMPLE_MS then
-    local decided = decided_so_far(sale)
+    local decided = sale.decided
     if room.lastRateAt > 0 then
       local measured = (decided - room.lastDecided) * 1000 / (now - room.lastRateAt)
       room.autoRate = math.ceil(measured * AUTO_HEADROOM)

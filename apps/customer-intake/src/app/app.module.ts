@@ -9,6 +9,7 @@ import { AdminTokenGuard } from '../admin/admin-token.guard';
 import { AddressLimitGuard } from '../customers/address-limit.guard';
 import { customerTokensProvider } from '../customers/customer-tokens.provider';
 import { SignedInGuard } from '../customers/signed-in.guard';
+import { RoomAdminController } from '../admin/room-admin.controller';
 import { SaleAdminController } from '../admin/sale-admin.controller';
 import { HealthController } from '../health/health.controller';
 import { RedisHealthIndicator } from '../health/redis-health.indicator';
@@ -21,12 +22,24 @@ import { TicketIds } from '../orders/ticket-ids';
 import { ZodErrorsPipe } from '../orders/zod-errors.pipe';
 import { SaleController } from '../sale/sale.controller';
 import { SaleSnapshotService } from '../sale/sale-snapshot.service';
+import { AdmissionGuard } from '../queue/admission.guard';
+import { AdmissionPasses } from '../queue/admission-passes';
+import { QueueController } from '../queue/queue.controller';
+import { QueueTokenGuard } from '../queue/queue-token.guard';
+import { WaitingRoom } from '../queue/waiting-room.service';
 import { INTAKE_CONFIG, SALE_KEYS, type IntakeConfig } from './intake-config';
 import { adminRedisProvider, RedisCloser, redisProvider } from './redis.provider';
 import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider';
 
 @Module({
-  controllers: [OrdersController, SaleController, SaleAdminController, HealthController],
+  controllers: [
+    OrdersController,
+    SaleController,
+    QueueController,
+    SaleAdminController,
+    RoomAdminController,
+    HealthController,
+  ],
   providers: [
     AdminTokenGuard,
     customerTokensProvider,
@@ -41,6 +54,10 @@ import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider
     OrderDeskService,
     SaleDoor,
     RedisHealthIndicator,
+    AdmissionPasses,
+    WaitingRoom,
+    AdmissionGuard,
+    QueueTokenGuard,
     { provide: APP_PIPE, useClass: ZodErrorsPipe },
     { provide: APP_FILTER, useClass: RefusalFilter },
   ],

@@ -65,6 +65,10 @@ export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) => {
       TICKET_SECRET: z.string().min(32, 'at least 32 characters').optional(),
       /** How long an `Idempotency-Key` keeps its ticket. */
       IDEMPOTENCY_TTL_SECONDS: positiveInt(86_400),
+      /** How often this process brings the waiting room up to date and tells the customers it streams to. */
+      QUEUE_WATCH_MS: positiveInt(250),
+      /** Live line streams one process holds at most; beyond, 503 `too_many_streams`. */
+      MAX_QUEUE_STREAMS: positiveInt(20_000),
       /** Bearer token of the operator endpoints (`/api/admin/...`); they answer 403 while it is unset. */
       ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
       /**

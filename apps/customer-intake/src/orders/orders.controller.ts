@@ -4,6 +4,7 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { createHash } from 'node:crypto';
 import { AddressLimitGuard } from '../customers/address-limit.guard';
 import { SignedIn, SignedInGuard } from '../customers/signed-in.guard';
+import { AdmissionGuard } from '../queue/admission.guard';
 import { CustomerThrottlerGuard, Throttle } from './customer-throttler.guard';
 import { OrderDeskService, type OrderStatus, type Ticket } from './order-desk.service';
 import { idempotencyKeyHeader, OrderRequestDto, ticketId } from './order-request.dto';
@@ -17,12 +18,12 @@ export class OrdersController {
   /**
    * Takes the signed-in customer's order: 202 with a ticket to follow; the unit is decided within moments. The
    * sale door refuses (410/423) before any token is verified; then the token, the address's customers, the
-   * customer's rate.
+   * customer's rate, and while the waiting room is on, the customer's admission pass.
    */
   @Post()
   @RouteConfig(SALE_DOOR)
   @HttpCode(HttpStatus.ACCEPTED)
-  @UseGuards(SignedInGuard, AddressLimitGuard, CustomerThrottlerGuard)
+  @UseGuards(SignedInGuard, AddressLimitGuard, CustomerThrottlerGuard, AdmissionGuard)
   @SkipThrottle({ [Throttle.polls]: true })
   take(
     @SignedIn() customer: string,

@@ -10,6 +10,7 @@ import {
   roomStatusFunction,
   roomWatchFunction,
   type RoomAnswer,
+  type RoomSale,
   type RoomSettings,
   type RoomStatus,
   type RoomWatch,
@@ -51,14 +52,14 @@ export class SaleGears {
     return callGears(this.redis, roomConfigureFunction, this.sale, settings, this.options);
   }
 
-  /** A customer joins the line, or asks again where it stands. */
-  joinRoom(customerId: string): Promise<RoomAnswer> {
-    return callGears(this.redis, roomJoinFunction, this.sale, customerId, this.options);
+  /** A customer joins the line, or asks again where it stands; `sale` is the sale as last read (status()). */
+  joinRoom(sale: RoomSale, customerId: string): Promise<RoomAnswer> {
+    return callGears(this.redis, roomJoinFunction, this.sale, { sale, customerId }, this.options);
   }
 
   /** Brings the room up to date and keeps the places of the customers listening (at most MAX_WATCHED). */
-  watchRoom(customerIds: readonly string[]): Promise<RoomWatch> {
-    return callGears(this.redis, roomWatchFunction, this.sale, customerIds, this.options);
+  watchRoom(sale: RoomSale, customerIds: readonly string[]): Promise<RoomWatch> {
+    return callGears(this.redis, roomWatchFunction, this.sale, { sale, customerIds }, this.options);
   }
 
   roomStatus(): Promise<RoomStatus> {

@@ -133,3 +133,11 @@ export function deadLetterStream(stream: string): string {
 export function idempotencyKey(sale: SaleKeys, customerId: string, key: string): string {
   return `${sale.tag}:idempotency:${customerId}:${key}`;
 }
+
+/**
+ * String: the order an admission pass bought with (its Idempotency-Key, or empty), claimed with `SET NX` by the
+ * first order that shows the pass, until the pass lapses: a pass buys once.
+ */
+export function admissionPassKey(sale: SaleKeys, passId: string): string {
+  return `${sale.tag}:pass:${passId}`;
+}

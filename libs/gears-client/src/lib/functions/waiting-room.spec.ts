@@ -36,7 +36,7 @@ describe('the waiting room (popup_room_*)', () => {
     const started = Date.now();
     while (admittedAt.size < who.length) {
       if (Date.now() - started > timeoutMs) throw new Error(`${admittedAt.size} of ${who.length} admitted`);
-      const watch = await gears.watchRoom(who);
+      const watch = await gears.watchRoom(await gears.status(), who);
       watch.customers.forEach((w, i) => {
         if (w.where === 'admitted') {
           const seen = admittedAt.get(who[i] as string);
@@ -52,7 +52,7 @@ describe('the waiting room (popup_room_*)', () => {
 
   it('says off while the room is off: orders need no admission', async () => {
     const gears = await roomSale({ on: false });
-    expect((await gears.joinRoom('ada')).whereabouts).toEqual({ where: 'off' });
+    expect((await gears.joinRoom(await gears.status(), 'ada')).whereabouts).toEqual({ where: 'off' });
     expect(await client.zcard(gears.sale.room.line)).toBe(0);
   });
 
@@ -62,12 +62,12 @@ describe('the waiting room (popup_room_*)', () => {
     const line = customers('fifo', 60);
     const aheads: number[] = [];
     for (const customer of line) {
-      const answer = await gears.joinRoom(customer);
+      const answer = await gears.joinRoom(await gears.status(), customer);
       if (answer.whereabouts.where === 'waiting') aheads.push(answer.whereabouts.ahead);
       else expect(answer.whereabouts.where).toBe('admitted');
     }
     // Joining again is asking again: no second place.
-    const again = await gears.joinRoom(line[59] as string);
+    const again = await gears.joinRoom(await gears.status(), line[59] as string);
     expect(['waiting', 'admitted']).toContain(again.whereabouts.where);
     expect(await client.hget(gears.sale.room.settings, 'joined')).toBe('60');
 
@@ -88,7 +88,11 @@ describe('the waiting room (popup_room_*)', () => {
     const other = new SaleGears(redis.client(), one.sale);
     const line = customers('two', 120);
     // Every customer joins three times at once, through either process.
-    await Promise.all(line.flatMap((c, i) => [one, other, i % 2 ? one : other].map((gears) => gears.joinRoom(c))));
+    await Promise.all(
+      line.flatMap((c, i) =>
+        [one, other, i % 2 ? one : other].map(async (gears) => gears.joinRoom(await gears.status(), c)),
+      ),
+    );
     const positions = await client.zrange(one.sale.room.line, 0, -1, 'WITHSCORES');
     const admittedNow = await client.hlen(one.sale.room.admitted);
     expect(positions.length / 2 + admittedNow).toBe(120);
@@ -108,14 +112,15 @@ describe('the waiting room (popup_room_*)', () => {
   it('shuffles the early arrivals at the opening, and places later arrivals behind them all', async () => {
     const gears = await roomSale({ admitPerSecond: 1 }, 1500);
     const early = customers('early', 200);
-    for (const customer of early) expect((await gears.joinRoom(customer)).whereabouts).toEqual({ where: 'early' });
-    const watched = await gears.watchRoom(early.slice(0, 3));
+    for (const customer of early)
+      expect((await gears.joinRoom(await gears.status(), customer)).whereabouts).toEqual({ where: 'early' });
+    const watched = await gears.watchRoom(await gears.status(), early.slice(0, 3));
     expect(watched).toMatchObject({ phase: 'scheduled', early: 200, waiting: 0 });
     expect(watched.customers).toEqual([{ where: 'early' }, { where: 'early' }, { where: 'early' }]);
 
     const opensAt = Number(await client.hget(gears.sale.state, 'startsAt'));
     await sleep(Math.max(0, opensAt - (await redisNow(client))) + 50);
-    const late = await gears.joinRoom('late');
+    const late = await gears.joinRoom(await gears.status(), 'late');
     // Behind all 200, less whoever the rate (1/s) admitted since the opening.
     const admitted = await client.hlen(gears.sale.room.admitted);
     expect(admitted).toBeLessThanOrEqual(1);
@@ -134,20 +139,20 @@ describe('the waiting room (popup_room_*)', () => {
 
   it('gives the place of a customer who stops listening to the ones behind', async () => {
     const gears = await roomSale({ admitPerSecond: 1, timeoutMs: 1000 });
-    for (const customer of ['a', 'b', 'c']) await gears.joinRoom(customer);
+    for (const customer of ['a', 'b', 'c']) await gears.joinRoom(await gears.status(), customer);
     // Only a and c keep listening.
-    const before = await gears.watchRoom(['a', 'c']);
+    const before = await gears.watchRoom(await gears.status(), ['a', 'c']);
     const cAhead = before.customers[1];
     expect(cAhead?.where === 'waiting' ? cAhead.ahead : NaN).toBeGreaterThanOrEqual(1);
     let watch = before;
     const until = Date.now() + 5000;
     while (Date.now() < until) {
       await sleep(200);
-      watch = await gears.watchRoom(['a', 'c']);
+      watch = await gears.watchRoom(await gears.status(), ['a', 'c']);
       if ((await gears.roomStatus()).abandoned === 1) break;
     }
     expect((await gears.roomStatus()).abandoned).toBe(1);
-    expect((await gears.watchRoom(['b'])).customers).toEqual([{ where: 'none' }]);
+    expect((await gears.watchRoom(await gears.status(), ['b'])).customers).toEqual([{ where: 'none' }]);
     const c = watch.customers[1];
     const aheadNow = c?.where === 'waiting' ? c.ahead : c?.where === 'admitted' ? -1 : NaN;
     expect(aheadNow).toBeLessThan(cAhead?.where === 'waiting' ? cAhead.ahead : 0);
@@ -156,13 +161,13 @@ describe('the waiting room (popup_room_*)', () => {
   it('tells everyone in line at once when the sale sells out, and closes the line', async () => {
     const gears = await roomSale({ admitPerSecond: 1 }, 0, 1);
     const line = customers('out', 20);
-    for (const customer of line) await gears.joinRoom(customer);
+    for (const customer of line) await gears.joinRoom(await gears.status(), customer);
     // The last unit goes: stock left 0 (as popup_decide_orders leaves it).
     await client.hset(gears.sale.state, 'left', 0);
-    const watch = await gears.watchRoom(line);
+    const watch = await gears.watchRoom(await gears.status(), line);
     expect(watch).toMatchObject({ closed: true, phase: 'sold_out', waiting: 0, early: 0 });
     expect(new Set(watch.customers.map((w) => w.where))).toEqual(new Set(['closed']));
-    expect((await gears.joinRoom('newcomer')).whereabouts).toEqual({ where: 'closed' });
+    expect((await gears.joinRoom(await gears.status(), 'newcomer')).whereabouts).toEqual({ where: 'closed' });
     expect(await client.exists(gears.sale.room.line, gears.sale.room.seen, gears.sale.room.estimates)).toBe(0);
   });
 
@@ -170,7 +175,7 @@ describe('the waiting room (popup_room_*)', () => {
     const rate = 20;
     const gears = await roomSale({ admitPerSecond: rate });
     const line = customers('paced', 40);
-    for (const customer of line) await gears.joinRoom(customer);
+    for (const customer of line) await gears.joinRoom(await gears.status(), customer);
     await admissions(gears, line, 25);
     const { estimateError } = await gears.roomStatus();
     process.stdout.write(`waiting room: mean wait-estimate error ${((estimateError ?? NaN) * 100).toFixed(1)}%\n`);
@@ -180,22 +185,22 @@ describe('the waiting room (popup_room_*)', () => {
 
   it('lets an admission lapse after admitMs: joining again is at the back', async () => {
     const gears = await roomSale({ admitPerSecond: 100, admitMs: 1000 });
-    await gears.joinRoom('first');
+    await gears.joinRoom(await gears.status(), 'first');
     await admissions(gears, ['first']);
     await sleep(1100);
-    expect((await gears.watchRoom(['first'])).customers).toEqual([{ where: 'none' }]);
-    expect((await gears.joinRoom('first')).whereabouts.where).toMatch(/waiting|admitted/);
+    expect((await gears.watchRoom(await gears.status(), ['first'])).customers).toEqual([{ where: 'none' }]);
+    expect((await gears.joinRoom(await gears.status(), 'first')).whereabouts.where).toMatch(/waiting|admitted/);
     expect(await client.hget(gears.sale.room.settings, 'joined')).toBe('2');
   });
 
   it('derives the rate from the decisions measured when none is set', async () => {
     const gears = await roomSale({ admitPerSecond: 0, autoFloor: 7 });
-    expect((await gears.joinRoom('x')).rate).toBe(7);
+    expect((await gears.joinRoom(await gears.status(), 'x')).rate).toBe(7);
     // 500 decisions in about a second: the derived rate follows them, a tenth above.
     await sleep(1000);
     await client.hincrby(gears.sale.state, 'completed', 500);
     await sleep(50);
-    const { rate } = await gears.watchRoom([]);
+    const { rate } = await gears.watchRoom(await gears.status(), []);
     expect(rate).toBeGreaterThan(400);
     expect(rate).toBeLessThan(600);
   });
@@ -206,6 +211,6 @@ describe('the waiting room (popup_room_*)', () => {
       await expect(gears.configureRoom({ ...ROOM_DEFAULTS, on: true, ...bad })).rejects.toThrow(GearsError);
     }
     expect(await client.hget(gears.sale.room.settings, 'on')).toBe('0');
-    await expect(gears.joinRoom('')).rejects.toThrow(/customerId/);
+    await expect(gears.joinRoom(await gears.status(), '')).rejects.toThrow(/customerId/);
   });
 });

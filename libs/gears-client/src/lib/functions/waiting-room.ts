@@ -1,6 +1,6 @@
 import type { SaleKeys } from '@popup-store/keys';
 import type { GearsFunction } from '../gears-function';
-import type { SalePhase } from './sale-status';
+import type { SalePhase, SaleStatus } from './sale-status';
 
 /** The operator's settings of a sale's waiting room (docs/waiting-room.md). */
 export interface RoomSettings {
@@ -73,8 +73,21 @@ export interface RoomStatus {
 /** The most customers one popup_room_watch call takes. */
 export const MAX_WATCHED = 1000;
 
+/**
+ * The sale as popup_sale_status read it: the room functions take it as arguments, since an FCALL needs write
+ * access to every key it names and customer-intake may only read the sale's state.
+ */
+export type RoomSale = Pick<SaleStatus, 'state' | 'startsAt' | 'endsAt' | 'left' | 'counts'>;
+
+const saleArgs = ({ state, startsAt, endsAt, left, counts }: RoomSale) => [
+  state,
+  String(startsAt ?? -1),
+  String(endsAt ?? -1),
+  String(left),
+  String(counts.completed + counts.closed + counts.duplicate + counts.sold_out),
+];
+
 const roomKeys = (sale: SaleKeys) => [
-  sale.state,
   sale.room.settings,
   sale.room.line,
   sale.room.seen,
@@ -103,7 +116,7 @@ function whereabouts(where: unknown, value: unknown): Whereabouts {
 export const roomConfigureFunction: GearsFunction<RoomSettings, boolean> = {
   name: 'popup_room_configure',
   readOnly: false,
-  keys: (sale) => roomKeys(sale).slice(1),
+  keys: roomKeys,
   args: (settings) => [
     settings.on ? '1' : '0',
     String(settings.admitPerSecond),
@@ -116,11 +129,11 @@ export const roomConfigureFunction: GearsFunction<RoomSettings, boolean> = {
 };
 
 /** `popup_room_join`: joins the line (or asks again where the customer stands). */
-export const roomJoinFunction: GearsFunction<string, RoomAnswer> = {
+export const roomJoinFunction: GearsFunction<{ sale: RoomSale; customerId: string }, RoomAnswer> = {
   name: 'popup_room_join',
   readOnly: false,
   keys: roomKeys,
-  args: (customerId) => [customerId],
+  args: ({ sale, customerId }) => [...saleArgs(sale), customerId],
   parse: (reply) => {
     const [where, value, rate, phase, now] = reply as unknown[];
     return { whereabouts: whereabouts(where, value), rate: Number(rate), phase: phase as SalePhase, now: Number(now) };
@@ -128,14 +141,14 @@ export const roomJoinFunction: GearsFunction<string, RoomAnswer> = {
 };
 
 /** `popup_room_watch`: brings the room up to date, keeps the listed customers' places, says where each is. */
-export const roomWatchFunction: GearsFunction<readonly string[], RoomWatch> = {
+export const roomWatchFunction: GearsFunction<{ sale: RoomSale; customerIds: readonly string[] }, RoomWatch> = {
   name: 'popup_room_watch',
   readOnly: false,
   keys: roomKeys,
-  args: (customerIds) => {
+  args: ({ sale, customerIds }) => {
     if (customerIds.length > MAX_WATCHED)
       throw new RangeError(`popup_room_watch takes at most ${MAX_WATCHED} customers`);
-    return [...customerIds];
+    return [...saleArgs(sale), ...customerIds];
   },
   parse: (reply) => {
     const [on, closed, rate, phase, now, waiting, early, ...pairs] = reply as unknown[];

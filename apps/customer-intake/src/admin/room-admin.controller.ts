@@ -1,0 +1,63 @@
+import { Body, Controller, Get, HttpStatus, Inject, Param, Put, UseGuards } from '@nestjs/common';
+import { GearsError, ROOM_DEFAULTS, SaleGears } from '@popup-store/gears-client';
+import type { SaleKeys } from '@popup-store/keys';
+import type { Redis } from 'ioredis';
+import { createZodDto } from 'nestjs-zod';
+import { z } from 'zod';
+import { SALE_KEYS } from '../app/intake-config';
+import { ADMIN_REDIS } from '../app/redis.provider';
+import { redisAway, refusal } from '../orders/refusal';
+import { AdminTokenGuard } from './admin-token.guard';
+
+/** `PUT /api/admin/sales/:sale/room`: the waiting room's settings; what is left out keeps its default. */
+export class RoomSettingsDto extends createZodDto(
+  z.strictObject({
+    on: z.boolean(),
+    /** Admissions per second; 0 or absent: derived from the decisions measured. */
+    admitPerSecond: z.int().min(0).max(1_000_000).optional(),
+    timeoutMs: z.int().min(1000).max(3_600_000).optional(),
+    admitMs: z.int().min(1000).max(3_600_000).optional(),
+    autoFloor: z.int().min(1).max(1_000_000).optional(),
+    /** Empty the line and its counters (a sale started over). */
+    reset: z.boolean().optional(),
+  }),
+) {}
+
+/** The operator's switch of the waiting room (docs/waiting-room.md), and its figures. */
+@Controller('admin/sales/:sale/room')
+@UseGuards(AdminTokenGuard)
+export class RoomAdminController {
+  private readonly gears: SaleGears;
+
+  constructor(
+    @Inject(ADMIN_REDIS) redis: Redis,
+    @Inject(SALE_KEYS) private readonly sale: SaleKeys,
+  ) {
+    this.gears = new SaleGears(redis, sale);
+  }
+
+  @Put()
+  async configure(@Param('sale') sale: string, @Body() settings: RoomSettingsDto) {
+    this.sellsSale(sale);
+    try {
+      const wasOn = await this.gears.configureRoom({ ...ROOM_DEFAULTS, ...settings });
+      return { wasOn, status: await this.gears.roomStatus() };
+    } catch (error) {
+      throw error instanceof GearsError ? error : redisAway();
+    }
+  }
+
+  @Get()
+  async status(@Param('sale') sale: string) {
+    this.sellsSale(sale);
+    return this.gears.roomStatus().catch(() => {
+      throw redisAway();
+    });
+  }
+
+  private sellsSale(sale: string): void {
+    if (sale !== this.sale.saleId) {
+      throw refusal(HttpStatus.NOT_FOUND, 'no_sale', `this store sells the sale ${this.sale.saleId}, not ${sale}`);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import {
+  Controller,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  type MessageEvent,
+  Param,
+  Post,
+  Sse,
+  UseGuards,
+} from '@nestjs/common';
+import type { SaleKeys } from '@popup-store/keys';
+import { map, type Observable } from 'rxjs';
+import { SALE_KEYS } from '../app/intake-config';
+import { SignedIn, SignedInGuard } from '../customers/signed-in.guard';
+import { redisAway, refusal, RetryLaterException } from '../orders/refusal';
+import { AdmissionPasses } from './admission-passes';
+import { QueueTokenGuard } from './queue-token.guard';
+import { WaitingRoom, type LineUpdate } from './waiting-room.service';
+
+/** The shopper's side of the waiting room (docs/waiting-room.md). */
+@Controller('sales/:sale/queue')
+export class QueueController {
+  constructor(
+    private readonly room: WaitingRoom,
+    private readonly papers: AdmissionPasses,
+    @Inject(SALE_KEYS) private readonly sale: SaleKeys,
+  ) {}
+
+  /**
+   * Joins the line (or asks again: a join is idempotent): where the customer stands, the estimated wait, its pass
+   * once admitted, and the queue token that opens its live updates at `events`.
+   */
+  @Post()
+  @HttpCode(HttpStatus.OK)
+  @UseGuards(SignedInGuard)
+  async join(@Param('sale') sale: string, @SignedIn() customer: string) {
+    this.sellsSale(sale);
+    const update: LineUpdate = await this.room.join(customer).catch((error: unknown) => {
+      throw error instanceof RetryLaterException ? error : redisAway();
+    });
+    const queueToken = await this.papers.issueQueueToken(customer);
+    return { ...update, queueToken, events: `/api/sales/${sale}/queue/events?token=${queueToken}` };
+  }
+
+  /** Server-sent events: `line` updates, at once and on every change; listening keeps the customer's place. */
+  @Sse('events')
+  @UseGuards(QueueTokenGuard)
+  events(@Param('sale') sale: string, @SignedIn() customer: string): Observable<MessageEvent> {
+    this.sellsSale(sale);
+    return this.room.updates(customer).pipe(map((update) => ({ type: 'line', data: update })));
+  }
+
+  private sellsSale(sale: string): void {
+    if (sale !== this.sale.saleId) {
+      throw refusal(HttpStatus.NOT_FOUND, 'no_sale', `this store sells the sale ${this.sale.saleId}, not ${sale}`);
+    }
+  }
+}
