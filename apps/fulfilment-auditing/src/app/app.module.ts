@@ -9,7 +9,14 @@ import { decisionRecordsController } from '../audit/decision-records.controller'
 import { SaleWatchService } from '../audit/sale-watch.service';
 import { ordersController } from '../completion/orders.controller';
 import { HealthController } from '../health/health.controller';
-import { ALERTS_CLIENT, AUDIT_REDIS, auditRedisProvider, saleGearsProvider, STREAMS_SERVER } from './audit-connections';
+import {
+  ALERTS_CLIENT,
+  AUDIT_REDIS,
+  auditRedisProvider,
+  GearsKeeper,
+  saleGearsProvider,
+  STREAMS_SERVER,
+} from './audit-connections';
 import { AUDITING_CONFIG, SALE_KEYS, type AuditingConfig } from './auditing-config';
 
 @Module({})
@@ -24,7 +31,7 @@ export class AppModule implements OnApplicationShutdown {
         TerminusModule,
         RedisStreamsClientModule.register({
           name: ALERTS_CLIENT,
-          connection: config.REDIS_URL,
+          connection: config,
           streams: producerOf(sale, 'fulfilment-auditing'),
         }),
       ],
@@ -35,6 +42,7 @@ export class AppModule implements OnApplicationShutdown {
         { provide: STREAMS_SERVER, useValue: server },
         auditRedisProvider,
         saleGearsProvider,
+        GearsKeeper,
         AuditLedgerService,
         SaleWatchService,
       ],
