@@ -27,7 +27,11 @@ describe('Redis Streams transport on a Redis Cluster', () => {
     await cluster?.dispose();
   });
 
-  const customer = (n: number): Customer => ({ orderId: `t-${n}`, customerId: `c${n}`, submittedAt: 1_760_000_000_000 + n });
+  const customer = (n: number): Customer => ({
+    orderId: `t-${n}`,
+    customerId: `c${n}`,
+    submittedAt: 1_760_000_000_000 + n,
+  });
   const freshStream = () => `{${cluster.namespace}:sale${++testNumber}}:customers`;
 
   function producer(stream: string, extra: Partial<ConstructorParameters<typeof RedisStreamsClient>[0]> = {}) {
@@ -72,7 +76,9 @@ describe('Redis Streams transport on a Redis Cluster', () => {
     expect(id).toMatch(/^\d+-\d+$/);
     // Each master has one replica: two cannot acknowledge, and the write says it is on the master only.
     const tooMany = producer(stream, { replicaAcks: { replicas: 2, timeoutMs: 100 } });
-    await expect(tooMany.emitBatch(stream, [customer(3)])).rejects.toThrow(/written on the master, but 1 of 2 replicas/);
+    await expect(tooMany.emitBatch(stream, [customer(3)])).rejects.toThrow(
+      /written on the master, but 1 of 2 replicas/,
+    );
     expect(await cluster.client().xlen(stream)).toBe(3);
   });
 });
