@@ -1,4 +1,7 @@
+import { loadedVersion, POPUP_LIBRARY } from '@popup-store/gears-client';
+import { nodeConnection } from '@popup-store/redis-connection';
 import { eventually } from '@popup-store/redis-harness';
+import type { Cluster } from 'ioredis';
 import { PROCESS_NAMES } from '@popup-store/service-runner';
 import { failedInvariants } from './lib/sale-outcome';
 import { FaultSale, outcomeFigures, probeFigures } from './test/sale-under-fault';
@@ -9,11 +12,11 @@ const RATE = 300;
 const RECLAIM_IDLE_MS = '3000';
 
 /**
- * A master of the Redis Cluster killed in the middle of a sale (kill -9 of the one serving the sale's slot), every
- * service its own process on the cluster: the replica is promoted, the services find it by themselves, and once the
- * old master is back as its replica, customer-intake answers 202 again.
+ * A Redis Cluster's faults in the middle of a sale, every service its own process on the cluster: the master of the
+ * sale's slot killed (the replica is promoted, the services find it by themselves, and once the old master is back
+ * as its replica, customer-intake answers 202 again), and the sale's slot moved to a master added mid-sale.
  */
-describe('a master failover during a sale', () => {
+describe('a Redis Cluster during a sale', () => {
   let sale: FaultSale | undefined;
 
   afterEach(async () => {
@@ -85,4 +88,64 @@ describe('a master failover during a sale', () => {
     },
     300_000,
   );
+
+  it('the sale’s slot moved to a master added mid-sale: the library is loaded there before, every service follows MOVED and ASK, nothing lost', async () => {
+    const running = (sale = await FaultSale.onCluster({
+      name: 'reshard',
+      units: UNITS,
+      env: {
+        // The added master has no replica: WAIT for one would refuse every order once the sale is there.
+        'customer-intake': { REDIS_WAIT_REPLICAS: '0' },
+        'order-generation': { RECLAIM_IDLE_MS },
+        'fulfilment-auditing': { RECLAIM_IDLE_MS },
+      },
+    }));
+    const crowd = running.crowd(3_000, RATE);
+    crowd.catch(() => undefined);
+    running.startProbes();
+    await eventually(async () => (await running.decided()) >= 300, 'the sale under way', 30_000);
+
+    const addedAt = Date.now();
+    const added = await running.cluster.process.addMaster();
+    const direct = nodeConnection(running.client as Cluster, { host: '127.0.0.1', port: added.port });
+    try {
+      // fulfilment-auditing's GearsWatcher loads the library on a master with no slot yet.
+      await eventually(
+        async () => (await loadedVersion(direct).catch(() => null)) === POPUP_LIBRARY.version,
+        'the library on the added master',
+        15_000,
+      );
+    } finally {
+      direct.disconnect();
+    }
+    const loadedAfterMs = Date.now() - addedAt;
+    const movingAt = Date.now();
+    await running.cluster.process.migrateSlot(
+      await running.cluster.process.keySlot(running.sale.state),
+      added.port,
+      10,
+    );
+    const movedAt = Date.now();
+    expect((await running.cluster.masterOf(running.sale.state)).port).toBe(added.port);
+    const flowing = await running.ordersFlowAgain(movedAt);
+    const crowdSummary = await crowd;
+    const probes = await running.stopProbes();
+    const outcome = await running.finish(crowdSummary);
+    console.info(
+      `resharding figures\n${JSON.stringify(
+        {
+          libraryLoadedAfterMs: loadedAfterMs,
+          slotMovedInMs: movedAt - movingAt,
+          ordersFlowAfterMoveMs: flowing - movedAt,
+          probesWhileMoving: probeFigures(probes, movingAt, movedAt),
+          ...outcomeFigures(outcome),
+        },
+        null,
+        2,
+      )}`,
+    );
+    expect(outcome.lostTickets).toBe(0);
+    expect(failedInvariants(outcome)).toEqual([]);
+    expect(outcome.restarts).toEqual(Object.fromEntries(PROCESS_NAMES.map((name) => [name, 0])));
+  }, 300_000);
 });
