@@ -55,7 +55,8 @@ export class GearsKeeper implements OnApplicationShutdown {
     if (!isCluster(this.redis)) return loadGears(this.redis);
     this.watcher = new GearsWatcher({
       cluster: this.redis,
-      onLoaded: (load) => this.logger.warn(`loaded the popup library on ${load.node} (it had ${load.previous ?? 'none'})`),
+      onLoaded: (load) =>
+        this.logger.warn(`loaded the popup library on ${load.node} (it had ${load.previous ?? 'none'})`),
       // Mid-failover a master may not answer: the next check (within a second) tries again.
       onError: (error) => this.logger.debug(`gears check: ${error instanceof Error ? error.message : String(error)}`),
     });

@@ -26,7 +26,12 @@ async function poll<T>(
 }
 
 /** Every accepted order is decided: the gears delete an order's customers and orders entries with its decision. */
-export async function drained(redis: RedisConnection, sale: SaleKeys, signal: AbortSignal, logs: string): Promise<void> {
+export async function drained(
+  redis: RedisConnection,
+  sale: SaleKeys,
+  signal: AbortSignal,
+  logs: string,
+): Promise<void> {
   let smallest = Infinity;
   let shrankAt = Date.now();
   for (;;) {

@@ -71,7 +71,9 @@ export async function connectToRedis(where: Pick<SaleRedis, 'url' | 'clusterNode
 
 /** The Redis fit to print: no user or password. */
 export function describeRedis(where: Pick<SaleRedis, 'url' | 'clusterNodes'>): string {
-  return where.clusterNodes ? `the Redis Cluster at ${where.clusterNodes.replace(/\/\/[^@/]*@/g, '//')}` : withoutCredentials(where.url);
+  return where.clusterNodes
+    ? `the Redis Cluster at ${where.clusterNodes.replace(/\/\/[^@/]*@/g, '//')}`
+    : withoutCredentials(where.url);
 }
 
 /** A Redis URL fit to print: no user or password. */

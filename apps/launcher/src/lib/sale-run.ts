@@ -81,7 +81,9 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
     });
     const intakeUrls = services.intakeUrls;
     terminal.line(`Services: ${services.names.join(', ')}; logs in ${logDir}`);
-    terminal.line(`  customer-intake ${intakeUrls.map((url) => `${url}/api/sale`).join(' ')}, metrics ${services.metricsUrl}/metrics`);
+    terminal.line(
+      `  customer-intake ${intakeUrls.map((url) => `${url}/api/sale`).join(' ')}, metrics ${services.metricsUrl}/metrics`,
+    );
     const { issuer } = services.identity;
     terminal.line(`  identity-dev ${issuer} (sign in: POST ${issuer}/token {"name":"..."})`);
 

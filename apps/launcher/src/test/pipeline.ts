@@ -47,7 +47,12 @@ export async function startServices(plan: ServicesPlan): Promise<RunningServices
 }
 
 /** Loads the gears, then configures and opens a sale of `units` from now (Redis's clock) for `durationMs`. */
-export async function openSale(redis: RedisConnection, saleId: string, units: number, durationMs = 600_000): Promise<SaleKeys> {
+export async function openSale(
+  redis: RedisConnection,
+  saleId: string,
+  units: number,
+  durationMs = 600_000,
+): Promise<SaleKeys> {
   const sale = saleKeys(saleId);
   await loadGears(redis);
   const now = await redisNow(redis);

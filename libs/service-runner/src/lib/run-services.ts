@@ -110,7 +110,8 @@ export class RunningServices {
       entries.map((entry) => entry.name),
     );
     const replicas = plan.replicas ?? 1;
-    if (!Number.isInteger(replicas) || replicas < 1) throw new RangeError(`replicas must be 1 or more, not ${replicas}`);
+    if (!Number.isInteger(replicas) || replicas < 1)
+      throw new RangeError(`replicas must be 1 or more, not ${replicas}`);
     const processes = runProcesses(entries, replicas);
     await mkdir(plan.logDir, { recursive: true });
     const ports = new Map<string, Record<string, number>>();
@@ -126,7 +127,10 @@ export class RunningServices {
       urls.set(name, byRole);
     }
     // What a process tells the others comes from its first (for an identity provider: its only) process.
-    const told = Object.assign({}, ...entries.map((entry) => entry.tells?.(firstOf(processes, urls, entry.name)) ?? {}));
+    const told = Object.assign(
+      {},
+      ...entries.map((entry) => entry.tells?.(firstOf(processes, urls, entry.name)) ?? {}),
+    );
     const keys = await RunIdentityKeys.create();
     const issuer = urls.get(IDENTITY_PROVIDER)?.['http'];
     const identityEnv = keys.envOf(issuer);

@@ -70,7 +70,9 @@ export class PipelinedWriter {
       if (waitError || Number(acknowledged) < replicas) {
         const error =
           waitError ??
-          new Error(`${stream}: written on the master, but ${acknowledged} of ${replicas} replicas had it after ${timeoutMs} ms`);
+          new Error(
+            `${stream}: written on the master, but ${acknowledged} of ${replicas} replicas had it after ${timeoutMs} ms`,
+          );
         for (const write of writes) write.reject(error);
         return;
       }
