@@ -3,6 +3,7 @@ import { nodeConnection } from '@popup-store/redis-connection';
 import { eventually } from '@popup-store/redis-harness';
 import type { Cluster } from 'ioredis';
 import { PROCESS_NAMES } from '@popup-store/service-runner';
+import type { CrowdSummary } from './lib/crowd';
 import { failedInvariants } from './lib/sale-outcome';
 import { FaultSale, outcomeFigures, probeFigures } from './test/sale-under-fault';
 
@@ -24,22 +25,39 @@ describe('a Redis Cluster during a sale', () => {
     sale = undefined;
   });
 
+  /**
+   * A sale on a cluster of its own, under way (the crowd playing, probes sent, 300 orders decided), with short
+   * reclaims. The crowd's promise comes wrapped: an async function returning it bare would wait for it.
+   */
+  async function underWay(name: string, options: { replicas?: number; intake?: NodeJS.ProcessEnv } = {}) {
+    const running = (sale = await FaultSale.onCluster({
+      name,
+      units: UNITS,
+      replicas: options.replicas,
+      env: {
+        'customer-intake': options.intake ?? {},
+        'order-generation': { RECLAIM_IDLE_MS },
+        'fulfilment-auditing': { RECLAIM_IDLE_MS },
+      },
+    }));
+    const crowd = running.crowd(3_000, RATE);
+    crowd.catch(() => undefined);
+    running.startProbes();
+    await eventually(async () => (await running.decided()) >= 300, 'the sale under way', 30_000);
+    return { running, crowd: { summary: crowd } };
+  }
+
+  /** The end of the sale after the fault: the crowd done, the probes stopped, the report and the ticket check. */
+  async function playedOut(running: FaultSale, crowd: { summary: Promise<CrowdSummary> }) {
+    const crowdSummary = await crowd.summary;
+    const probes = await running.stopProbes();
+    return { probes, outcome: await running.finish(crowdSummary) };
+  }
+
   it.each([1, 2])(
     'kill -9 of the sale’s master, %i process(es) of each service: its replica takes over, no service restarts, every ticket answered 202 is decided',
     async (replicas) => {
-      const running = (sale = await FaultSale.onCluster({
-        name: `kill-master-${replicas}`,
-        units: UNITS,
-        replicas,
-        env: {
-          'order-generation': { RECLAIM_IDLE_MS },
-          'fulfilment-auditing': { RECLAIM_IDLE_MS },
-        },
-      }));
-      const crowd = running.crowd(3_000, RATE);
-      crowd.catch(() => undefined);
-      running.startProbes();
-      await eventually(async () => (await running.decided()) >= 300, 'the sale under way', 30_000);
+      const { running, crowd } = await underWay(`kill-master-${replicas}`, { replicas });
 
       const master = await running.cluster.masterOf(running.sale.state);
       const killedAt = Date.now();
@@ -61,9 +79,7 @@ describe('a Redis Cluster during a sale', () => {
       );
       const replicaBackAt = Date.now();
       const flowing = await running.ordersFlowAgain(killedAt);
-      const crowdSummary = await crowd;
-      const probes = await running.stopProbes();
-      const outcome = await running.finish(crowdSummary);
+      const { probes, outcome } = await playedOut(running, crowd);
       const duringFailover = probeFigures(probes, killedAt, promotedAt);
       console.info(
         `master failover figures, ${replicas} process(es) of each service\n${JSON.stringify(
@@ -90,20 +106,8 @@ describe('a Redis Cluster during a sale', () => {
   );
 
   it('the sale’s slot moved to a master added mid-sale: the library is loaded there before, every service follows MOVED and ASK, nothing lost', async () => {
-    const running = (sale = await FaultSale.onCluster({
-      name: 'reshard',
-      units: UNITS,
-      env: {
-        // The added master has no replica: WAIT for one would refuse every order once the sale is there.
-        'customer-intake': { REDIS_WAIT_REPLICAS: '0' },
-        'order-generation': { RECLAIM_IDLE_MS },
-        'fulfilment-auditing': { RECLAIM_IDLE_MS },
-      },
-    }));
-    const crowd = running.crowd(3_000, RATE);
-    crowd.catch(() => undefined);
-    running.startProbes();
-    await eventually(async () => (await running.decided()) >= 300, 'the sale under way', 30_000);
+    // The added master has no replica: WAIT for one would refuse every order once the sale is there.
+    const { running, crowd } = await underWay('reshard', { intake: { REDIS_WAIT_REPLICAS: '0' } });
 
     const addedAt = Date.now();
     const added = await running.cluster.process.addMaster();
@@ -128,9 +132,7 @@ describe('a Redis Cluster during a sale', () => {
     const movedAt = Date.now();
     expect((await running.cluster.masterOf(running.sale.state)).port).toBe(added.port);
     const flowing = await running.ordersFlowAgain(movedAt);
-    const crowdSummary = await crowd;
-    const probes = await running.stopProbes();
-    const outcome = await running.finish(crowdSummary);
+    const { probes, outcome } = await playedOut(running, crowd);
     console.info(
       `resharding figures\n${JSON.stringify(
         {
