@@ -42,6 +42,11 @@ export function connectRedis(where: RedisTarget | RedisEnv, options: ConnectOpti
   return cluster;
 }
 
+/** A connection to one Redis by its URL, whatever `REDIS_CLUSTER_NODES` says: a test's, a bench's own server. */
+export function connectServer(url: string, options: ConnectOptions = {}): Redis {
+  return connectRedis({ mode: 'standalone', url }, options) as Redis;
+}
+
 /**
  * ioredis (5.11) sends ASKING before a command redirected by ASK and drops that promise (`redis.asking()` with no
  * catch in cluster/index.js). When the connection to the ASK target closes first, which is what happens while a

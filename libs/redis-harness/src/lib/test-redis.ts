@@ -1,4 +1,4 @@
-import { connectRedis } from '@popup-store/redis-connection';
+import { connectServer } from '@popup-store/redis-connection';
 import type { Redis, RedisOptions } from 'ioredis';
 import { RedisServerProcess, type AppendFsync } from '@popup-store/redis-process';
 import { randomUUID } from 'node:crypto';
@@ -86,8 +86,7 @@ class HarnessedRedis implements TestRedis {
   ) {}
 
   client(options: RedisOptions = {}): Redis {
-    // The services' own factory: a URL always gives a Redis, not a Cluster.
-    const client = connectRedis({ REDIS_URL: this.url }, { redis: { disconnectTimeout: 50, ...options } }) as Redis;
+    const client = connectServer(this.url, { redis: { disconnectTimeout: 50, ...options } });
     // A killed Redis makes every open client emit errors; a test that expects the fault must not crash on them.
     client.on('error', () => undefined);
     this.clients.add(client);
