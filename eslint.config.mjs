@@ -3,8 +3,10 @@ import nx from '@nx/eslint-plugin';
 // Two tag dimensions: scope (whose code) and type (what layer). Apps sit on top; libs never reach up.
 const layers = {
   'type:app': ['type:transport', 'type:data-access', 'type:telemetry', 'type:util'],
-  'type:transport': ['type:telemetry', 'type:util'],
-  'type:data-access': ['type:telemetry', 'type:util'],
+  // The transport gets its connections from the one connection factory (libs/redis-connection).
+  'type:transport': ['type:data-access', 'type:telemetry', 'type:util'],
+  // The gears client reaches each master of a cluster through the connection factory (libs/redis-connection).
+  'type:data-access': ['type:data-access', 'type:telemetry', 'type:util'],
   'type:telemetry': ['type:util'],
   'type:testing': ['type:transport', 'type:data-access', 'type:util'],
   'type:util': ['type:util'],

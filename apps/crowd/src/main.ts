@@ -21,7 +21,11 @@ const program = new Command('crowd')
   .option('--repeat-share <s>', 'share of arrivals that are a customer ordering again', number(0), 0.1)
   .option('--seed <n>', 'seed of the schedule', number(0), 1)
   .option('--target <target>', 'http (through customer-intake) or stream (straight into the customers stream)', 'http')
-  .option('--url <url>', 'customer-intake base URL', process.env['INTAKE_URL'] ?? 'http://127.0.0.1:3000')
+  .option(
+    '--url <urls>',
+    'customer-intake base URL, or several comma-separated (requests go to each in turn)',
+    process.env['INTAKE_URL'] ?? 'http://127.0.0.1:3000',
+  )
   .option('--redis <url>', 'Redis, for --target stream', process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379')
   .option('--sale <id>', 'the sale, for --target stream', process.env['SALE_ID'] ?? 'popup')
   .option('--connections <n>', 'HTTP connections', number(1), 64)
@@ -76,7 +80,10 @@ async function main(): Promise<void> {
     );
     const addresses = new Map([...bearers.keys()].map((name, index) => [name, addressOf(index)]));
     shopper = new HttpShopper({
-      url: options.url,
+      url: String(options.url)
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
       connections: options.connections,
       maxRetries: options.maxRetries,
       authorization: (customerId) => bearers.get(customerId),

@@ -60,7 +60,7 @@ describe('the sale dashboard on a real Prometheus', () => {
     const from = Date.now();
     const crowd = await playCrowd({
       main: entryPoint(DIST_DIR, 'crowd'),
-      url: services.intakeUrl,
+      urls: services.intakeUrls,
       customers: 700,
       rate: 100,
       seed: 7,

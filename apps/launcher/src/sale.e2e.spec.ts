@@ -38,6 +38,9 @@ describe('a whole sale (npm start)', () => {
     outcome = await runSale(
       {
         redisUrl: redis.url,
+        redisClusterNodes: undefined,
+        cluster: false,
+        replicas: 1,
         saleId: sale.saleId,
         units: UNITS,
         customers: CUSTOMERS,

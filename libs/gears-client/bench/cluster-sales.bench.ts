@@ -1,6 +1,8 @@
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import { RedisClusterProcess, RedisServerProcess } from '@popup-store/redis-process';
-import { Cluster, Redis } from 'ioredis';
+import { readEnv, redisEnv } from '@popup-store/config';
+import { connectRedis, connectServer } from '@popup-store/redis-connection';
+import type { Cluster, Redis } from 'ioredis';
 import { decideOrdersFunction, type OrderToDecide } from '../src/lib/functions/decide-orders';
 import { callGears, type RedisConnection } from '../src/lib/gears-function';
 import { loadGears } from '../src/lib/load-gears';
@@ -95,8 +97,8 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 it(`decides ${ORDERS} orders per run on one Redis and on a 3-master cluster, ${ROUNDS} rounds`, async () => {
   const server = await RedisServerProcess.start();
   const cluster = await RedisClusterProcess.start({ replicasPerMaster: 0 });
-  const single = new Redis(server.url);
-  const clustered = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
+  const single = connectServer(server.url);
+  const clustered = connectRedis(readEnv(redisEnv, { REDIS_CLUSTER_NODES: cluster.nodesSpec })) as Cluster;
   try {
     await loadGears(single);
     await loadGears(clustered);

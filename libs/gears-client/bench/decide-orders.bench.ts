@@ -1,6 +1,7 @@
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import { RedisServerProcess } from '@popup-store/redis-process';
-import { Redis } from 'ioredis';
+import { connectServer } from '@popup-store/redis-connection';
+import type { Redis } from 'ioredis';
 import { decideOrdersFunction, type OrderToDecide } from '../src/lib/functions/decide-orders';
 import { callGears } from '../src/lib/gears-function';
 import { loadGears } from '../src/lib/load-gears';
@@ -104,8 +105,8 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 it(`decides ${ORDERS} orders per run, ${ROUNDS} rounds`, async () => {
   const server = await RedisServerProcess.start();
-  const redis = new Redis(server.url);
-  const second = new Redis(server.url);
+  const redis = connectServer(server.url);
+  const second = connectServer(server.url);
   try {
     await loadGears(redis);
     const sale = saleKeys('bench');

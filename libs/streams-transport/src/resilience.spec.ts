@@ -87,12 +87,7 @@ describe('Redis Streams transport under failures', () => {
     const handled: string[] = [];
     // Few retries per command, so that acks fail fast while Redis is down and close() does not wait for them;
     // a short disconnectTimeout, or ioredis keeps a timer for a socket that is already gone.
-    const connection = {
-      host: '127.0.0.1',
-      port: Number(new URL(redis.url).port),
-      maxRetriesPerRequest: 2,
-      disconnectTimeout: 50,
-    };
+    const connection = redis.client({ maxRetriesPerRequest: 2, disconnectTimeout: 50 });
     const options = { connection, group: 'intake', streams: { [stream]: customerContract }, blockMs: 300 };
     const { app } = await startConsumerApp(options, stream, ((data: Customer) => {
       handled.push(data.orderId);

@@ -1,7 +1,7 @@
 import { loadGears } from '@popup-store/gears-client';
 import { saleKeys } from '@popup-store/keys';
 import { RedisServerProcess } from '@popup-store/redis-process';
-import { Redis } from 'ioredis';
+import { connectServer } from '@popup-store/redis-connection';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,8 +40,8 @@ export async function runBench(
   progress: (text: string) => void,
 ): Promise<void> {
   const server = await RedisServerProcess.start();
-  const redis = new Redis(server.url);
-  const second = new Redis(server.url);
+  const redis = connectServer(server.url);
+  const second = connectServer(server.url);
   const workDir = await mkdtemp(join(tmpdir(), 'popup-bench-'));
   let keepLogs = true;
   try {

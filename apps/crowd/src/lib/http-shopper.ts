@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
+import { BalancedPool, Pool } from 'undici';
 import type { Tally } from './tally';
 
 export interface HttpShopperOptions {
-  url: string;
+  /** customer-intake's base URL, or several: the customers are then spread over them. */
+  url: string | readonly string[];
   connections: number;
   /** A person whose order was refused for load (429/503) or hit a network error tries again, at most this often. */
   maxRetries: number;
@@ -18,10 +19,16 @@ export interface HttpShopperOptions {
  * token says who), and a retry after Retry-After when told to wait.
  */
 export class HttpShopper {
-  private readonly pool: Pool;
+  private readonly pool: Pool | BalancedPool;
 
   constructor(private readonly options: HttpShopperOptions) {
-    this.pool = new Pool(options.url, { connections: options.connections });
+    const urls = typeof options.url === 'string' ? [options.url] : options.url;
+    // undici's BalancedPool sends each request to the next intake in turn, and fewer to one that fails; each
+    // intake gets `connections` of its own. A retry (429, 503) may so reach another intake.
+    this.pool =
+      urls.length === 1
+        ? new Pool(urls[0] as string, { connections: options.connections })
+        : new BalancedPool([...urls], { connections: options.connections });
   }
 
   async order(customerId: string, scheduledAt: number, tally: Tally): Promise<void> {

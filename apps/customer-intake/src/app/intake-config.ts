@@ -42,6 +42,13 @@ export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) => {
       STATUS_REFRESH_MS: positiveInt(100),
       /** Redis commands slower than this fail, so a request answers 503 instead of hanging. */
       REDIS_TIMEOUT_MS: positiveInt(1000),
+      /**
+       * Replicas that must hold a customer entry before its 202 (WAIT on the entry's master): a failover then loses
+       * no ticket. 1 on a cluster (REDIS_CLUSTER_NODES), 0 on one Redis; a write fewer replicas took in
+       * REDIS_WAIT_TIMEOUT_MS answers 503.
+       */
+      REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).optional(),
+      REDIS_WAIT_TIMEOUT_MS: positiveInt(500),
       /** Where the identity provider publishes its keys (JWKS); fetched and refreshed as jose's remote set does. */
       CUSTOMER_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
       /** Or one fixed public key (PEM or JWK) that customer tokens are signed with. */
@@ -79,7 +86,11 @@ export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) => {
     },
     env,
   );
-  return { ...config, customerTokens: verificationSetting(config) };
+  return {
+    ...config,
+    REDIS_WAIT_REPLICAS: config.REDIS_WAIT_REPLICAS ?? (config.REDIS_CLUSTER_NODES ? 1 : 0),
+    customerTokens: verificationSetting(config),
+  };
 };
 
 /** Exactly one source of keys and an issuer to verify customer tokens with, or the boot fails naming the variables. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisConnection } from '@popup-store/redis-connection';
 import { setTimeout } from 'node:timers/promises';
 import { INTAKE_CONFIG, type IntakeConfig } from './intake-config';
 
@@ -9,8 +9,9 @@ export const ADMIN_REDIS = Symbol('AdminRedis');
 const STARTUP_WAIT_MS = 5000;
 
 /**
- * The request path's Redis connection. No offline queue and a command timeout: while Redis is away a request
- * fails fast (503) instead of waiting in a queue that a crowd would fill.
+ * The request path's Redis connection (a Cluster client when REDIS_CLUSTER_NODES is set). No offline queue and a
+ * command timeout: while Redis is away (or a cluster fails a master over) a request fails fast (503) instead of
+ * waiting in a queue that a crowd would fill.
  */
 export const redisProvider: Provider = {
   provide: REDIS,
@@ -22,17 +23,24 @@ export const redisProvider: Provider = {
 export const adminRedisProvider: Provider = {
   provide: ADMIN_REDIS,
   inject: [INTAKE_CONFIG, REDIS],
-  useFactory: (config: IntakeConfig, redis: Redis) =>
+  useFactory: (config: IntakeConfig, redis: RedisConnection) =>
     config.ADMIN_REDIS_URL ? connect(config.ADMIN_REDIS_URL, config) : redis,
 };
 
-async function connect(url: string, config: IntakeConfig): Promise<Redis> {
-  const redis = new Redis(url, {
-    enableOfflineQueue: false,
-    commandTimeout: config.REDIS_TIMEOUT_MS,
-    maxRetriesPerRequest: 0,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
-  });
+async function connect(url: string, config: IntakeConfig): Promise<RedisConnection> {
+  const redis = connectRedis(
+    { REDIS_URL: url, REDIS_CLUSTER_NODES: config.REDIS_CLUSTER_NODES },
+    {
+      name: 'customer-intake',
+      redis: {
+        enableOfflineQueue: false,
+        commandTimeout: config.REDIS_TIMEOUT_MS,
+        maxRetriesPerRequest: 0,
+        retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+      },
+      cluster: { enableOfflineQueue: false },
+    },
+  );
   redis.on('error', () => undefined);
   // Boot waits a moment for Redis so the first requests find it; without Redis it boots anyway, not ready
   // (events.once would reject on the first connection error, failing the boot).
@@ -44,8 +52,8 @@ async function connect(url: string, config: IntakeConfig): Promise<Redis> {
 @Injectable()
 export class RedisCloser implements OnApplicationShutdown {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
-    @Inject(ADMIN_REDIS) private readonly admin: Redis,
+    @Inject(REDIS) private readonly redis: RedisConnection,
+    @Inject(ADMIN_REDIS) private readonly admin: RedisConnection,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {

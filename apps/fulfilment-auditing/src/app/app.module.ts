@@ -15,7 +15,13 @@ import { AuditLedgerService } from '../audit/audit-ledger.service';
 import { decisionRecordsController } from '../audit/decision-records.controller';
 import { SaleWatchService } from '../audit/sale-watch.service';
 import { ordersController } from '../completion/orders.controller';
-import { ALERTS_CLIENT, AUDIT_REDIS, auditRedisProvider, saleGearsProvider } from './audit-connections';
+import {
+  ALERTS_CLIENT,
+  AUDIT_REDIS,
+  auditRedisProvider,
+  GearsKeeper,
+  saleGearsProvider,
+} from './audit-connections';
 import { AUDITING_CONFIG, SALE_KEYS, type AuditingConfig } from './auditing-config';
 
 @Module({})
@@ -30,7 +36,7 @@ export class AppModule implements OnApplicationShutdown {
         TerminusModule,
         RedisStreamsClientModule.register({
           name: ALERTS_CLIENT,
-          connection: config.REDIS_URL,
+          connection: config,
           streams: producerOf(sale, 'fulfilment-auditing'),
         }),
       ],
@@ -41,6 +47,7 @@ export class AppModule implements OnApplicationShutdown {
         { provide: STREAMS_SERVER, useValue: server },
         auditRedisProvider,
         saleGearsProvider,
+        GearsKeeper,
         AuditLedgerService,
         SaleWatchService,
         {

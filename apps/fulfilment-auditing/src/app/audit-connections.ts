@@ -1,7 +1,7 @@
-import { Logger, type Provider } from '@nestjs/common';
-import { POPUP_LIBRARY, SaleGears } from '@popup-store/gears-client';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { GearsWatcher, loadGears, POPUP_LIBRARY, SaleGears, type LoadGearsResult } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
-import { Redis } from 'ioredis';
+import { connectRedis, isCluster, type RedisConnection } from '@popup-store/redis-connection';
 import { AUDITING_CONFIG, SALE_KEYS, type AuditingConfig } from './auditing-config';
 
 export const AUDIT_REDIS = Symbol('AuditRedis');
@@ -13,7 +13,7 @@ export const auditRedisProvider: Provider = {
   provide: AUDIT_REDIS,
   inject: [AUDITING_CONFIG],
   useFactory: (config: AuditingConfig) => {
-    const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+    const redis = connectRedis(config, { name: 'fulfilment-auditing', redis: { maxRetriesPerRequest: 2 } });
     redis.on('error', () => undefined);
     return redis;
   },
@@ -28,7 +28,7 @@ export const auditRedisProvider: Provider = {
 export const saleGearsProvider: Provider = {
   provide: SALE_GEARS,
   inject: [AUDIT_REDIS, SALE_KEYS],
-  useFactory: (redis: Redis, sale: SaleKeys) => {
+  useFactory: (redis: RedisConnection, sale: SaleKeys) => {
     const logger = new Logger('Gears');
     return new SaleGears(redis, sale, {
       reload: POPUP_LIBRARY,
@@ -37,3 +37,31 @@ export const saleGearsProvider: Provider = {
     });
   },
 };
+
+/**
+ * The popup library where this service decides: loaded at boot (the boot fails when it cannot be), and on a
+ * cluster kept on every master by a GearsWatcher, so a master added for a resharding has it before its first slot.
+ */
+@Injectable()
+export class GearsKeeper implements OnApplicationShutdown {
+  private readonly logger = new Logger('Gears');
+  private watcher: GearsWatcher | undefined;
+
+  constructor(@Inject(AUDIT_REDIS) private readonly redis: RedisConnection) {}
+
+  async load(): Promise<LoadGearsResult> {
+    if (!isCluster(this.redis)) return loadGears(this.redis);
+    this.watcher = new GearsWatcher({
+      cluster: this.redis,
+      onLoaded: (load) =>
+        this.logger.warn(`loaded the popup library on ${load.node} (it had ${load.previous ?? 'none'})`),
+      // Mid-failover a master may not answer: the next check (within a second) tries again.
+      onError: (error) => this.logger.debug(`gears check: ${error instanceof Error ? error.message : String(error)}`),
+    });
+    return this.watcher.start();
+  }
+
+  onApplicationShutdown(): void {
+    this.watcher?.stop();
+  }
+}

@@ -1,4 +1,4 @@
-import { commonEnv, healthEnv, positiveInt, readEnv } from '@popup-store/config';
+import { commonEnv, consumerName, healthEnv, positiveInt, readEnv } from '@popup-store/config';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
@@ -25,10 +25,7 @@ export const auditingConfig = (env: NodeJS.ProcessEnv = process.env) =>
        * This process's consumer name, stable across restarts so it finds its own undecided orders first.
        * Set it per replica when running several.
        */
-      CONSUMER_NAME: z
-        .string()
-        .regex(/^[\w.-]{1,64}$/)
-        .default(`fulfilment-${hostname()}`),
+      CONSUMER_NAME: consumerName.default(`fulfilment-${hostname()}`),
       /** How often the running audit checks the stock, and whether the sale is over for the report. */
       AUDIT_INTERVAL_MS: positiveInt(1000),
     },

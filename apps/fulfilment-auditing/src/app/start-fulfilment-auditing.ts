@@ -1,11 +1,10 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadGears } from '@popup-store/gears-client';
 import { ConsumerGroup, readsOf, saleKeys } from '@popup-store/keys';
 import { RedisStreamsErrorFilter, RedisStreamsServer } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
-import { AUDIT_REDIS } from './audit-connections';
+import { AUDIT_REDIS, GearsKeeper } from './audit-connections';
 import { AppModule } from './app.module';
 import type { AuditingConfig } from './auditing-config';
 
@@ -16,7 +15,7 @@ import type { AuditingConfig } from './auditing-config';
 export async function startFulfilmentAuditing(config: AuditingConfig): Promise<NestFastifyApplication> {
   const sale = saleKeys(config.SALE_ID);
   const server = new RedisStreamsServer({
-    connection: config.REDIS_URL,
+    connection: config,
     ...readsOf(sale, 'fulfilment-auditing'),
     // Stable across restarts, so a restarted process takes back at once what it held when it died.
     consumer: config.CONSUMER_NAME,
@@ -37,7 +36,7 @@ export async function startFulfilmentAuditing(config: AuditingConfig): Promise<N
   app.useLogger(logger);
   app.connectMicroservice({ strategy: server }).useGlobalFilters(new RedisStreamsErrorFilter());
   const redis = app.get<Redis>(AUDIT_REDIS);
-  const loaded = await loadGears(redis);
+  const loaded = await app.get(GearsKeeper).load();
   logger.log(`gears ${loaded.outcome} (version ${loaded.version})`);
   server.on('group-recreated', (stream) => {
     if (stream !== sale.orders) return;

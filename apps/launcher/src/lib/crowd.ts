@@ -8,7 +8,8 @@ import type { RunIdentity } from '@popup-store/service-runner';
 export interface CrowdPlan {
   /** The crowd's built entry point. */
   readonly main: string;
-  readonly url: string;
+  /** Every customer-intake: the crowd sends each request to the next one in turn. */
+  readonly urls: readonly string[];
   readonly customers: number;
   readonly rate: number;
   readonly seed: number;
@@ -49,7 +50,7 @@ export type CrowdFigures = Omit<CrowdSummary, 'accepted'>;
 export async function playCrowd(plan: CrowdPlan): Promise<CrowdSummary> {
   const args = [
     plan.main,
-    ['--url', plan.url],
+    ['--url', plan.urls.join(',')],
     ['--customers', String(plan.customers)],
     ['--rate', String(plan.rate)],
     ['--seed', String(plan.seed)],

@@ -5,6 +5,9 @@ describe('launchOptions', () => {
   it('plays a default sale that sells out, on a private Redis', () => {
     expect(launchOptions([], {})).toEqual({
       redisUrl: undefined,
+      redisClusterNodes: undefined,
+      cluster: false,
+      replicas: 1,
       saleId: 'popup',
       units: 10_000,
       customers: 15_000,
@@ -64,6 +67,18 @@ describe('launchOptions', () => {
       expect.stringMatching(/^--rate \/ RATE: /),
       expect.stringMatching(/^--duration \/ DURATION: a duration such as 600, 600s, 10m or 1h/),
     ]);
+  });
+
+  it('plays on a private cluster with --cluster, or on REDIS_CLUSTER_NODES, with --replicas processes of each service', () => {
+    expect(launchOptions(['--cluster', '--replicas', '2'], {})).toMatchObject({ cluster: true, replicas: 2 });
+    expect(launchOptions([], { REDIS_CLUSTER_NODES: 'r1:7000,r2:7000', REPLICAS: '3' })).toMatchObject({
+      cluster: false,
+      redisClusterNodes: 'r1:7000,r2:7000',
+      replicas: 3,
+    });
+    expect(() => launchOptions([], { REDIS_CLUSTER_NODES: 'r1' })).toThrow(/REDIS_CLUSTER_NODES: /);
+    expect(() => launchOptions(['--cluster'], { REDIS_CLUSTER_NODES: 'r1:7000' })).toThrow(/give one or the other/);
+    expect(() => launchOptions(['--replicas', '0'], {})).toThrow(/--replicas \/ REPLICAS: /);
   });
 
   it('refuses a window under a second', () => {

@@ -1,4 +1,4 @@
-import { ConfigError, redisUrl, saleId } from '@popup-store/config';
+import { ConfigError, parseRedisClusterNodes, redisUrl, saleId } from '@popup-store/config';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 
@@ -6,6 +6,12 @@ import { z } from 'zod';
 export interface LaunchOptions {
   /** The Redis to use (shared: only this sale's keys are touched); a private redis-server when absent. */
   readonly redisUrl: string | undefined;
+  /** A Redis Cluster to use, by its seed nodes (`REDIS_CLUSTER_NODES`, with `redisUrl`'s user and password). */
+  readonly redisClusterNodes: string | undefined;
+  /** Play the sale on a private 3-master Redis Cluster (each master with a replica) the launcher starts. */
+  readonly cluster: boolean;
+  /** Processes of each stream service. */
+  readonly replicas: number;
   readonly saleId: string;
   readonly units: number;
   readonly customers: number;
@@ -49,6 +55,29 @@ const settings = {
     env: 'REDIS_URL',
     help: "Redis to use (only the sale's keys are touched); a private redis-server when unset",
     schema: redisUrl.unwrap().optional(),
+  },
+  redisClusterNodes: {
+    env: 'REDIS_CLUSTER_NODES',
+    help: 'a Redis Cluster to use instead, host:port,... (user and password from REDIS_URL)',
+    schema: z
+      .string()
+      .refine((text) => typeof parseRedisClusterNodes(text) !== 'string', {
+        error: (issue) => String(parseRedisClusterNodes(String(issue.input))),
+      })
+      .optional(),
+  },
+  cluster: {
+    flag: '--cluster',
+    help: 'play the sale on a private 3-master Redis Cluster (a replica each) instead of one redis-server',
+    fallback: 'false',
+    schema: z.union([z.boolean(), z.literal('false').transform(() => false)]),
+  },
+  replicas: {
+    flag: '--replicas <n>',
+    env: 'REPLICAS',
+    help: 'processes of each stream service (consumers sharing each group; intakes on ports of their own)',
+    fallback: '1',
+    schema: count,
   },
   saleId: {
     flag: '--sale <id>',
@@ -115,6 +144,8 @@ export function launchOptions(argv: readonly string[], env: NodeJS.ProcessEnv = 
     if (parsed.success) resolved[name] = parsed.data;
     else problems.push(`${[flag?.long, setting.env].filter(Boolean).join(' / ')}: ${parsed.error.issues[0].message}`);
   }
+  if (resolved['cluster'] && resolved['redisClusterNodes'])
+    problems.push('--cluster / REDIS_CLUSTER_NODES: --cluster starts a cluster of its own; give one or the other');
   if (problems.length) throw new ConfigError(problems);
   return resolved as unknown as LaunchOptions;
 }

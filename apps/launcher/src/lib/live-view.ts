@@ -3,7 +3,7 @@ import { percentiles } from '@popup-store/stats';
 import { SaleGears, type SaleStatus } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import { decodeEntry } from '@popup-store/streams-transport';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@popup-store/redis-connection';
 import type { Terminal } from './terminal';
 
 const EVERY_MS = 500;
@@ -28,7 +28,7 @@ export class LiveView {
   private previous: { at: number; decided: number } | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly sale: SaleKeys,
     private readonly terminal: Terminal,
     private readonly startedAt = Date.now(),

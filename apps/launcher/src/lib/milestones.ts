@@ -1,6 +1,6 @@
 import { saleReportContract, type SaleReport } from '@popup-store/contracts';
 import type { SaleKeys } from '@popup-store/keys';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@popup-store/redis-connection';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const POLL_MS = 200;
@@ -26,7 +26,12 @@ async function poll<T>(
 }
 
 /** Every accepted order is decided: the gears delete an order's customers and orders entries with its decision. */
-export async function drained(redis: Redis, sale: SaleKeys, signal: AbortSignal, logs: string): Promise<void> {
+export async function drained(
+  redis: RedisConnection,
+  sale: SaleKeys,
+  signal: AbortSignal,
+  logs: string,
+): Promise<void> {
   let smallest = Infinity;
   let shrankAt = Date.now();
   for (;;) {
@@ -48,7 +53,7 @@ export async function drained(redis: Redis, sale: SaleKeys, signal: AbortSignal,
 
 /** The report fulfilment-auditing writes once the sale is closed and drained. */
 export async function finalReport(
-  redis: Redis,
+  redis: RedisConnection,
   sale: SaleKeys,
   signal: AbortSignal,
   logs: string,

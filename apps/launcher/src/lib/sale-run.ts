@@ -8,7 +8,7 @@ import type { LaunchOptions } from './launch-options';
 import { LiveView } from './live-view';
 import { drained, finalReport } from './milestones';
 import type { SaleOutcome } from './sale-outcome';
-import { connectToRedis, openSaleRedis, withoutCredentials } from './sale-redis';
+import { connectToRedis, describeRedis, openSaleRedis } from './sale-redis';
 import { startOver } from './start-over';
 import type { Terminal } from './terminal';
 import { undecidedTickets } from './ticket-check';
@@ -38,18 +38,21 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
   await mkdir(logDir, { recursive: true });
   const stops: (() => Promise<unknown>)[] = [];
   try {
-    const saleRedis = await openSaleRedis(plan.redisUrl, join(plan.dataDir, 'redis'));
+    const saleRedis = await openSaleRedis(plan, join(plan.dataDir, 'redis'));
     stops.push(() => saleRedis.stop());
     terminal.line(
-      saleRedis.private
-        ? `Redis: private redis-server at ${saleRedis.url}, data in ${join(plan.dataDir, 'redis')}`
-        : `Redis: ${withoutCredentials(saleRedis.url)} (REDIS_URL)`,
+      !saleRedis.private
+        ? `Redis: ${describeRedis(saleRedis)} (${saleRedis.clusterNodes ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL'})`
+        : saleRedis.clusterNodes
+          ? `Redis: private 3-master cluster (a replica each, in memory) at ${saleRedis.clusterNodes}`
+          : `Redis: private redis-server at ${saleRedis.url}, data in ${join(plan.dataDir, 'redis')}`,
     );
-    const redis = await connectToRedis(saleRedis.url);
+    const redis = await connectToRedis(saleRedis);
     stops.push(() => redis.quit());
 
     const sale = saleKeys(plan.saleId);
     const gears = new SaleGears(redis, sale);
+    // On a cluster, on every master; fulfilment-auditing keeps it there (a GearsWatcher) once it runs.
     await loadGears(redis);
     const deleted = await startOver(redis, sale);
     const opensAt = await redisNow(redis);
@@ -62,6 +65,8 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
       distDir: plan.distDir,
       logDir,
       redisUrl: saleRedis.url,
+      redisClusterNodes: saleRedis.clusterNodes,
+      replicas: plan.replicas,
       saleId: plan.saleId,
       events: {
         restarted: (name, exit, attempt, delayMs) =>
@@ -74,9 +79,11 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
       terminal.line(`Stopping the services${saleRedis.private ? ' and Redis' : ''}`);
       return services.stop();
     });
-    const intakeUrl = services.intakeUrl;
+    const intakeUrls = services.intakeUrls;
     terminal.line(`Services: ${services.names.join(', ')}; logs in ${logDir}`);
-    terminal.line(`  customer-intake ${intakeUrl}/api/sale, metrics ${services.metricsUrl}/metrics`);
+    terminal.line(
+      `  customer-intake ${intakeUrls.map((url) => `${url}/api/sale`).join(' ')}, metrics ${services.metricsUrl}/metrics`,
+    );
     const { issuer } = services.identity;
     terminal.line(`  identity-dev ${issuer} (sign in: POST ${issuer}/token {"name":"..."})`);
 
@@ -86,10 +93,12 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
     await services.ready(redis, signal);
 
     live.show('crowd');
-    terminal.line(`Crowd: ${plan.customers} customers at ${plan.rate}/s (seed ${plan.seed}) against ${intakeUrl}`);
+    terminal.line(
+      `Crowd: ${plan.customers} customers at ${plan.rate}/s (seed ${plan.seed}) against ${intakeUrls.join(', ')}${intakeUrls.length > 1 ? ' in turn' : ''}`,
+    );
     const { accepted: tickets, ...crowd } = await playCrowd({
       main: entryPoint(plan.distDir, 'crowd'),
-      url: intakeUrl,
+      urls: intakeUrls,
       customers: plan.customers,
       rate: plan.rate,
       seed: plan.seed,

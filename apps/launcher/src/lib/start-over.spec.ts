@@ -1,5 +1,5 @@
 import { deadLetterStream, saleKeys } from '@popup-store/keys';
-import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
+import { startTestCluster, startTestRedis, type TestCluster, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
 import { startOver } from './start-over';
 
@@ -33,5 +33,29 @@ describe('startOver', () => {
     expect(await client.keys(`${sale.tag}*`)).toEqual([]);
     for (const key of others) expect(await client.get(key)).toBe('keep');
     expect(await startOver(client, sale)).toBe(0);
+  });
+});
+
+describe('startOver on a Redis Cluster', () => {
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ replicasPerMaster: 0 });
+  }, 60_000);
+
+  afterAll(() => cluster?.dispose());
+
+  it("finds the sale's keys on whichever master holds its slot (SCAN sees one node), and keeps the other sales'", async () => {
+    const client = cluster.client();
+    // Sales on every master: whichever node the client would SCAN by default, most are elsewhere.
+    const sales = Array.from({ length: 6 }, (_, i) => saleKeys(`${cluster.namespace}-${i}`));
+    for (const sale of sales) await client.mset({ [sale.state]: 'x', [sale.report]: '{}' });
+    const owners = new Set(await Promise.all(sales.map(async (sale) => (await cluster.masterOf(sale.state)).port)));
+    expect(owners.size).toBeGreaterThan(1);
+    for (const [i, sale] of sales.entries()) {
+      expect(await startOver(client, sale)).toBe(2);
+      expect(await client.exists(sale.state, sale.report)).toBe(0);
+      for (const other of sales.slice(i + 1)) expect(await client.exists(other.state)).toBe(1);
+    }
   });
 });

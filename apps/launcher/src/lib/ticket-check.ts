@@ -1,5 +1,5 @@
 import type { SaleKeys } from '@popup-store/keys';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@popup-store/redis-connection';
 
 const CHUNK = 1000;
 
@@ -7,7 +7,11 @@ const CHUNK = 1000;
  * The tickets (order ids the crowd got a 202 for) that Redis holds no decision for: seen from the client's side,
  * each is an order the store promised and lost, whatever its own report says.
  */
-export async function undecidedTickets(redis: Redis, sale: SaleKeys, tickets: readonly string[]): Promise<string[]> {
+export async function undecidedTickets(
+  redis: RedisConnection,
+  sale: SaleKeys,
+  tickets: readonly string[],
+): Promise<string[]> {
   const undecided: string[] = [];
   for (let i = 0; i < tickets.length; i += CHUNK) {
     const chunk = tickets.slice(i, i + CHUNK);

@@ -1,7 +1,7 @@
 import { loadGears, redisNow, SaleGears } from '@popup-store/gears-client';
 import { saleKeys, type SaleKeys, type ServiceName } from '@popup-store/keys';
 import { RunningServices } from '@popup-store/service-runner';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@popup-store/redis-connection';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 
@@ -13,13 +13,17 @@ export const DIST_DIR = resolve(__dirname, '../../../../dist');
 export interface ServicesPlan {
   /** The Redis every service connects to, unless `env` gives one its own `REDIS_URL`. */
   readonly redisUrl: string;
+  /** A Redis Cluster every service connects to instead (`REDIS_CLUSTER_NODES`). */
+  readonly redisClusterNodes?: string;
+  /** Processes of each stream service (1 by default). */
+  readonly replicas?: number;
   readonly saleId: string;
   /** Logs go to `<dataDir>/logs/<service>.log`. */
   readonly dataDir: string;
   /** Per service additions to the environment (its own ACL user, shorter timeouts). */
   readonly env?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
   /** A client allowed to look at the consumer groups, to know when every service reads its streams. */
-  readonly observer: Redis;
+  readonly observer: RedisConnection;
 }
 
 /** Every process of the store under the launcher's supervisor, as `npm start` runs them; resolves once they serve. */
@@ -28,6 +32,8 @@ export async function startServices(plan: ServicesPlan): Promise<RunningServices
     distDir: DIST_DIR,
     logDir: join(plan.dataDir, 'logs'),
     redisUrl: plan.redisUrl,
+    redisClusterNodes: plan.redisClusterNodes,
+    replicas: plan.replicas,
     saleId: plan.saleId,
     envOf: plan.env,
   });
@@ -41,7 +47,12 @@ export async function startServices(plan: ServicesPlan): Promise<RunningServices
 }
 
 /** Loads the gears, then configures and opens a sale of `units` from now (Redis's clock) for `durationMs`. */
-export async function openSale(redis: Redis, saleId: string, units: number, durationMs = 600_000): Promise<SaleKeys> {
+export async function openSale(
+  redis: RedisConnection,
+  saleId: string,
+  units: number,
+  durationMs = 600_000,
+): Promise<SaleKeys> {
   const sale = saleKeys(saleId);
   await loadGears(redis);
   const now = await redisNow(redis);
@@ -61,10 +72,11 @@ export async function postOrder(
   services: Pick<RunningServices, 'intakeUrl' | 'identity'>,
   name: string,
   timeoutMs = 10_000,
+  intakeUrl = services.intakeUrl,
 ): Promise<OrderAnswer> {
   const started = performance.now();
   try {
-    const response = await fetch(`${services.intakeUrl}/api/orders`, {
+    const response = await fetch(`${intakeUrl}/api/orders`, {
       method: 'POST',
       headers: { authorization: await services.identity.bearer(name), 'x-forwarded-for': addressOf(name) },
       signal: AbortSignal.timeout(timeoutMs),

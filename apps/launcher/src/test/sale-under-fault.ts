@@ -1,8 +1,8 @@
 import { parseDecision, SaleGears } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
-import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
+import type { RedisConnection } from '@popup-store/redis-connection';
+import { startTestCluster, startTestRedis, type TestCluster, type TestRedis } from '@popup-store/redis-harness';
 import type { AppendFsync } from '@popup-store/redis-process';
-import type { Redis } from 'ioredis';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,17 +20,25 @@ export interface FaultSalePlan {
   /** Persistence of the sale's Redis; none when omitted. */
   readonly appendfsync?: AppendFsync;
   readonly env?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
+  /** Processes of each stream service (1 by default). */
+  readonly replicas?: number;
 }
 
-/** One sale with every service a process under the supervisor, on a Redis of its own to kill, pause and restart. */
+/** What the sale runs on: a Redis or a Redis Cluster of its own, to break. */
+type Faulty = { readonly redis: TestRedis } | { readonly cluster: TestCluster };
+
+/**
+ * One sale with every service a process under the supervisor, on a Redis of its own to kill, pause and restart, or
+ * on a Redis Cluster of its own to kill a master of.
+ */
 export class FaultSale {
   private readonly probes: Probe[] = [];
   private probing: Promise<void> | undefined;
   private stopProbing = new AbortController();
 
   private constructor(
-    readonly redis: TestRedis,
-    readonly client: Redis,
+    private readonly faulty: Faulty,
+    readonly client: RedisConnection,
     readonly sale: SaleKeys,
     readonly services: RunningServices,
     private readonly dataDir: string,
@@ -47,15 +55,47 @@ export class FaultSale {
       dataDir,
       observer: client,
       env: plan.env,
+      replicas: plan.replicas,
     });
-    return new FaultSale(redis, client, sale, services, dataDir);
+    return new FaultSale({ redis }, client, sale, services, dataDir);
+  }
+
+  /** The same on a 3-master cluster of its own, each master with a replica and a 1 s cluster-node-timeout. */
+  static async onCluster(plan: Omit<FaultSalePlan, 'appendfsync'>): Promise<FaultSale> {
+    const cluster = await startTestCluster({ owned: true });
+    const client = cluster.client();
+    const dataDir = await mkdtemp(join(tmpdir(), `popup-chaos-${plan.name}-`));
+    const sale = await openSale(client, plan.name, plan.units);
+    const services = await startServices({
+      // Only the user and password of every node (none here): the processes reach the cluster by its nodes.
+      redisUrl: `redis://${cluster.nodes.split(',')[0]}`,
+      redisClusterNodes: cluster.nodes,
+      saleId: plan.name,
+      dataDir,
+      observer: client,
+      env: plan.env,
+      replicas: plan.replicas,
+    });
+    return new FaultSale({ cluster }, client, sale, services, dataDir);
+  }
+
+  /** The sale's Redis, when it runs on one. */
+  get redis(): TestRedis {
+    if (!('redis' in this.faulty)) throw new Error('this sale runs on a cluster: use .cluster');
+    return this.faulty.redis;
+  }
+
+  /** The sale's Redis Cluster, when it runs on one. */
+  get cluster(): TestCluster {
+    if (!('cluster' in this.faulty)) throw new Error('this sale runs on one Redis: use .redis');
+    return this.faulty.cluster;
   }
 
   /** The crowd over HTTP, as `npm start` plays it. */
   crowd(customers: number, rate: number, seed = 1): Promise<CrowdSummary> {
     return playCrowd({
       main: entryPoint(DIST_DIR, 'crowd'),
-      url: this.services.intakeUrl,
+      urls: this.services.intakeUrls,
       customers,
       rate,
       seed,
@@ -145,7 +185,7 @@ export class FaultSale {
     this.stopProbing.abort();
     await this.probing;
     await this.services.stop();
-    await this.redis.dispose();
+    await ('redis' in this.faulty ? this.faulty.redis : this.faulty.cluster).dispose();
     await rm(this.dataDir, { recursive: true, force: true });
   }
 }

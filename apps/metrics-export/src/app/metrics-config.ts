@@ -1,4 +1,4 @@
-import { commonEnv, healthEnv, positiveInt, readEnv } from '@popup-store/config';
+import { commonEnv, consumerName, healthEnv, positiveInt, readEnv } from '@popup-store/config';
 import { z } from 'zod';
 
 /** metrics-export's settings, read once at boot from the environment. */
@@ -17,6 +17,8 @@ export function metricsConfig(env: NodeJS.ProcessEnv = process.env) {
       TS_RETENTION_MS: positiveInt(3_600_000),
       /** Points kept per series without RedisTimeSeries; by default as many as TS_RETENTION_MS holds. */
       TS_FALLBACK_MAXLEN: z.coerce.number().int().positive().optional(),
+      /** Its name in the `metrics` group; `<hostname>-<pid>` when unset. */
+      CONSUMER_NAME: consumerName.optional(),
     },
     env,
   );

@@ -13,8 +13,9 @@ import type { MetricsConfig } from './metrics-config';
 export async function startMetricsExport(config: MetricsConfig): Promise<NestFastifyApplication> {
   const sale = saleKeys(config.SALE_ID);
   const server = new RedisStreamsServer({
-    connection: config.REDIS_URL,
+    connection: config,
     ...readsOf(sale, 'metrics-export'),
+    consumer: config.CONSUMER_NAME,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config, server),

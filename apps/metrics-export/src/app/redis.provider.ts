@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisConnection } from '@popup-store/redis-connection';
 import { once } from 'node:events';
 import { setTimeout } from 'node:timers/promises';
 import { METRICS_CONFIG, type MetricsConfig } from './metrics-config';
@@ -9,18 +9,22 @@ export const REDIS = Symbol('Redis');
 const STARTUP_WAIT_MS = 5000;
 
 /**
- * The sampler's connection. No offline queue and a command timeout: while Redis is away or hangs, a round fails
+ * The sampler's connection (a Cluster client when REDIS_CLUSTER_NODES is set). No offline queue and a command timeout: while Redis is away or hangs, a round fails
  * at once instead of piling up behind the next ones. The transport opens connections of its own.
  */
 export const redisProvider: Provider = {
   provide: REDIS,
   inject: [METRICS_CONFIG],
   useFactory: async (config: MetricsConfig) => {
-    const redis = new Redis(config.REDIS_URL, {
-      enableOfflineQueue: false,
-      commandTimeout: Math.max(1000, config.METRICS_INTERVAL_MS),
-      maxRetriesPerRequest: 0,
-      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+    const redis = connectRedis(config, {
+      name: 'metrics-export',
+      redis: {
+        enableOfflineQueue: false,
+        commandTimeout: Math.max(1000, config.METRICS_INTERVAL_MS),
+        maxRetriesPerRequest: 0,
+        retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+      },
+      cluster: { enableOfflineQueue: false },
     });
     // The sampler logs an outage once; the connection's own errors would repeat it on every retry.
     redis.on('error', () => undefined);
@@ -32,7 +36,7 @@ export const redisProvider: Provider = {
 
 @Injectable()
 export class RedisCloser implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisConnection) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());

@@ -21,7 +21,7 @@ export class AppModule {
         TerminusModule,
         RedisStreamsClientModule.register({
           name: ORDERS_CLIENT,
-          connection: config.REDIS_URL,
+          connection: config,
           streams: producerOf(sale, 'order-generation'),
         }),
       ],

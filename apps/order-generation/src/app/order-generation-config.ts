@@ -1,4 +1,4 @@
-import { commonEnv, healthEnv, positiveInt, readEnv } from '@popup-store/config';
+import { commonEnv, consumerName, healthEnv, positiveInt, readEnv } from '@popup-store/config';
 
 /** order-generation's settings, read once at boot from the environment. */
 export const orderGenerationConfig = (env: NodeJS.ProcessEnv = process.env) =>
@@ -12,6 +12,8 @@ export const orderGenerationConfig = (env: NodeJS.ProcessEnv = process.env) =>
       BLOCK_MS: positiveInt(2000),
       /** Customer entries another consumer read but left unacknowledged this long (it died) are taken over. */
       RECLAIM_IDLE_MS: positiveInt(30_000),
+      /** Its name in the `order-generation` group; `<hostname>-<pid>` when unset. */
+      CONSUMER_NAME: consumerName.optional(),
     },
     env,
   );

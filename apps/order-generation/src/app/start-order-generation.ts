@@ -14,11 +14,12 @@ import type { OrderGenerationConfig } from './order-generation-config';
 export async function startOrderGeneration(config: OrderGenerationConfig): Promise<NestFastifyApplication> {
   const sale = saleKeys(config.SALE_ID);
   const server = new RedisStreamsServer({
-    connection: config.REDIS_URL,
+    connection: config,
     ...readsOf(sale, 'order-generation'),
     batchSize: config.BATCH_SIZE,
     blockMs: config.BLOCK_MS,
     minIdleMs: config.RECLAIM_IDLE_MS,
+    consumer: config.CONSUMER_NAME,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config, sale, server),

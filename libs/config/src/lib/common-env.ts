@@ -22,6 +22,13 @@ export const healthEnv = {
   HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
 };
 
+/**
+ * A stream consumer's name in its consumer groups (`CONSUMER_NAME`): one per process of a service, and the same
+ * after a restart, so a restarted process takes back at once what it held. The launcher's `--replicas` sets one
+ * per process.
+ */
+export const consumerName = z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, _, . and -, at most 64');
+
 /** The variables every service reads. */
 export const commonEnv = {
   ...redisEnv,

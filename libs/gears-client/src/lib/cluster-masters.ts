@@ -1,4 +1,5 @@
-import { Redis, type Cluster } from 'ioredis';
+import { nodeConnection } from '@popup-store/redis-connection';
+import type { Cluster, Redis } from 'ioredis';
 
 /** A master of a Redis Cluster, by the address clients reach it at. */
 export interface MasterAddress {
@@ -60,14 +61,8 @@ export class MasterConnections {
     const key = `${master.host}:${master.port}`;
     let node = this.connections.get(key);
     if (!node || node.status === 'end') {
-      node = new Redis({
-        ...this.cluster.options.redisOptions,
-        host: master.host,
-        port: master.port,
-        // A master that goes away is forgotten rather than retried: the next check asks the cluster again.
-        retryStrategy: () => null,
-        maxRetriesPerRequest: 1,
-      });
+      // A master that goes away is forgotten rather than retried: the next check asks the cluster again.
+      node = nodeConnection(this.cluster, master, { retryStrategy: () => null, maxRetriesPerRequest: 1 });
       node.on('error', () => undefined);
       this.connections.set(key, node);
     }

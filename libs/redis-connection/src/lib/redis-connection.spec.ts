@@ -34,7 +34,7 @@ describe('connectRedis on one Redis', () => {
 
   it('gives a blocking read a connection of its own, with the same user', async () => {
     const redis = connectRedis({ REDIS_URL: asUrl(server.port) });
-    const blocking = ownConnection(redis, 'reader');
+    const blocking = ownConnection(redis, { name: 'reader' });
     open.push(redis, blocking);
     const read = blocking.xread('BLOCK', 5000, 'STREAMS', 'own:stream', '0');
     await redis.xadd('own:stream', '*', 'k', 'v');

@@ -42,6 +42,11 @@ export function connectRedis(where: RedisTarget | RedisEnv, options: ConnectOpti
   return cluster;
 }
 
+/** A connection to one Redis by its URL, whatever `REDIS_CLUSTER_NODES` says: a test's, a bench's own server. */
+export function connectServer(url: string, options: ConnectOptions = {}): Redis {
+  return connectRedis({ mode: 'standalone', url }, options) as Redis;
+}
+
 /**
  * ioredis (5.11) sends ASKING before a command redirected by ASK and drops that promise (`redis.asking()` with no
  * catch in cluster/index.js). When the connection to the ASK target closes first, which is what happens while a
@@ -63,15 +68,26 @@ function catchStrayAsking(cluster: Cluster): void {
 /**
  * A new connection to the same Redis with the same options, for a blocking command (XREADGROUP BLOCK): while it
  * waits it holds its connection, which on a cluster client is the one every command for that node shares.
+ * `options` adds to the original's: a name, and options of each server connection (a client-side deadline) or of
+ * the cluster client (no offline queue).
  */
-export function ownConnection(connection: RedisConnection, name?: string): RedisConnection {
+export function ownConnection(connection: RedisConnection, options: ConnectOptions = {}): RedisConnection {
+  const named = options.name ? { connectionName: options.name } : {};
   if (connection instanceof Cluster) {
-    const redisOptions = { ...connection.options.redisOptions, ...(name ? { connectionName: name } : {}) };
-    const own = connection.duplicate([], { redisOptions });
+    const redisOptions = { ...connection.options.redisOptions, ...named, ...options.redis };
+    const own = connection.duplicate([], { ...options.cluster, redisOptions });
     catchStrayAsking(own);
     return own;
   }
-  return connection.duplicate(name ? { connectionName: name } : {});
+  return connection.duplicate({ ...named, ...options.redis });
+}
+
+/**
+ * A connection to one node of a cluster, with the cluster's node options (user, password, TLS, name): for what
+ * must reach each node itself (FUNCTION LOAD on every master), including a master the client has no slot of yet.
+ */
+export function nodeConnection(cluster: Cluster, node: { host: string; port: number }, options: RedisOptions = {}): Redis {
+  return new Redis({ ...cluster.options.redisOptions, ...options, host: node.host, port: node.port });
 }
 
 /** True for a cluster client: some commands (FUNCTION LOAD, CLUSTER, INFO) must then go to each node. */

@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { connectServer } from '@popup-store/redis-connection';
+import type { Redis, RedisOptions } from 'ioredis';
 import { RedisServerProcess, type AppendFsync } from '@popup-store/redis-process';
 import { randomUUID } from 'node:crypto';
 import { dockerEngineAvailable } from './docker-engine';
@@ -85,7 +86,7 @@ class HarnessedRedis implements TestRedis {
   ) {}
 
   client(options: RedisOptions = {}): Redis {
-    const client = new Redis(this.url, { disconnectTimeout: 50, ...options });
+    const client = connectServer(this.url, { redis: { disconnectTimeout: 50, ...options } });
     // A killed Redis makes every open client emit errors; a test that expects the fault must not crash on them.
     client.on('error', () => undefined);
     this.clients.add(client);

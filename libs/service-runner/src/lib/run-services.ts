@@ -1,10 +1,10 @@
 import { consumerGroups, saleKeys } from '@popup-store/keys';
 import { freePort } from '@popup-store/redis-process';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PROCESSES, processEntry, type ProcessEntry } from './processes';
+import { isStreamService, PROCESSES, processEntry, type ProcessEntry } from './processes';
 import { IDENTITY_PROVIDER, RunIdentityKeys, type RunIdentity } from './run-identity';
 import { Supervisor, type Exit, type SupervisorEvents } from './supervisor';
 
@@ -14,8 +14,16 @@ export interface RunPlan {
   readonly distDir: string;
   /** Each process's output goes to `<logDir>/<name>.log`, emptied first. */
   readonly logDir: string;
+  /** `REDIS_URL` of every process; on a cluster, the user and password of every node. */
   readonly redisUrl: string;
+  /** `REDIS_CLUSTER_NODES` of every process: each then talks to that Redis Cluster. */
+  readonly redisClusterNodes?: string;
   readonly saleId: string;
+  /**
+   * Processes of each stream service, 1 by default: workers share their streams through their consumer groups
+   * (each its own `CONSUMER_NAME`), each customer-intake listens on a port of its own ({@link RunningServices.urls}).
+   */
+  readonly replicas?: number;
   /** The processes to run, by name; every one of {@link PROCESSES} when absent. */
   readonly only?: readonly string[];
   /** The environment every process starts from; this process's when absent. */
@@ -31,6 +39,21 @@ export interface RunPlan {
 
 const READY_TIMEOUT_MS = 60_000;
 const POLL_MS = 100;
+
+/** One process of a run: an app's entry, and its name in the run (`order-generation-2` when an app runs several). */
+interface RunProcess {
+  readonly name: string;
+  readonly entry: ProcessEntry;
+}
+
+/** The processes of `entries`, `replicas` of each stream service, the others once, in start order. */
+function runProcesses(entries: readonly ProcessEntry[], replicas: number): RunProcess[] {
+  return entries.flatMap((entry) => {
+    const count = isStreamService(entry.name) ? replicas : 1;
+    if (count === 1) return [{ name: entry.name, entry }];
+    return Array.from({ length: count }, (_, i) => ({ name: `${entry.name}-${i + 1}`, entry }));
+  });
+}
 
 /** The built entry point of an app. */
 export function entryPoint(distDir: string, app: string): string {
@@ -73,8 +96,8 @@ export class RunningServices {
     /** One line per restart the supervisor made, as the launcher prints it. */
     readonly restartLog: readonly string[],
     private readonly plan: RunPlan,
-    private readonly entries: readonly ProcessEntry[],
-    private readonly urls: ReadonlyMap<string, Readonly<Record<string, string>>>,
+    private readonly processes: readonly RunProcess[],
+    private readonly urlsOf: ReadonlyMap<string, Readonly<Record<string, string>>>,
     /** Who signs this run's customers in: the crowd, the bench's load and the specs sign with it. */
     readonly identity: RunIdentity,
   ) {}
@@ -86,20 +109,28 @@ export class RunningServices {
       plan.distDir,
       entries.map((entry) => entry.name),
     );
+    const replicas = plan.replicas ?? 1;
+    if (!Number.isInteger(replicas) || replicas < 1)
+      throw new RangeError(`replicas must be 1 or more, not ${replicas}`);
+    const processes = runProcesses(entries, replicas);
     await mkdir(plan.logDir, { recursive: true });
     const ports = new Map<string, Record<string, number>>();
     const urls = new Map<string, Record<string, string>>();
-    for (const entry of entries) {
+    for (const { name, entry } of processes) {
       const own: Record<string, number> = {};
       const byRole: Record<string, string> = {};
       for (const [variable, role] of Object.entries(entry.listens ?? {})) {
         own[variable] = await freePort();
         byRole[role] = `http://127.0.0.1:${own[variable]}`;
       }
-      ports.set(entry.name, own);
-      urls.set(entry.name, byRole);
+      ports.set(name, own);
+      urls.set(name, byRole);
     }
-    const told = Object.assign({}, ...entries.map((entry) => entry.tells?.(urls.get(entry.name) ?? {}) ?? {}));
+    // What a process tells the others comes from its first (for an identity provider: its only) process.
+    const told = Object.assign(
+      {},
+      ...entries.map((entry) => entry.tells?.(firstOf(processes, urls, entry.name)) ?? {}),
+    );
     const keys = await RunIdentityKeys.create();
     const issuer = urls.get(IDENTITY_PROVIDER)?.['http'];
     const identityEnv = keys.envOf(issuer);
@@ -110,20 +141,23 @@ export class RunningServices {
         plan.events?.restarted?.(name, exit, attempt, delayMs);
       },
     });
-    for (const entry of entries) {
+    for (const { name, entry } of processes) {
       const spec = {
-        name: entry.name,
+        name,
         main: entryPoint(plan.distDir, entry.name),
         nodeFlags: plan.nodeFlags,
-        logFile: logFile(plan.logDir, entry.name),
+        logFile: logFile(plan.logDir, name),
         env: {
           ...(plan.baseEnv ?? process.env),
           REDIS_URL: plan.redisUrl,
+          ...(plan.redisClusterNodes ? { REDIS_CLUSTER_NODES: plan.redisClusterNodes } : {}),
           SALE_ID: plan.saleId,
+          // Its own name in its consumer groups, the same after a restart: it takes back at once what it held.
+          ...(isStreamService(entry.name) ? { CONSUMER_NAME: name } : {}),
           ...told,
           ...entry.env,
           ...identityEnv[entry.name],
-          ...Object.fromEntries(Object.entries(ports.get(entry.name) ?? {}).map(([k, v]) => [k, String(v)])),
+          ...Object.fromEntries(Object.entries(ports.get(name) ?? {}).map(([k, v]) => [k, String(v)])),
           ...plan.env,
           ...plan.envOf?.[entry.name],
         },
@@ -131,26 +165,43 @@ export class RunningServices {
       await writeFile(spec.logFile, '');
       supervisor.start(spec);
     }
-    return new RunningServices(supervisor, restartLog, plan, entries, urls, keys.identity(issuer));
+    return new RunningServices(supervisor, restartLog, plan, processes, urls, keys.identity(issuer));
   }
 
+  /** The name of every process of the run: an app's name, or `<app>-<i>` for each of an app run several times. */
   get names(): string[] {
-    return this.entries.map((entry) => entry.name);
+    return this.processes.map((process) => process.name);
+  }
+
+  /** The names of the processes of one app. */
+  namesOf(app: string): string[] {
+    return this.processes.filter((process) => process.entry.name === app).map((process) => process.name);
   }
 
   get logDir(): string {
     return this.plan.logDir;
   }
 
-  /** The base URL of a port of a process (`http`, `metrics`). */
+  /** The base URL of a port of a process (`http`, `metrics`); given an app's name, of its first process. */
   url(name: string, role = 'http'): string {
-    const url = this.urls.get(name)?.[role];
+    const url = (this.urlsOf.get(name) ?? firstOf(this.processes, this.urlsOf, name))[role];
     if (!url) throw new Error(`${name} has no ${role} port in this run`);
     return url;
   }
 
+  /** The base URLs of a port of every process of an app. */
+  urls(app: string, role = 'http'): string[] {
+    return this.namesOf(app).map((name) => this.url(name, role));
+  }
+
+  /** The first customer-intake; {@link intakeUrls} for all of them. */
   get intakeUrl(): string {
     return this.url('customer-intake');
+  }
+
+  /** Every customer-intake's base URL: a client spreads its customers over them (the crowd round-robins). */
+  get intakeUrls(): string[] {
+    return this.urls('customer-intake');
   }
 
   get metricsUrl(): string {
@@ -188,19 +239,20 @@ export class RunningServices {
    * 0, but a service that cannot start shows now, not at the end). Fails after a minute, when a process exits
    * before then, or when `signal` aborts.
    */
-  async ready(redis: Redis, signal?: AbortSignal): Promise<void> {
-    const groups = consumerGroups(saleKeys(this.plan.saleId)).filter(({ service }) => this.names.includes(service));
-    const probes = this.entries.filter((entry) => entry.readyPath);
+  async ready(redis: Redis | Cluster, signal?: AbortSignal): Promise<void> {
+    const apps = new Set(this.processes.map((process) => process.entry.name));
+    const groups = consumerGroups(saleKeys(this.plan.saleId)).filter(({ service }) => apps.has(service));
+    const probes = this.processes.filter((process) => process.entry.readyPath);
     const deadline = Date.now() + READY_TIMEOUT_MS;
     let waiting: string[] = [];
     for (;;) {
       signal?.throwIfAborted();
       this.assertRunning();
       const serving = await Promise.all(
-        probes.map(async (entry) =>
-          (await fetch(`${this.url(entry.name)}${entry.readyPath}`, { signal }).catch(() => undefined))?.ok
+        probes.map(async ({ name, entry }) =>
+          (await fetch(`${this.url(name)}${entry.readyPath}`, { signal }).catch(() => undefined))?.ok
             ? undefined
-            : `${entry.name} at ${this.url(entry.name)}${entry.readyPath}`,
+            : `${name} at ${this.url(name)}${entry.readyPath}`,
         ),
       );
       const found = await Promise.all(groups.map(({ stream }) => groupsOf(redis, stream)));
@@ -222,7 +274,17 @@ export class RunningServices {
   }
 }
 
-async function groupsOf(redis: Redis, stream: string): Promise<string[]> {
+/** The URLs of the first process of `app`. */
+function firstOf(
+  processes: readonly RunProcess[],
+  urls: ReadonlyMap<string, Readonly<Record<string, string>>>,
+  app: string,
+): Readonly<Record<string, string>> {
+  const first = processes.find((process) => process.entry.name === app);
+  return (first && urls.get(first.name)) ?? {};
+}
+
+async function groupsOf(redis: Redis | Cluster, stream: string): Promise<string[]> {
   const groups = (await redis.xinfo('GROUPS', stream).catch(() => [])) as unknown[][];
   return groups.map((fields) => String(fields[fields.indexOf('name') + 1]));
 }

@@ -127,6 +127,6 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
     redis.on('error', (error: Error) => {
       if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
     });
-    return { connection, writer: new PipelinedWriter(redis) };
+    return { connection, writer: new PipelinedWriter(redis, this.settings.replicaAcks) };
   }
 }

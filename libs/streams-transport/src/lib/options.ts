@@ -62,6 +62,17 @@ export interface RedisStreamsClientOptions {
   streams: StreamContracts;
   /** Largest `data` field written, in UTF-8 bytes. Default 65536. */
   maxDataBytes?: number;
+  /**
+   * Replicas that must hold a write before it counts as done: each pipeline of XADDs ends with `WAIT replicas
+   * timeoutMs` on the same connection, and a write fewer replicas acknowledged in time fails (it is on the master,
+   * and may be lost with it in a failover). Default 0: no WAIT, a write is done once the master has it.
+   */
+  replicaAcks?: ReplicaAcks;
+}
+
+export interface ReplicaAcks {
+  readonly replicas: number;
+  readonly timeoutMs: number;
 }
 
 export type ServerSettings = Required<RedisStreamsServerOptions>;
@@ -102,8 +113,15 @@ export function serverSettings(options: RedisStreamsServerOptions): ServerSettin
 }
 
 export function clientSettings(options: RedisStreamsClientOptions): ClientSettings {
-  const settings: ClientSettings = { maxDataBytes: DEFAULT_MAX_DATA_BYTES, ...withoutUndefined(options) };
+  const settings: ClientSettings = {
+    maxDataBytes: DEFAULT_MAX_DATA_BYTES,
+    replicaAcks: { replicas: 0, timeoutMs: 0 },
+    ...withoutUndefined(options),
+  };
   requirePositiveInteger('maxDataBytes', settings.maxDataBytes);
+  const { replicas, timeoutMs } = settings.replicaAcks;
+  if (replicas !== 0) requirePositiveInteger('replicaAcks.replicas', replicas);
+  if (replicas !== 0) requirePositiveInteger('replicaAcks.timeoutMs', timeoutMs);
   return settings;
 }
 

@@ -1,5 +1,6 @@
 import type { RedisClient } from './connection';
 import type { FlatFields } from './codec';
+import type { ReplicaAcks } from './options';
 
 interface Write {
   readonly entries: readonly FlatFields[];
@@ -10,14 +11,18 @@ interface Write {
 /**
  * Gathers the XADDs issued during one turn of the event loop and sends each stream's as one pipeline: a handler
  * that emits per message, run for a whole batch at once, costs one round trip instead of one per message.
- * One pipeline per stream, because a cluster pipeline must stay within one slot.
+ * One pipeline per stream, because a cluster pipeline must stay within one slot. With `acks`, the pipeline ends
+ * with a WAIT, which a cluster client sends to the node of the pipeline's slot, the one that took the XADDs.
  */
 export class PipelinedWriter {
   private queued = new Map<string, Write[]>();
   private scheduled = false;
   private readonly sending = new Set<Promise<void>>();
 
-  constructor(private readonly redis: RedisClient) {}
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly acks: ReplicaAcks = { replicas: 0, timeoutMs: 0 },
+  ) {}
 
   /** Appends the entries to the stream in order; resolves with their ids. Not atomic: a failure may leave some written. */
   add(stream: string, entries: readonly FlatFields[]): Promise<string[]> {
@@ -51,12 +56,26 @@ export class PipelinedWriter {
   private async send(stream: string, writes: Write[]): Promise<void> {
     const pipeline = this.redis.pipeline();
     for (const write of writes) for (const fields of write.entries) pipeline.xadd(stream, '*', ...fields);
+    const { replicas, timeoutMs } = this.acks;
+    if (replicas > 0) pipeline.call('WAIT', replicas, timeoutMs);
     let replies: Array<[Error | null, unknown]>;
     try {
       replies = (await pipeline.exec()) ?? [];
     } catch (error) {
       for (const write of writes) write.reject(error);
       return;
+    }
+    if (replicas > 0) {
+      const [waitError, acknowledged] = replies.pop() ?? [new Error('WAIT got no reply'), 0];
+      if (waitError || Number(acknowledged) < replicas) {
+        const error =
+          waitError ??
+          new Error(
+            `${stream}: written on the master, but ${acknowledged} of ${replicas} replicas had it after ${timeoutMs} ms`,
+          );
+        for (const write of writes) write.reject(error);
+        return;
+      }
     }
     let next = 0;
     for (const write of writes) {

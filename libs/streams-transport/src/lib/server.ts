@@ -100,7 +100,7 @@ export class RedisStreamsServer
       const processor = new EntryProcessor(redis, commands, route, settings, this.log, (letter) =>
         this.emit('dead-letter', letter),
       );
-      const blocking = openBlockingConnection(redis, this.log);
+      const blocking = openBlockingConnection(redis, settings.blockMs, this.log);
       const reader = new StreamReader(redis, blocking, processor, budget, settings, this.log, this.health);
       const reclaimer = new Reclaimer(redis, processor, budget, settings, this.log);
       reader.start(signal);

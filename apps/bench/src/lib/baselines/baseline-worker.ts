@@ -1,5 +1,5 @@
 import { saleKeys } from '@popup-store/keys';
-import { Redis } from 'ioredis';
+import { connectServer } from '@popup-store/redis-connection';
 import { bullmqWorker } from './bullmq-completer';
 import { demoComplete } from './demo-completer';
 import type { BaselineKind } from './paced-baselines';
@@ -12,7 +12,7 @@ const DEMO_BLOCK_MS = 100;
  * prints `ready` once connected, so the bench starts pacing against a listening worker.
  */
 export async function runBaselineWorker(kind: BaselineKind, redisUrl: string, saleId: string): Promise<void> {
-  const redis = new Redis(redisUrl);
+  const redis = connectServer(redisUrl);
   const sale = saleKeys(saleId);
   const stop = new AbortController();
   process.once('SIGTERM', () => stop.abort());
