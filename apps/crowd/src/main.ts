@@ -27,7 +27,7 @@ const program = new Command('crowd')
     process.env['INTAKE_URL'] ?? 'http://127.0.0.1:3000',
   )
   .option('--redis <url>', 'Redis, for --target stream', process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379')
-  .option('--sale <id>', 'the sale, for --target stream', process.env['SALE_ID'] ?? 'popup')
+  .option('--sale <id>', 'the sale, for --target stream and --waiting-room', process.env['SALE_ID'] ?? 'popup')
   .option('--connections <n>', 'HTTP connections', number(1), 64)
   .option(
     '--identity <url>',
@@ -54,6 +54,10 @@ const program = new Command('crowd')
     'send each customer’s own address in X-Forwarded-For (intake must trust this host in TRUSTED_PROXIES)',
   )
   .option('--max-retries <n>', 'retries of a customer told to wait (429/503)', number(0), 3)
+  .option(
+    '--waiting-room',
+    'customers join the sale’s line (POST /api/sales/<sale>/queue) and order with the pass once admitted (--sale names it)',
+  )
   .option('--summary <file>', 'write the summary, with every accepted ticket, as JSON')
   .option('--quiet', 'no progress bar')
   .parse();
@@ -88,6 +92,7 @@ async function main(): Promise<void> {
       maxRetries: options.maxRetries,
       authorization: (customerId) => bearers.get(customerId),
       forwardedFor: options.forwardedFor ? (customerId) => addresses.get(customerId) as string : undefined,
+      waitingRoom: options.waitingRoom ? { sale: options.sale } : undefined,
     });
   } else {
     shopper = new StreamShopper(options.redis, saleKeys(options.sale));
@@ -124,6 +129,7 @@ async function main(): Promise<void> {
     durationMs: Math.round(durationMs),
     answersPerSecond: Math.round(tally.answered / (durationMs / 1000)),
     acceptedCount: tally.accepted.length,
+    ...(tally.line() ? { line: tally.line() } : {}),
   };
   console.log(JSON.stringify(summary, null, 2));
   if (options.summary) await writeFile(options.summary, JSON.stringify({ ...summary, accepted: tally.accepted }));

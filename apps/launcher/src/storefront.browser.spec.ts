@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { completionContract, rejectionContract } from '@popup-store/contracts';
-import { parseDecision, redisNow, SaleGears } from '@popup-store/gears-client';
+import { parseDecision, redisNow, ROOM_DEFAULTS, SaleGears } from '@popup-store/gears-client';
 import { saleKeys } from '@popup-store/keys';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
@@ -67,8 +67,9 @@ describe('the storefront in a real browser', () => {
           MAX_CUSTOMERS_PER_ADDRESS: '1000',
         },
         // Paused, Redis still runs the XREADGROUP a consumer sent and whose reply it stopped waiting for: the entries
-        // it delivered then are only taken back by the reclaimer, after RECLAIM_IDLE_MS (30 s by default).
+        // it delivered then are only taken back by the reclaimer, after RECLAIM_IDLE_MS (30 s and 15 s by default).
         'order-generation': { RECLAIM_IDLE_MS: '2000' },
+        'fulfilment-auditing': { RECLAIM_IDLE_MS: '2000' },
       },
     });
     shopUrl = `${services.intakeUrl}/`;
@@ -220,7 +221,7 @@ describe('the storefront in a real browser', () => {
 
     // The opening is moved to a few seconds from now: the event stream tells the open page, and a reloaded one
     // is still signed in and shows it too.
-    const startsAt = await newSale(3, 6_000);
+    const startsAt = await newSale(3, 10_000);
     await grace.page.reload();
     const opensIn = /^Opens in (\d+) seconds?$/;
     const clocks = await Promise.all(
@@ -354,6 +355,41 @@ describe('the storefront in a real browser', () => {
       await inState(s, 'closed');
     }
   }, 60_000);
+
+  it('puts shoppers in line before the opening with the waiting room on, and admits them to buy', async () => {
+    const pages = [await shopper(DESKTOP), await shopper(PHONE)];
+    for (const [i, s] of pages.entries()) await signIn(s, shopUrl, `liner-${i}`);
+    // Signed in first: on a loaded machine two sign-ins can outlast a short wait for the opening.
+    await newSale(5, 5_000);
+    await gears.configureRoom({ ...ROOM_DEFAULTS, on: true, admitPerSecond: 1, reset: true });
+    try {
+      for (const s of pages) {
+        await s.page.getByRole('button', { name: 'Join the line' }).click();
+        expect((await waitForState(s.page, ['in-line'])).message).toBe('You are in line for the opening');
+        await screenshot(s, SCREENSHOTS, 'in-line-early');
+        expect(await accessibilityViolations(s.page)).toEqual([]);
+      }
+      // At the opening the line is drawn; one shopper a second is admitted, and each page orders with its pass.
+      const placeShown = (s: Shopper) =>
+        s.page
+          .waitForFunction(
+            () => /ahead of you|next in line/.test(document.getElementById('message')?.textContent ?? ''),
+            undefined,
+            { polling: 100, timeout: 15_000 },
+          )
+          .then(() => s);
+      const behind = await Promise.any(pages.map(placeShown)).catch(() => undefined);
+      expect(behind).toBeDefined();
+      await inState(behind as Shopper, 'in-line');
+      for (const s of pages) {
+        await waitForState(s.page, ['won'], 20_000);
+        expect(await ordersOf(await customerOf(s.page))).toHaveLength(1);
+      }
+      expect((await gears.roomStatus()).admitted).toBe(2);
+    } finally {
+      await gears.configureRoom({ ...ROOM_DEFAULTS, on: false, reset: true });
+    }
+  }, 90_000);
 
   it('says there is no sale at the address of a sale this store does not sell', async () => {
     const lost = await shopper(PHONE);

@@ -1,5 +1,5 @@
 import './styles.css';
-import { placeOrder, readSale, readTicket, saleEvents, type SaleView } from './api';
+import { joinLine, lineEvents, placeOrder, readSale, readTicket, saleEvents, type SaleView } from './api';
 import { productOf } from './catalogue';
 import { Purchase } from './purchase';
 import { ServerClock } from './server-clock';
@@ -37,7 +37,7 @@ let purchase: Purchase | undefined;
 
 const returnTo = location.origin + location.pathname;
 const view = new View({
-  buy: () => purchase?.buy(),
+  buy: () => purchase?.buy(sale?.waitingRoom === true),
   signOut: () => {
     signOut(storage);
     session = undefined;
@@ -48,7 +48,12 @@ const view = new View({
 
 function startPurchase(current: Session): Purchase {
   return new Purchase({
-    placeOrder: (key) => placeOrder(current.token, current.customerId, key),
+    placeOrder: (key, pass) => placeOrder(current.token, current.customerId, key, pass),
+    joinLine: () => joinLine(current.token, saleId),
+    followLine: (events, onUpdate) => {
+      const source = lineEvents(events, onUpdate);
+      return () => source.close();
+    },
     readTicket: (orderId) => readTicket(current.token, orderId),
     storage,
     storageKey: `popup.purchase.${saleId}.${current.customerId}`,

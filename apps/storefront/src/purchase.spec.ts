@@ -1,4 +1,4 @@
-import type { Answer } from './api';
+import type { Answer, LineUpdate } from './api';
 import { Purchase, type PurchaseDeps } from './purchase';
 
 const answer = (status: number, body: Record<string, unknown> = {}, retryAfterMs?: number): Answer => ({
@@ -9,14 +9,31 @@ const answer = (status: number, body: Record<string, unknown> = {}, retryAfterMs
 });
 
 /** A purchase against scripted answers; waits resolve at once, so each test runs the whole exchange. */
-function purchaseWith(orders: Answer[], tickets: Answer[] = [], storage = new Map<string, string>()) {
+function purchaseWith(
+  orders: Answer[],
+  tickets: Answer[] = [],
+  storage = new Map<string, string>(),
+  joins: Answer[] = [],
+) {
   const keys: string[] = [];
+  const passes: (string | undefined)[] = [];
   const waits: number[] = [];
+  /** The live line's listener, once followed: a test pushes updates through it. */
+  const line: { push?: (update: LineUpdate) => void; stopped: boolean } = { stopped: false };
   const deps: PurchaseDeps = {
-    placeOrder: (key) => {
+    placeOrder: (key, pass) => {
       keys.push(key);
+      passes.push(pass);
       const next = orders.shift();
       return next ? Promise.resolve(next) : new Promise<Answer>(() => undefined);
+    },
+    joinLine: () => {
+      const next = joins.shift();
+      return next ? Promise.resolve(next) : new Promise<Answer>(() => undefined);
+    },
+    followLine: (_events, onUpdate) => {
+      line.push = onUpdate;
+      return () => void (line.stopped = true);
     },
     // Past the script, a ticket read never answers: the purchase's polling stops there.
     readTicket: () => {
@@ -32,7 +49,7 @@ function purchaseWith(orders: Answer[], tickets: Answer[] = [], storage = new Ma
     wait: async (ms) => void waits.push(ms),
     changed: () => undefined,
   };
-  return { purchase: new Purchase(deps), deps, keys, waits, storage };
+  return { purchase: new Purchase(deps), deps, keys, passes, waits, storage, line };
 }
 
 const settled = async (purchase: Purchase, step: string) => {
@@ -104,5 +121,42 @@ describe('Purchase', () => {
     purchase.buy();
     await settled(purchase, 'pending');
     expect(keys[0]).toBe(keys[1]);
+  });
+
+  it('goes through the line when the store says not admitted, then orders with the pass and the same key', async () => {
+    const { purchase, keys, passes, line } = purchaseWith(
+      [answer(403, { reason: 'not_admitted' }), answer(202, { orderId: 't-9' })],
+      [answer(200, { status: 'completed', unit: 7 })],
+      new Map(),
+      [answer(200, { where: 'waiting', ahead: 3, estimatedWaitMs: 2000, events: '/line?token=q' })],
+    );
+    purchase.buy();
+    expect(await settled(purchase, 'in-line')).toEqual({ step: 'in-line', where: 'waiting', ahead: 3, waitMs: 2000 });
+    line.push?.({ where: 'waiting', ahead: 1, estimatedWaitMs: 1000 });
+    expect(purchase.state).toMatchObject({ step: 'in-line', ahead: 1 });
+    line.push?.({ where: 'admitted', pass: 'the-pass' });
+    expect(await settled(purchase, 'decided')).toMatchObject({ outcome: { kind: 'unit', unit: 7 } });
+    expect(passes).toEqual([undefined, 'the-pass']);
+    expect(new Set(keys).size).toBe(1);
+    expect(line.stopped).toBe(true);
+  });
+
+  it('joins the line first when the sale says the room is on, early before the opening', async () => {
+    const { purchase, passes, line } = purchaseWith([answer(202, { orderId: 't-3' })], [], new Map(), [
+      answer(200, { where: 'early', events: '/line?token=q' }),
+    ]);
+    purchase.buy(true);
+    expect(await settled(purchase, 'in-line')).toEqual({ step: 'in-line', where: 'early' });
+    line.push?.({ where: 'admitted', pass: 'p' });
+    expect(await settled(purchase, 'pending')).toMatchObject({ orderId: 't-3' });
+    expect(passes).toEqual(['p']);
+  });
+
+  it('lets the store answer when the line closed: sold out', async () => {
+    const { purchase } = purchaseWith([answer(410, { reason: 'sold_out' })], [], new Map(), [
+      answer(200, { where: 'closed' }),
+    ]);
+    purchase.buy(true);
+    expect(await settled(purchase, 'decided')).toMatchObject({ outcome: { kind: 'sold_out' } });
   });
 });

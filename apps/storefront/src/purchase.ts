@@ -1,10 +1,16 @@
-import type { Answer } from './api';
+import type { Answer, LineUpdate } from './api';
 import type { Outcome } from './words';
 
 /** Where one shopper's purchase stands. */
 export type PurchaseStep =
   | { readonly step: 'ready' }
   | { readonly step: 'sending' }
+  /**
+   * In the waiting room's line: `early` before the opening (places are drawn then), else `waiting` with the
+   * customers ahead and the estimated wait. Once admitted, the order goes with the pass, no second press needed:
+   * a press is a purchase, and waiting for another one would only let the admission lapse.
+   */
+  | { readonly step: 'in-line'; readonly where: 'early' | 'waiting'; readonly ahead?: number; readonly waitMs?: number }
   /** Refused for now (429, 503, the network, the opening second): sent again with the same key at `until`. */
   | { readonly step: 'retry'; readonly until: number; readonly why: 'busy' | 'away' | 'opening' }
   | { readonly step: 'pending'; readonly orderId: string }
@@ -15,7 +21,11 @@ export type PurchaseStep =
 
 /** What a purchase needs from the outside: the API, time, and somewhere to remember itself in this tab. */
 export interface PurchaseDeps {
-  readonly placeOrder: (idempotencyKey: string) => Promise<Answer>;
+  readonly placeOrder: (idempotencyKey: string, pass?: string) => Promise<Answer>;
+  /** Joins the waiting room's line (or asks again). */
+  readonly joinLine: () => Promise<Answer>;
+  /** Follows the line live from a join's `events` URL; the returned function stops it. */
+  readonly followLine: (events: string, onUpdate: (update: LineUpdate) => void) => () => void;
   readonly readTicket: (orderId: string) => Promise<Answer>;
   readonly storage: Storage;
   /** Where in `storage`: one purchase per sale and customer. */
@@ -47,6 +57,9 @@ const OPENING_RETRY_MS = 200;
 export class Purchase {
   private current: PurchaseStep = { step: 'ready' };
   private remembered: Remembered | undefined;
+  /** The admission pass, once the line gave one: kept in memory only, it lapses within minutes. */
+  private pass: string | undefined;
+  private stopFollowingLine: (() => void) | undefined;
 
   constructor(private readonly deps: PurchaseDeps) {
     this.remembered = this.recall();
@@ -62,30 +75,79 @@ export class Purchase {
     return this.current;
   }
 
-  /** Buy: starts the purchase unless one is under way or done; calling it twice changes nothing. */
-  buy(): void {
+  /**
+   * Buy: starts the purchase unless one is under way or done; calling it twice changes nothing. With `throughLine`
+   * (the waiting room is on, as the sale says), it joins the line first; else the store's 403 sends it there.
+   */
+  buy(throughLine = false): void {
     const step = this.current.step;
     if (step !== 'ready' && step !== 'failed' && step !== 'signed-out') return;
     this.remembered ??= { key: crypto.randomUUID() };
     this.save();
     this.set({ step: 'sending' });
+    void (throughLine ? this.enterLine() : this.send());
+  }
+
+  /** Joins the line and follows it to the admission; then the order goes with the pass. */
+  private async enterLine(): Promise<void> {
+    for (;;) {
+      const answer = await this.deps.joinLine();
+      if (answer.status === 200) return this.onLine(answer.body as unknown as LineUpdate);
+      if (answer.status === 401) return this.set({ step: 'signed-out' });
+      if (![0, 429, 502, 503, 504].includes(answer.status)) {
+        return this.set({ step: 'failed', reason: String(answer.body['message'] ?? `answer ${answer.status}`) });
+      }
+      const ms = answer.retryAfterMs ?? DEFAULT_RETRY_MS;
+      this.set({ step: 'retry', until: this.deps.now() + ms, why: answer.status === 429 ? 'busy' : 'away' });
+      await this.deps.wait(ms);
+    }
+  }
+
+  private onLine(update: LineUpdate): void {
+    switch (update.where) {
+      case 'early':
+      case 'waiting':
+        this.set({ step: 'in-line', where: update.where, ahead: update.ahead, waitMs: update.estimatedWaitMs });
+        if (update.events && !this.stopFollowingLine) {
+          this.stopFollowingLine = this.deps.followLine(update.events, (next) => this.onLine(next));
+        }
+        return;
+      case 'admitted':
+        this.pass = update.pass;
+        break;
+      case 'none':
+        // The place was lost (the page went quiet too long): back in line.
+        this.stopLine();
+        void this.enterLine();
+        return;
+      // 'off': the room was turned off; 'closed': the line closed at the sell-out or the end. The order door
+      // answers either (a 202, a 410, a 423) as it would without a room.
+    }
+    this.stopLine();
+    this.set({ step: 'sending' });
     void this.send();
+  }
+
+  private stopLine(): void {
+    this.stopFollowingLine?.();
+    this.stopFollowingLine = undefined;
   }
 
   private async send(): Promise<void> {
     const key = this.remembered?.key;
     if (!key) return;
     for (;;) {
-      const answer = await this.deps.placeOrder(key);
+      const answer = await this.deps.placeOrder(key, this.pass);
       const next = this.onOrderAnswer(answer);
       if (next === 'done') return;
+      if (next === 'line') return this.enterLine();
       this.set({ step: 'retry', until: this.deps.now() + next.ms, why: next.why });
       await this.deps.wait(next.ms);
       this.set({ step: 'sending' });
     }
   }
 
-  private onOrderAnswer(answer: Answer): 'done' | { ms: number; why: 'busy' | 'away' | 'opening' } {
+  private onOrderAnswer(answer: Answer): 'done' | 'line' | { ms: number; why: 'busy' | 'away' | 'opening' } {
     const reason = typeof answer.body['reason'] === 'string' ? answer.body['reason'] : undefined;
     switch (answer.status) {
       case 202: {
@@ -117,10 +179,16 @@ export class Purchase {
       case 401:
         this.set({ step: 'signed-out' });
         return 'done';
-      default:
-        this.set({ step: 'failed', reason: String(answer.body['message'] ?? reason ?? `answer ${answer.status}`) });
-        return 'done';
+      case 403:
+        // The waiting room is on (or the pass lapsed): the line gives a pass, then the same order goes again.
+        if (reason === 'not_admitted' || reason === 'pass_expired') {
+          this.pass = undefined;
+          return 'line';
+        }
+        break;
     }
+    this.set({ step: 'failed', reason: String(answer.body['message'] ?? reason ?? `answer ${answer.status}`) });
+    return 'done';
   }
 
   /** Follows a ticket until the gears decide it. */

@@ -32,6 +32,7 @@ export type DisplayState =
   | 'open'
   | 'sending'
   | 'retry'
+  | 'in-line'
   | 'pending'
   | 'won'
   | 'sold-out'
@@ -64,6 +65,7 @@ export function displayState(model: Model): DisplayState {
     switch (purchase.step) {
       case 'sending':
       case 'retry':
+      case 'in-line':
       case 'pending':
       case 'failed':
         return purchase.step;
@@ -133,6 +135,21 @@ function words(state: DisplayState, model: Model): Words {
             ? 'The sale is opening'
             : 'The store cannot be reached';
       return { message: why, detail: `${retryWords((retry?.until ?? 0) - model.localNow)}, with the same order.` };
+    }
+    case 'in-line': {
+      const line = purchase?.step === 'in-line' ? purchase : undefined;
+      if (line?.where !== 'waiting')
+        return {
+          message: 'You are in line for the opening',
+          // Two lines at most on a phone, like every detail: the page below must not move.
+          detail: 'Places are drawn at random at the opening.',
+        };
+      const ahead = line.ahead ?? 0;
+      return {
+        message:
+          ahead === 0 ? 'You are next in line' : `${count(ahead)} ${ahead === 1 ? 'shopper' : 'shoppers'} ahead of you`,
+        detail: `About ${duration(line.waitMs ?? 0)} to wait. Keep this page open: it orders for you.`,
+      };
     }
     case 'pending':
       return { message: 'Your order is in', detail: 'Waiting for the decision, usually under a second.' };
@@ -223,11 +240,21 @@ export class View {
     text('detail', detail);
 
     const signedIn = model.session !== undefined && state !== 'sign-in-again';
-    const buyable = ['scheduled', 'open', 'sending', 'retry', 'pending', 'failed'].includes(state);
+    const buyable = ['scheduled', 'open', 'sending', 'retry', 'in-line', 'pending', 'failed'].includes(state);
+    // With the waiting room on, the line opens before the sale does: the press joins it early.
+    const joinsEarly = state === 'scheduled' && model.sale?.waitingRoom === true;
     this.buyButton.hidden = !signedIn || !buyable;
-    this.buyButton.disabled = !(state === 'open' || state === 'failed');
+    this.buyButton.disabled = !(state === 'open' || state === 'failed' || joinsEarly);
     this.buyButton.textContent =
-      state === 'sending' || state === 'retry' ? 'Ordering…' : state === 'pending' ? 'Ordered' : 'Buy one';
+      state === 'sending' || state === 'retry'
+        ? 'Ordering…'
+        : state === 'in-line'
+          ? 'In line'
+          : state === 'pending'
+            ? 'Ordered'
+            : joinsEarly
+              ? 'Join the line'
+              : 'Buy one';
     const wantsSignIn = !signedIn && (buyable || state === 'sign-in-again');
     this.signInLink.hidden = !wantsSignIn || model.signInHref === undefined;
     if (model.signInHref) this.signInLink.href = model.signInHref;

@@ -66,4 +66,49 @@ describe('HttpShopper', () => {
     expect(tally.statuses).toEqual({ 429: 1 });
     expect(tally.accepted).toHaveLength(0);
   });
+
+  it('queues with --waiting-room: joins, asks again until admitted, orders with the pass', async () => {
+    // A line of its own: two answers "waiting", then the admission; an order needs the pass.
+    const asked: string[] = [];
+    const line = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        asked.push(`${request.method} ${request.url} ${request.headers['admission-pass'] ?? ''}`.trim());
+        response.setHeader('content-type', 'application/json');
+        if (request.url === '/api/sales/spring/queue') {
+          const turn = asked.filter((a) => a.startsWith('POST /api/sales')).length;
+          response.end(
+            JSON.stringify(
+              turn < 3
+                ? { where: 'waiting', ahead: 3 - turn, estimatedWaitMs: 10 }
+                : { where: 'admitted', pass: 'pass-1' },
+            ),
+          );
+        } else if (request.headers['admission-pass'] === 'pass-1') {
+          response.writeHead(202).end(JSON.stringify({ orderId: 'o1' }));
+        } else {
+          response.writeHead(403).end(JSON.stringify({ reason: 'not_admitted' }));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => line.listen(0, '127.0.0.1', resolve));
+    const shopper = new HttpShopper({
+      url: `http://127.0.0.1:${(line.address() as AddressInfo).port}`,
+      connections: 1,
+      maxRetries: 3,
+      authorization: () => 'Bearer t',
+      waitingRoom: { sale: 'spring' },
+    });
+    const { tally } = await playCrowd([{ at: 0, customerId: 'q' }], (id, at, t) => shopper.order(id, at, t));
+    await shopper.close();
+    await new Promise((resolve) => line.close(resolve));
+    expect(asked).toEqual([
+      'POST /api/sales/spring/queue',
+      'POST /api/sales/spring/queue',
+      'POST /api/sales/spring/queue',
+      'POST /api/orders pass-1',
+    ]);
+    expect(tally.statuses).toEqual({ 202: 1 });
+    expect(tally.line()).toMatchObject({ admitted: 1 });
+  });
 });

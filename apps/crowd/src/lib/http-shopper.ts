@@ -12,7 +12,16 @@ export interface HttpShopperOptions {
   authorization: (customerId: string) => string | undefined;
   /** The customer's own address in `X-Forwarded-For`, for an intake that trusts this host as its proxy. */
   forwardedFor?: (customerId: string) => string;
+  /**
+   * The sale's waiting room is on (`--waiting-room`): a person joins the line (`POST /api/sales/<sale>/queue`),
+   * asks again until admitted, then orders with the pass. Without it, a 403 `not_admitted` sends them there too.
+   */
+  waitingRoom?: { readonly sale: string };
 }
+
+/** Asking the line again: as often as its estimate says, within these bounds (a person glancing at the page). */
+const LINE_POLL_MIN_MS = 250;
+const LINE_POLL_MAX_MS = 2_000;
 
 /**
  * Orders as a signed-in person would through the HTTP API: one POST with the customer's token and no body (the
@@ -36,6 +45,11 @@ export class HttpShopper {
     const authorization = this.options.authorization(customerId);
     if (authorization) headers['authorization'] = authorization;
     if (this.options.forwardedFor) headers['x-forwarded-for'] = this.options.forwardedFor(customerId);
+    let inLine = false;
+    if (this.options.waitingRoom) {
+      inLine = true;
+      if (!(await this.waitInLine(headers, tally))) return;
+    }
     for (let attempt = 0; ; attempt++) {
       tally.sent++;
       let retryAfterMs = 200;
@@ -45,8 +59,15 @@ export class HttpShopper {
           path: '/api/orders',
           headers,
         });
-        const payload = (await response.body.json().catch(() => ({}))) as { orderId?: string };
+        const payload = (await response.body.json().catch(() => ({}))) as { orderId?: string; reason?: string };
         const status = response.statusCode;
+        if (status === 403 && this.options.waitingRoom && !inLine && payload.reason === 'not_admitted') {
+          // The room was turned on after this person came: the line, once, then the order again.
+          inLine = true;
+          if (!(await this.waitInLine(headers, tally))) return;
+          attempt--;
+          continue;
+        }
         if (status === 202 && payload.orderId) tally.accepted.push(payload.orderId);
         if ((status !== 429 && status !== 503) || attempt >= this.options.maxRetries) {
           tally.answer(status, performance.now() - scheduledAt);
@@ -60,6 +81,48 @@ export class HttpShopper {
       tally.retries++;
       // Real people do not come back in lockstep: jitter spreads the retries.
       await sleep(retryAfterMs * (0.5 + Math.random()));
+    }
+  }
+
+  /**
+   * Joins the line and asks again until admitted; puts the pass in `headers`. False when the person gave up (the
+   * line could not be reached `maxRetries` times running), counted as a network error.
+   */
+  private async waitInLine(headers: Record<string, string>, tally: Tally): Promise<boolean> {
+    const path = `/api/sales/${encodeURIComponent((this.options.waitingRoom as { sale: string }).sale)}/queue`;
+    const joinedAt = performance.now();
+    for (let failures = 0; ;) {
+      let waitMs = LINE_POLL_MIN_MS;
+      try {
+        const response = await this.pool.request({ method: 'POST', path, headers });
+        const line = (await response.body.json().catch(() => ({}))) as {
+          where?: string;
+          pass?: string;
+          estimatedWaitMs?: number;
+        };
+        if (response.statusCode === 200) {
+          failures = 0;
+          if (line.where === 'admitted' && line.pass) {
+            headers['admission-pass'] = line.pass;
+            tally.admitted(performance.now() - joinedAt);
+            return true;
+          }
+          // Off (order directly) or closed (the door answers: sold out, closed).
+          if (line.where === 'off' || line.where === 'closed') return true;
+          waitMs = Math.min(Math.max(line.estimatedWaitMs ?? LINE_POLL_MAX_MS, LINE_POLL_MIN_MS), LINE_POLL_MAX_MS);
+        } else if (++failures > this.options.maxRetries) {
+          tally.answer(response.statusCode, performance.now() - joinedAt);
+          return false;
+        } else {
+          waitMs = Number(response.headers['retry-after'] ?? 1) * 1000;
+        }
+      } catch {
+        if (++failures > this.options.maxRetries) {
+          tally.networkErrors++;
+          return false;
+        }
+      }
+      await sleep(waitMs * (0.5 + Math.random()));
     }
   }
 

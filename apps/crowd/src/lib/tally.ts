@@ -8,10 +8,24 @@ export class Tally {
   retries = 0;
   networkErrors = 0;
   private latencies: number[] = [];
+  /** How long each person admitted by the waiting room waited in its line, ms. */
+  private lineWaits: number[] = [];
 
   answer(status: number | string, latencyMs: number): void {
     this.statuses[status] = (this.statuses[status] ?? 0) + 1;
     this.latencies.push(latencyMs);
+  }
+
+  /** A person the waiting room admitted after `waitedMs` in line. */
+  admitted(waitedMs: number): void {
+    this.lineWaits.push(waitedMs);
+  }
+
+  /** People admitted through the line, and their waits (nearest-rank); undefined when no line was used. */
+  line(): { admitted: number; p50: number; p99: number; max: number } | undefined {
+    if (this.lineWaits.length === 0) return undefined;
+    const { p50, p99, max } = percentiles(this.lineWaits);
+    return { admitted: this.lineWaits.length, p50: round(p50), p99: round(p99), max: round(max) };
   }
 
   get answered(): number {

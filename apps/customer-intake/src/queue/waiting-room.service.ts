@@ -2,7 +2,7 @@ import { HttpStatus, Inject, Injectable, Logger, type OnModuleDestroy, type OnMo
 import { MAX_WATCHED, SaleGears, type RoomWatch, type Whereabouts } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
-import { Observable, type Subscriber } from 'rxjs';
+import { BehaviorSubject, distinctUntilChanged, Observable, type Subscriber } from 'rxjs';
 import { INTAKE_CONFIG, SALE_KEYS, type IntakeConfig } from '../app/intake-config';
 import { REDIS } from '../app/redis.provider';
 import { redisAway, RetryLaterException } from '../orders/refusal';
@@ -44,6 +44,7 @@ export class WaitingRoom implements OnModuleInit, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private watching = false;
   private latest: Pick<RoomWatch, 'on' | 'closed' | 'rate'> = { on: false, closed: false, rate: 0 };
+  private readonly admittingNow = new BehaviorSubject(false);
 
   constructor(
     @Inject(REDIS) redis: Redis,
@@ -62,12 +63,18 @@ export class WaitingRoom implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.timer);
+    this.admittingNow.complete();
     for (const subscribers of this.listeners.values()) for (const subscriber of subscribers) subscriber.complete();
   }
 
   /** Whether orders need a pass: the room is on and its line not closed (as of the last watch). */
   admitting(): boolean {
-    return this.latest.on && !this.latest.closed;
+    return this.admittingNow.value;
+  }
+
+  /** {@link admitting} now and at every change, for the sale's event stream. */
+  admittingChanges(): Observable<boolean> {
+    return this.admittingNow.pipe(distinctUntilChanged());
   }
 
   /** The customer joins the line, or hears again where it stands. */
@@ -122,6 +129,7 @@ export class WaitingRoom implements OnModuleInit, OnModuleDestroy {
         const chunk = customers.slice(i, i + MAX_WATCHED);
         const watch = await this.gears.watchRoom(this.sale(), chunk);
         this.latest = watch;
+        this.admittingNow.next(watch.on && !watch.closed);
         await Promise.all(
           chunk.map(async (customer, k) =>
             this.send(customer, await this.update(customer, watch.customers[k] as Whereabouts, watch.rate)),

@@ -1,12 +1,16 @@
 import { Controller, Get, type MessageEvent, Sse } from '@nestjs/common';
-import { map, type Observable } from 'rxjs';
+import { combineLatest, map, type Observable } from 'rxjs';
+import { WaitingRoom } from '../queue/waiting-room.service';
 import { RetryLaterException } from '../orders/refusal';
 import { HttpStatus } from '@nestjs/common';
 import { SaleSnapshotService, type SaleSnapshot } from './sale-snapshot.service';
 
 @Controller('sale')
 export class SaleController {
-  constructor(private readonly snapshot: SaleSnapshotService) {}
+  constructor(
+    private readonly snapshot: SaleSnapshotService,
+    private readonly room: WaitingRoom,
+  ) {}
 
   /** State, stock left, window and counts. */
   @Get()
@@ -19,17 +23,23 @@ export class SaleController {
         'the sale status cannot be read now',
       );
     }
-    return view(snapshot);
+    return view(snapshot, this.room.admitting());
   }
 
-  /** Server-sent events: one `sale` event at connect, then one each time the phase, the stock or the window changes. */
+  /**
+   * Server-sent events: one `sale` event at connect, then one each time the phase, the stock, the window or the
+   * waiting room's switch changes.
+   */
   @Sse('events')
   events(): Observable<MessageEvent> {
-    return this.snapshot.changes().pipe(map((snapshot) => ({ type: 'sale', data: view(snapshot) })));
+    return combineLatest([this.snapshot.changes(), this.room.admittingChanges()]).pipe(
+      map(([snapshot, waitingRoom]) => ({ type: 'sale', data: view(snapshot, waitingRoom) })),
+    );
   }
 }
 
-function view({ status, backlog }: SaleSnapshot) {
+/** The sale as shoppers see it; `waitingRoom`: orders need an admission from the line (docs/waiting-room.md). */
+function view({ status, backlog }: SaleSnapshot, waitingRoom: boolean) {
   return {
     phase: status.phase,
     state: status.state,
@@ -39,6 +49,7 @@ function view({ status, backlog }: SaleSnapshot) {
     soldOutAt: status.soldOutAt,
     counts: status.counts,
     backlog,
+    waitingRoom,
     at: status.now,
   };
 }
