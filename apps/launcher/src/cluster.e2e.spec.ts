@@ -42,6 +42,8 @@ describe('a whole sale on a Redis Cluster', () => {
         redisUrl: undefined,
         redisClusterNodes: cluster.nodes,
         cluster: false,
+        waitingRoom: false,
+        admitPerSecond: 0,
         replicas,
         saleId,
         units: UNITS,

@@ -40,6 +40,8 @@ describe('a whole sale (npm start)', () => {
         redisUrl: redis.url,
         redisClusterNodes: undefined,
         cluster: false,
+        waitingRoom: false,
+        admitPerSecond: 0,
         replicas: 1,
         saleId: sale.saleId,
         units: UNITS,

@@ -17,6 +17,8 @@ export interface CrowdPlan {
   readonly logFile: string;
   /** Customers sign in with the identity provider's key, each from an address of its own. */
   readonly identity: Pick<RunIdentity, 'issuer' | 'audience' | 'signingKey'>;
+  /** The crowd joins this sale's waiting room (`--waiting-room`). */
+  readonly waitingRoom?: { readonly sale: string };
   /** Aborting kills the crowd. */
   readonly signal: AbortSignal;
 }
@@ -36,6 +38,8 @@ const crowdSummary = z.object({
   durationMs: z.number(),
   answersPerSecond: z.number(),
   acceptedCount: z.number(),
+  /** With the waiting room: people admitted through it and their waits in line, ms. */
+  line: z.object({ admitted: z.number(), p50: z.number(), p99: z.number(), max: z.number() }).optional(),
   /** Every ticket (order id) that got a 202. */
   accepted: z.array(z.string()),
 });
@@ -58,6 +62,7 @@ export async function playCrowd(plan: CrowdPlan): Promise<CrowdSummary> {
     ['--issuer', plan.identity.issuer],
     ['--audience', plan.identity.audience],
     '--forwarded-for',
+    plan.waitingRoom ? ['--waiting-room', '--sale', plan.waitingRoom.sale] : [],
     '--quiet',
   ].flat();
   // Its own process group: a Ctrl-C reaches the launcher alone, which then stops the crowd itself.

@@ -12,6 +12,10 @@ export interface LaunchOptions {
   readonly cluster: boolean;
   /** Processes of each stream service. */
   readonly replicas: number;
+  /** The sale's waiting room on, the crowd queueing in it (docs/waiting-room.md). */
+  readonly waitingRoom: boolean;
+  /** Its admissions per second; 0 derives them from the decisions measured. */
+  readonly admitPerSecond: number;
   readonly saleId: string;
   readonly units: number;
   readonly customers: number;
@@ -78,6 +82,19 @@ const settings = {
     help: 'processes of each stream service (consumers sharing each group; intakes on ports of their own)',
     fallback: '1',
     schema: count,
+  },
+  waitingRoom: {
+    flag: '--waiting-room',
+    help: "turn the sale's waiting room on: the crowd joins the line and orders with its pass once admitted",
+    fallback: 'false',
+    schema: z.union([z.boolean(), z.literal('false').transform(() => false)]),
+  },
+  admitPerSecond: {
+    flag: '--admit-per-second <n>',
+    env: 'ADMIT_PER_SECOND',
+    help: "the waiting room's admissions per second (0: derived from the decisions measured)",
+    fallback: '0',
+    schema: z.coerce.number().int().min(0),
   },
   saleId: {
     flag: '--sale <id>',

@@ -54,6 +54,14 @@ export function renderReport(outcome: SaleOutcome): string {
             .join(', '),
         ],
         ['HTTP latency', percentiles(crowd.latencyMs)],
+        ...(crowd.line
+          ? [
+              [
+                'waiting room',
+                `${n(crowd.line.admitted)} admitted; waited p50 ${seconds(crowd.line.p50)}, p99 ${seconds(crowd.line.p99)}`,
+              ] as Row,
+            ]
+          : []),
       ],
     ],
     ['Services', Object.entries(outcome.restarts).map(([name, restarts]): Row => [name, `${restarts} restarts`])],

@@ -1,4 +1,4 @@
-import { loadGears, redisNow, SaleGears } from '@popup-store/gears-client';
+import { loadGears, redisNow, ROOM_DEFAULTS, SaleGears } from '@popup-store/gears-client';
 import { saleKeys } from '@popup-store/keys';
 import { assertBuilt, entryPoint, logFile, PROCESSES, RunningServices } from '@popup-store/service-runner';
 import { mkdir } from 'node:fs/promises';
@@ -57,8 +57,17 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
     const deleted = await startOver(redis, sale);
     const opensAt = await redisNow(redis);
     await gears.configure({ stock: plan.units, startsAt: opensAt, endsAt: opensAt + plan.durationMs });
+    await gears.configureRoom({
+      ...ROOM_DEFAULTS,
+      on: plan.waitingRoom,
+      admitPerSecond: plan.admitPerSecond,
+      reset: true,
+    });
     terminal.line(
-      `Sale ${plan.saleId}: ${deleted} keys of an earlier run deleted; ${plan.units} units, open for ${plan.durationMs / 1000} s`,
+      `Sale ${plan.saleId}: ${deleted} keys of an earlier run deleted; ${plan.units} units, open for ${plan.durationMs / 1000} s` +
+        (plan.waitingRoom
+          ? `; waiting room on, admitting ${plan.admitPerSecond || 'as many as are decided (derived)'} a second`
+          : ''),
     );
 
     const services = await RunningServices.start({
@@ -105,6 +114,7 @@ export async function runSale(plan: SalePlan, { terminal, signal }: SaleIo): Pro
       summaryFile: join(plan.dataDir, 'crowd-summary.json'),
       logFile: logFile(logDir, 'crowd'),
       identity: services.identity,
+      waitingRoom: plan.waitingRoom ? { sale: plan.saleId } : undefined,
       signal,
     });
     terminal.line(`Crowd done: ${crowd.acceptedCount} tickets, ${crowd.answered} answers in ${crowd.durationMs} ms`);
