@@ -11,6 +11,7 @@ import { customerTokensProvider } from '../customers/customer-tokens.provider';
 import { SignedInGuard } from '../customers/signed-in.guard';
 import { SaleAdminController } from '../admin/sale-admin.controller';
 import { HealthController } from '../health/health.controller';
+import { HealthListener } from '../health/health-listener';
 import { RedisHealthIndicator } from '../health/redis-health.indicator';
 import { Throttle } from '../orders/customer-throttler.guard';
 import { OrderDeskService } from '../orders/order-desk.service';
@@ -20,7 +21,9 @@ import { SaleDoor } from '../orders/sale-door';
 import { TicketIds } from '../orders/ticket-ids';
 import { ZodErrorsPipe } from '../orders/zod-errors.pipe';
 import { SaleController } from '../sale/sale.controller';
+import { SaleEventStreams } from '../sale/event-streams';
 import { SaleSnapshotService } from '../sale/sale-snapshot.service';
+import { BoundedThrottlerStorage } from '../orders/bounded-throttler-storage';
 import { INTAKE_CONFIG, SALE_KEYS, type IntakeConfig } from './intake-config';
 import { adminRedisProvider, RedisCloser, redisProvider } from './redis.provider';
 import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider';
@@ -38,6 +41,8 @@ import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider
     streamsClientProvider,
     RedisCloser,
     SaleSnapshotService,
+    SaleEventStreams,
+    HealthListener,
     OrderDeskService,
     SaleDoor,
     RedisHealthIndicator,
@@ -64,6 +69,7 @@ export class AppModule implements OnApplicationShutdown {
             { name: Throttle.polls, ttl: 1000, limit: config.STATUS_POLLS_PER_SECOND },
           ],
           generateKey: (_context, tracker, name) => `${name}:${tracker}`,
+          storage: new BoundedThrottlerStorage(config.RATE_LIMIT_TRACKED_CUSTOMERS),
         }),
       ],
       providers: [
