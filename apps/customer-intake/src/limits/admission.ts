@@ -20,8 +20,8 @@ declare module 'fastify' {
   }
 }
 
-/** How often @fastify/under-pressure samples the event-loop delay: the shedding reacts within this. */
-const SAMPLE_MS = 250;
+/** The shortest interval @fastify/under-pressure averages the event-loop delay over. */
+const MIN_SAMPLE_MS = 250;
 /** How long a refused connection may stay to read its 503 before it is closed. */
 const REFUSED_CONNECTION_MS = 1000;
 /** Connections past MAX_CONNECTIONS that still get their 503 with a reason; beyond, Node drops them unanswered. */
@@ -54,8 +54,11 @@ export interface Shed {
 export function boundAdmission(adapter: FastifyAdapter, settings: AdmissionSettings): void {
   const instance = adapter.getInstance();
   const refusedConnections = countConnections(instance.server, settings);
+  // The mean delay over twice the bound, at least: a loop blocked for a whole interval has no sample at all
+  // (under-pressure's Infinity), and that is a lag of the interval at least, so past the bound.
+  const sampleInterval = Math.max(MIN_SAMPLE_MS, 2 * settings.MAX_EVENT_LOOP_DELAY_MS);
   // Measures only (no threshold given, so it installs no hook of its own): the decision is `shedding` below.
-  void instance.register(underPressure, { sampleInterval: SAMPLE_MS });
+  void instance.register(underPressure, { sampleInterval });
   let inFlight = 0;
   const settled = () => void inFlight--;
 
@@ -65,7 +68,7 @@ export function boundAdmission(adapter: FastifyAdapter, settings: AdmissionSetti
     if (connection) return connection;
     const bounds = request.routeOptions.config.bounds;
     if (bounds === 'none') return undefined;
-    const lag = instance.memoryUsage?.().eventLoopDelay ?? 0;
+    const lag = Math.min(sampleInterval, instance.memoryUsage?.().eventLoopDelay ?? 0);
     if (lag > settings.MAX_EVENT_LOOP_DELAY_MS) return overloaded(`the event loop lags ${Math.round(lag)} ms`);
     if (bounds !== 'stream' && inFlight >= settings.MAX_IN_FLIGHT) {
       return overloaded(`${inFlight} requests are in progress`);
