@@ -37,7 +37,7 @@ export async function httpCrowd(context: PipelineContext, sale: SaleKeys, plan: 
     const written = await entriesAdded(redis, sale.customers);
     if (written < tickets || written > tickets + summary.networkErrors) {
       throw new InvariantError('scenario 3 (HTTP)', [
-        `${written} orders written for ${tickets} tickets and ${summary.networkErrors} network errors`,
+        `${written} orders written for ${tickets} tickets and ${summary.networkErrors} network errors (answers: ${JSON.stringify(summary.statuses)})`,
       ]);
     }
     await decided(redis, sale, written, services);

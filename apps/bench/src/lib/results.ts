@@ -139,6 +139,11 @@ export function compare(cases: readonly BenchCase[], runs: Runs): Comparison {
     (v) => v >= 10_000,
   );
   target('scenario 3: HTTP p99 ≤ 100 ms at 5,000/s offered', med('http-paced', 'httpP99'), (v) => v <= 100);
+  target(
+    'scenario 3: customer-intake alone ≥ 60% of a bare Fastify on the accepted path, by wrk (%)',
+    med('http-alone', 'intakeShareOfBare'),
+    (v) => v >= 60,
+  );
   return { ratios, targets };
 }
 

@@ -271,6 +271,6 @@ describe('customer-intake: bounded whatever clients hold open', () => {
     const perOrder = Object.fromEntries(
       Object.entries(stats).filter(([command]) => !['fcall_ro', 'xlen', 'info', 'config|resetstat'].includes(command)),
     );
-    expect(perOrder).toEqual({ hexists: 40, xadd: 40 });
+    expect(perOrder).toEqual({ hget: 40, xadd: 40 });
   });
 });

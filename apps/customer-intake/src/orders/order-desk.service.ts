@@ -110,11 +110,13 @@ export class OrderDeskService {
       } else {
         // One round trip: the buyer check goes out with the XADD instead of before it. A customer who holds a unit
         // is still told so (409); the entry written anyway is decided `duplicate` by the gears, which alone decide.
-        const [served] = await Promise.all([
-          this.redis.hexists(this.sale.buyers, customerId),
+        // Redis may run the check after the XADD (the two leave in different pipelines), even after this very order
+        // was decided: a unit held under this ticket is this order's, and its answer is the ticket.
+        const [holder] = await Promise.all([
+          this.redis.hget(this.sale.buyers, customerId),
           this.write(ticket, customerId),
         ]);
-        if (served) throw alreadyServed(customerId);
+        if (holder !== null && !holder.startsWith(`${ticket.orderId}:`)) throw alreadyServed(customerId);
       }
     } catch (error) {
       // The key's record promises an order: without one, a retry must be free to write it.
