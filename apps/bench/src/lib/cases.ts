@@ -146,7 +146,7 @@ export function benchCases(setup: BenchSetup, sizes: Sizes, chosen: ReadonlySet<
     cases.push({
       id: 'http-alone',
       scenario: '3',
-      title: 'accepted path by wrk (64 connections, 5 s): customer-intake alone beside a bare Fastify',
+      title: 'accepted path by wrk (256 connections, 5 s): customer-intake alone beside a bare Fastify',
       rows: [
         { figure: 'requestsPerSecond:intake', label: 'customer-intake 202/s', digits: 0 },
         { figure: 'requestsPerSecond:bare', label: 'bare Fastify 202/s', digits: 0 },
@@ -155,6 +155,7 @@ export function benchCases(setup: BenchSetup, sizes: Sizes, chosen: ReadonlySet<
         ms('httpP99:intake', 'customer-intake p99'),
         ms('httpP99:bare', 'bare Fastify p99'),
         { figure: 'cpuMicrosPerRequest:customer-intake', label: 'customer-intake CPU µs per 202', digits: 0 },
+        { figure: 'cpuMicrosPerRequest:bare', label: 'bare Fastify CPU µs per 202', digits: 0 },
       ],
       run: () => intakeBesideBareFastify(pipeline, sale, sizes.httpAloneCustomers),
     });

@@ -45,8 +45,11 @@ export async function wrkOrders(dir: string, bearers: readonly string[]): Promis
   return (url) => runWrk(url, script, tokens);
 }
 
-/** wrk's closed loop: CONNECTIONS connections, each sending its next request as soon as the last is answered. */
-const CONNECTIONS = 64;
+/**
+ * wrk's closed loop: CONNECTIONS connections, each sending its next request as soon as the last is answered. Enough
+ * of them that intake is measured at its capacity, not at 64 / (its Redis round trip) on a busy machine.
+ */
+const CONNECTIONS = 256;
 const SECONDS = 5;
 
 async function runWrk(url: string, script: string, tokens: string): Promise<WrkSummary> {
