@@ -60,8 +60,6 @@ export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) => {
       SALE_EVENTS_HEARTBEAT_MS: positiveInt(15_000),
       /** At most one `sale` event per stream this often: during a sale the stock changes at every status refresh. */
       SALE_EVENTS_INTERVAL_MS: positiveInt(250),
-      /** Characters of events a stream's client may leave unread before the stream is closed (it is not reading). */
-      SALE_EVENTS_MAX_PENDING: positiveInt(64 * 1024),
       /** The whole request (headers and body) must have arrived within this, or 408 `timeout` and the connection closes. */
       REQUEST_TIMEOUT_MS: positiveInt(10_000),
       /** The headers must have arrived within this (at most REQUEST_TIMEOUT_MS). */
