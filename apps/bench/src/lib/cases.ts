@@ -63,6 +63,7 @@ const httpRows: RowSpec[] = [
   ms('decisionP99', 'submission → decision p99'),
   { figure: 'cpuMicrosPerRequest:customer-intake', label: 'customer-intake CPU µs per request', digits: 0 },
   { figure: 'cpuMicrosPerRequest:load', label: 'load generator CPU µs per request', digits: 0 },
+  { figure: 'rssGrowthMegabytes:customer-intake', label: 'customer-intake RSS growth MB', digits: 0 },
 ];
 
 /** The cases of the chosen scenarios, in the order each round runs them. */
