@@ -202,6 +202,17 @@ describe('customer-intake: bounded whatever clients hold open', () => {
     expect((await ask('/api/sale')).status).toBe(200);
   });
 
+  it('a kept-alive connection with no request is closed after IDLE_TIMEOUT_MS', async () => {
+    await start({ IDLE_TIMEOUT_MS: '300' });
+    const socket = await hold();
+    const closed = untilClosed(socket);
+    socket.write('GET /api/sale HTTP/1.1\r\nHost: intake\r\n\r\n');
+    const { text, ms } = await closed;
+    expect(statusOf(text)).toBe(200);
+    expect(text.toLowerCase()).toContain('keep-alive');
+    expect(ms).toBeLessThan(3000);
+  });
+
   it('over MAX_IN_FLIGHT, new orders are shed 503 with Retry-After before any work; every 202 taken is written', async () => {
     await start({ MAX_IN_FLIGHT: '4' });
     const bearers = await Promise.all(Array.from({ length: 30 }, (_, i) => identity.bearer(`crowd-${i}`)));
