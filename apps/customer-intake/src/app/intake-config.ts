@@ -64,8 +64,11 @@ export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) => {
       REQUEST_TIMEOUT_MS: positiveInt(10_000),
       /** The headers must have arrived within this (at most REQUEST_TIMEOUT_MS). */
       HEADERS_TIMEOUT_MS: positiveInt(5_000),
-      /** A kept-alive connection with no request is closed after this (Fastify's default is 72 s). */
-      IDLE_TIMEOUT_MS: positiveInt(5_000),
+      /**
+       * A kept-alive connection with no request is closed after this. Fastify's 72 s: longer than the 60 s a proxy
+       * (nginx, a cloud load balancer) keeps an idle upstream connection, so none reuses one intake is closing.
+       */
+      IDLE_TIMEOUT_MS: positiveInt(72_000),
       /**
        * Shedding: while the event loop lags more than this (mean over a second, @fastify/under-pressure), a new
        * request gets 503 `overloaded` with Retry-After before any work; requests already taken go on.
