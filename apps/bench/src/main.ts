@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { runBaselineWorker } from './lib/baselines/baseline-worker';
+import { runBareFastify } from './lib/bare-fastify';
 import type { BaselineKind } from './lib/baselines/paced-baselines';
 import { runBench } from './lib/bench';
 import { httpLoad } from './lib/http-load';
@@ -53,6 +54,11 @@ program
     const summary = await httpLoad(url, Number(customers), Number(rate), Number(seed), identity);
     process.stdout.write(JSON.stringify(summary));
   });
+
+program
+  .command('bare-fastify', { hidden: true })
+  .description("scenario 3's yardstick: a bare Fastify answering POST /api/orders with 202, until SIGTERM")
+  .action(() => runBareFastify());
 
 program.action(async () => {
   const options = program.opts<{

@@ -29,6 +29,8 @@ describe('customer-intake HTTP API', () => {
       SALE_ID: sale.saleId,
       LOG_LEVEL: 'silent',
       STATUS_REFRESH_MS: '20',
+      // The spec shares its event loop with intake: shedding has its own tests (limits/bounds.spec.ts).
+      MAX_EVENT_LOOP_DELAY_MS: '60000',
       ...identity.env,
       ...env,
     });

@@ -6,6 +6,7 @@ import { bullmqThroughput, demoThroughput, redisBenchmarkXadd } from './baseline
 import { engineRun } from './engine';
 import type { Figures } from './figures';
 import { httpCrowd } from './http';
+import { intakeBesideBareFastify } from './http-alone';
 import { withAppendfsync } from './durability';
 import { CPU_FIGURES, pacedPipeline, streamFlood } from './pipeline';
 import { tokenCosts } from './token-costs';
@@ -62,6 +63,7 @@ const httpRows: RowSpec[] = [
   ms('decisionP99', 'submission → decision p99'),
   { figure: 'cpuMicrosPerRequest:customer-intake', label: 'customer-intake CPU µs per request', digits: 0 },
   { figure: 'cpuMicrosPerRequest:load', label: 'load generator CPU µs per request', digits: 0 },
+  { figure: 'rssGrowthMegabytes:customer-intake', label: 'customer-intake RSS growth MB', digits: 0 },
 ];
 
 /** The cases of the chosen scenarios, in the order each round runs them. */
@@ -142,6 +144,22 @@ export function benchCases(setup: BenchSetup, sizes: Sizes, chosen: ReadonlySet<
     });
     cases.push(http('http', sizes.httpCustomers, sizes.httpStock, sizes.httpRate));
     cases.push(http('http-paced', sizes.httpPacedCustomers, sizes.httpPacedStock, sizes.httpPacedRate));
+    cases.push({
+      id: 'http-alone',
+      scenario: '3',
+      title: 'accepted path by wrk (256 connections, 5 s): customer-intake alone beside a bare Fastify',
+      rows: [
+        { figure: 'requestsPerSecond:intake', label: 'customer-intake 202/s', digits: 0 },
+        { figure: 'requestsPerSecond:bare', label: 'bare Fastify 202/s', digits: 0 },
+        { figure: 'intakeShareOfBare', label: 'customer-intake ÷ bare Fastify %', digits: 0 },
+        { figure: 'non2xx:intake', label: 'customer-intake answers not 202, and socket errors', digits: 0 },
+        ms('httpP99:intake', 'customer-intake p99'),
+        ms('httpP99:bare', 'bare Fastify p99'),
+        { figure: 'cpuMicrosPerRequest:customer-intake', label: 'customer-intake CPU µs per 202', digits: 0 },
+        { figure: 'cpuMicrosPerRequest:bare', label: 'bare Fastify CPU µs per 202', digits: 0 },
+      ],
+      run: () => intakeBesideBareFastify(pipeline, sale, sizes.httpAloneCustomers),
+    });
   }
   if (chosen.has('5')) {
     // The accepted path under each fsync policy: units for nine customers in ten, so nearly every answer is a 202

@@ -25,6 +25,12 @@ export function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
+/** A process's resident set (VmRSS of /proc/<pid>/status), in MB. */
+export function processRssMegabytes(pid: number): number {
+  const kilobytes = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kilobytes) / 1024;
+}
+
 /** CPU seconds each stream service has used so far. */
 export function servicesCpuSeconds(services: RunningServices): Record<ServiceName, number> {
   return Object.fromEntries(SERVICES.map((name) => [name, processCpuSeconds(services.pid(name))])) as Record<

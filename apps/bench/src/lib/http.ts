@@ -2,7 +2,7 @@ import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { processCpuSeconds, servicesCpuSeconds } from './cpu';
+import { processCpuSeconds, processRssMegabytes, servicesCpuSeconds } from './cpu';
 import { decisionTimings, latency } from './decisions';
 import type { Figures } from './figures';
 import type { HttpLoadSummary } from './http-load';
@@ -23,21 +23,23 @@ export interface HttpPlan {
  * Scenario 3, the whole pipeline through customer-intake's HTTP API: the bench's load generator (its own process,
  * an open model over 64 connections, see {@link httpLoad}) sends `customers` distinct customers at `rate`.
  * Figures: answers/s, 202s, refusals for load, HTTP latency, decision latency of the accepted orders, and CPU µs
- * per request of customer-intake and of the load generator.
+ * per request of customer-intake and of the load generator, and how much customer-intake's RSS grew.
  */
 export async function httpCrowd(context: PipelineContext, sale: SaleKeys, plan: HttpPlan): Promise<Figures> {
   const { redis } = context;
   return withServices(context, sale, plan.stock, async (services) => {
     const intakeBefore = servicesCpuSeconds(services)['customer-intake'];
+    const rssBefore = processRssMegabytes(services.pid('customer-intake'));
     const { summary, loadCpuSeconds } = await playLoad(context, services, plan);
     const intakeCpu = servicesCpuSeconds(services)['customer-intake'] - intakeBefore;
+    const rssGrowth = processRssMegabytes(services.pid('customer-intake')) - rssBefore;
     const tickets = summary.accepted.length;
     // An order taken whose answer was lost on the way back (a network error on a machine this busy) is written,
     // but its client holds no ticket: the orders written are the tickets, plus at most one per network error.
     const written = await entriesAdded(redis, sale.customers);
     if (written < tickets || written > tickets + summary.networkErrors) {
       throw new InvariantError('scenario 3 (HTTP)', [
-        `${written} orders written for ${tickets} tickets and ${summary.networkErrors} network errors`,
+        `${written} orders written for ${tickets} tickets and ${summary.networkErrors} network errors (answers: ${JSON.stringify(summary.statuses)})`,
       ]);
     }
     await decided(redis, sale, written, services);
@@ -57,6 +59,8 @@ export async function httpCrowd(context: PipelineContext, sale: SaleKeys, plan: 
       decisionP99: p99,
       'cpuMicrosPerRequest:customer-intake': (intakeCpu * 1e6) / summary.answered,
       'cpuMicrosPerRequest:load': (loadCpuSeconds * 1e6) / summary.answered,
+      // Every customer is a fresh id with a fresh token: what intake keeps of them is bounded (docs/reliability.md).
+      'rssGrowthMegabytes:customer-intake': rssGrowth,
     };
   });
 }

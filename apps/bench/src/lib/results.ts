@@ -139,6 +139,17 @@ export function compare(cases: readonly BenchCase[], runs: Runs): Comparison {
     (v) => v >= 10_000,
   );
   target('scenario 3: HTTP p99 ≤ 100 ms at 5,000/s offered', med('http-paced', 'httpP99'), (v) => v <= 100);
+  const intakeCpu = med('http-alone', 'cpuMicrosPerRequest:customer-intake');
+  const bareCpu = med('http-alone', 'cpuMicrosPerRequest:bare');
+  if (intakeCpu && bareCpu)
+    ratios.push(
+      `accepted path by wrk: customer-intake spends ${times(intakeCpu, bareCpu)} a bare Fastify's CPU per 202 (${format(intakeCpu, 0)} µs against ${format(bareCpu, 0)} µs)`,
+    );
+  target(
+    'scenario 3: customer-intake alone ≥ 60% of a bare Fastify on the accepted path, by wrk (%)',
+    med('http-alone', 'intakeShareOfBare'),
+    (v) => v >= 60,
+  );
   return { ratios, targets };
 }
 

@@ -37,6 +37,8 @@ export async function withServices<T>(
   sale: SaleKeys,
   stock: number,
   body: (services: RunningServices) => Promise<T>,
+  /** Fewer services than the whole pipeline, and settings of their own. */
+  options: { only?: readonly string[]; envOf?: Readonly<Record<string, NodeJS.ProcessEnv>> } = {},
 ): Promise<T> {
   await context.redis.flushall();
   await openSale(context.redis, sale, stock);
@@ -45,10 +47,11 @@ export async function withServices<T>(
     distDir: context.distDir,
     redisUrl: context.redisUrl,
     saleId: sale.saleId,
-    only: SERVICES,
+    only: options.only ?? SERVICES,
     logDir,
     nodeFlags: context.nodeFlags,
     env: BENCH_ENV,
+    envOf: options.envOf,
   });
   try {
     await services.ready(context.redis);

@@ -19,6 +19,8 @@ export interface Sizes {
   readonly httpPacedCustomers: number;
   readonly httpPacedStock: number;
   readonly httpPacedRate: number;
+  /** Scenario 3's accepted path by wrk, intake alone beside a bare Fastify: the customers who order, over and over. */
+  readonly httpAloneCustomers: number;
   /** Scenario 4: offered rates, seconds of each. */
   readonly pacedRates: readonly number[];
   readonly pacedSeconds: number;
@@ -45,6 +47,7 @@ export const FULL_SIZES: Sizes = {
   httpPacedCustomers: 25_000,
   httpPacedStock: 2_500,
   httpPacedRate: 5_000,
+  httpAloneCustomers: 256,
   pacedRates: [1_000, 5_000, 10_000, 20_000],
   pacedSeconds: 3,
   fsyncCustomers: 10_000,
@@ -68,6 +71,7 @@ export const QUICK_SIZES: Sizes = {
   httpPacedCustomers: 2_500,
   httpPacedStock: 250,
   httpPacedRate: 5_000,
+  httpAloneCustomers: 256,
   pacedRates: [1_000, 5_000],
   pacedSeconds: 1,
   fsyncCustomers: 2_000,

@@ -12,6 +12,7 @@ import { SignedInGuard } from '../customers/signed-in.guard';
 import { RoomAdminController } from '../admin/room-admin.controller';
 import { SaleAdminController } from '../admin/sale-admin.controller';
 import { HealthController } from '../health/health.controller';
+import { HealthListener } from '../health/health-listener';
 import { RedisHealthIndicator } from '../health/redis-health.indicator';
 import { Throttle } from '../orders/customer-throttler.guard';
 import { OrderDeskService } from '../orders/order-desk.service';
@@ -21,12 +22,14 @@ import { SaleDoor } from '../orders/sale-door';
 import { TicketIds } from '../orders/ticket-ids';
 import { ZodErrorsPipe } from '../orders/zod-errors.pipe';
 import { SaleController } from '../sale/sale.controller';
+import { SaleEventStreams } from '../sale/event-streams';
 import { SaleSnapshotService } from '../sale/sale-snapshot.service';
 import { AdmissionGuard } from '../queue/admission.guard';
 import { AdmissionPasses } from '../queue/admission-passes';
 import { QueueController } from '../queue/queue.controller';
 import { QueueTokenGuard } from '../queue/queue-token.guard';
 import { WaitingRoom } from '../queue/waiting-room.service';
+import { BoundedThrottlerStorage } from '../orders/bounded-throttler-storage';
 import { INTAKE_CONFIG, SALE_KEYS, type IntakeConfig } from './intake-config';
 import { adminRedisProvider, RedisCloser, redisProvider } from './redis.provider';
 import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider';
@@ -51,6 +54,8 @@ import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider
     streamsClientProvider,
     RedisCloser,
     SaleSnapshotService,
+    SaleEventStreams,
+    HealthListener,
     OrderDeskService,
     SaleDoor,
     RedisHealthIndicator,
@@ -81,6 +86,7 @@ export class AppModule implements OnApplicationShutdown {
             { name: Throttle.polls, ttl: 1000, limit: config.STATUS_POLLS_PER_SECOND },
           ],
           generateKey: (_context, tracker, name) => `${name}:${tracker}`,
+          storage: new BoundedThrottlerStorage(config.RATE_LIMIT_TRACKED_CUSTOMERS),
         }),
       ],
       providers: [

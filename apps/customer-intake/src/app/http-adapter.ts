@@ -2,6 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
+import { boundAdmission, type AdmissionSettings } from '../limits/admission';
 import { refusal, refusalBody } from '../orders/refusal';
 import type { IntakeConfig } from './intake-config';
 
@@ -15,9 +16,24 @@ const HEADERS_TOO_LARGE = 431 as HttpStatus;
  * on its own, before Nest sees the request (a malformed URL, oversized headers, a broken request line), has
  * the refusal body with its `reason` too, like every refusal of the API.
  */
-export function intakeHttpAdapter(config: Pick<IntakeConfig, 'BODY_LIMIT_BYTES' | 'TRUSTED_PROXIES'>): FastifyAdapter {
+export function intakeHttpAdapter(
+  config: AdmissionSettings &
+    Pick<
+      IntakeConfig,
+      'BODY_LIMIT_BYTES' | 'TRUSTED_PROXIES' | 'REQUEST_TIMEOUT_MS' | 'HEADERS_TIMEOUT_MS' | 'IDLE_TIMEOUT_MS'
+    >,
+): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // A request must arrive whole (headers, then body) within these, or Node answers 408 (answerClientError) and
+    // closes it: a client trickling a byte every few seconds holds nothing for long. Node checks them every
+    // connectionsCheckingInterval (30 s by default), so that is brought near the shortest of them.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.IDLE_TIMEOUT_MS,
+    http: {
+      headersTimeout: config.HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1000, config.HEADERS_TIMEOUT_MS),
+    },
     // request.ip is X-Forwarded-For's client only when the peer is a trusted proxy; else the socket's address.
     trustProxy: config.TRUSTED_PROXIES?.length ? config.TRUSTED_PROXIES : false,
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
@@ -29,6 +45,7 @@ export function intakeHttpAdapter(config: Pick<IntakeConfig, 'BODY_LIMIT_BYTES' 
     },
     clientErrorHandler: answerClientError,
   });
+  boundAdmission(adapter, config);
   // Refused before the body is read: a decoder would be guessing, and an order body is far too small to compress.
   adapter.getInstance().addHook('preParsing', async (request: FastifyRequest) => {
     const encoding = request.headers['content-encoding']?.trim().toLowerCase();

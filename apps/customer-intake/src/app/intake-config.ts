@@ -1,4 +1,4 @@
-import { commonEnv, ConfigError, port, positiveInt, readEnv } from '@popup-store/config';
+import { commonEnv, ConfigError, healthEnv, port, positiveInt, readEnv } from '@popup-store/config';
 import { customerContract } from '@popup-store/contracts';
 import { CUSTOMER_TOKEN_ALGORITHMS, importPublicKey } from '@popup-store/customer-identity';
 import { z } from 'zod';
@@ -49,6 +49,42 @@ export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) => {
        */
       REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).optional(),
       REDIS_WAIT_TIMEOUT_MS: positiveInt(500),
+      /**
+       * `/health/live` and `/health/ready` on a listener of their own, outside every bound of the API's port (its
+       * connections, shedding), so probes answer while the limits bite (port 0: a free port, logged). The API's port
+       * keeps answering them too.
+       */
+      ...healthEnv,
+      /** Connections the API's port holds at once; past it a new one gets 503 `too_many_connections` and is closed. */
+      MAX_CONNECTIONS: positiveInt(10_000),
+      /** Connections one peer address (the socket's: a trusted proxy's are not counted) holds before 503. */
+      MAX_CONNECTIONS_PER_ADDRESS: positiveInt(256),
+      /** Open `GET /api/sale/events` streams, in total, before 503 `too_many_streams`. */
+      MAX_EVENT_STREAMS: positiveInt(5_000),
+      /** Open event streams per client address (request.ip, as MAX_CUSTOMERS_PER_ADDRESS has it) before 429. */
+      MAX_EVENT_STREAMS_PER_ADDRESS: positiveInt(8),
+      /** A comment on every event stream this often, so proxies keep it open and a client that left is noticed. */
+      SALE_EVENTS_HEARTBEAT_MS: positiveInt(15_000),
+      /** At most one `sale` event per stream this often: during a sale the stock changes at every status refresh. */
+      SALE_EVENTS_INTERVAL_MS: positiveInt(250),
+      /** The whole request (headers and body) must have arrived within this, or 408 `timeout` and the connection closes. */
+      REQUEST_TIMEOUT_MS: positiveInt(10_000),
+      /** The headers must have arrived within this (at most REQUEST_TIMEOUT_MS). */
+      HEADERS_TIMEOUT_MS: positiveInt(5_000),
+      /**
+       * A kept-alive connection with no request is closed after this. Fastify's 72 s: longer than the 60 s a proxy
+       * (nginx, a cloud load balancer) keeps an idle upstream connection, so none reuses one intake is closing.
+       */
+      IDLE_TIMEOUT_MS: positiveInt(72_000),
+      /**
+       * Shedding: while the event loop lags more than this (mean over a second, @fastify/under-pressure), a new
+       * request gets 503 `overloaded` with Retry-After before any work; requests already taken go on.
+       */
+      MAX_EVENT_LOOP_DELAY_MS: positiveInt(200),
+      /** Shedding: API requests in progress at once (event streams and health aside) before 503 `overloaded`. */
+      MAX_IN_FLIGHT: positiveInt(2_000),
+      /** Customers whose order and poll rates are counted at once; past it the oldest count is forgotten. */
+      RATE_LIMIT_TRACKED_CUSTOMERS: positiveInt(100_000),
       /** Where the identity provider publishes its keys (JWKS); fetched and refreshed as jose's remote set does. */
       CUSTOMER_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
       /** Or one fixed public key (PEM or JWK) that customer tokens are signed with. */
@@ -75,7 +111,7 @@ export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) => {
       /** How often this process brings the waiting room up to date and tells the customers it streams to. */
       QUEUE_WATCH_MS: positiveInt(250),
       /** Live line streams one process holds at most; beyond, 503 `too_many_streams`. */
-      MAX_QUEUE_STREAMS: positiveInt(20_000),
+      MAX_QUEUE_STREAMS: positiveInt(5_000),
       /** Bearer token of the operator endpoints (`/api/admin/...`); they answer 403 while it is unset. */
       ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
       /**
@@ -86,6 +122,9 @@ export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) => {
     },
     env,
   );
+  if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(['HEADERS_TIMEOUT_MS: at most REQUEST_TIMEOUT_MS (the headers are part of the request)']);
+  }
   return {
     ...config,
     REDIS_WAIT_REPLICAS: config.REDIS_WAIT_REPLICAS ?? (config.REDIS_CLUSTER_NODES ? 1 : 0),

@@ -1,5 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { UNBOUNDED } from '../limits/admission';
 import { RedisHealthIndicator } from './redis-health.indicator';
 
 @Controller('health')
@@ -11,6 +13,7 @@ export class HealthController {
 
   /** The process runs and its event loop turns. */
   @Get('live')
+  @RouteConfig(UNBOUNDED)
   @HealthCheck()
   live() {
     return this.health.check([]);
@@ -18,6 +21,7 @@ export class HealthController {
 
   /** It can take orders: Redis answers. */
   @Get('ready')
+  @RouteConfig(UNBOUNDED)
   @HealthCheck()
   ready() {
     return this.health.check([() => this.redis.isHealthy('redis')]);

@@ -106,15 +106,18 @@ export class OrderDeskService {
         );
         if (set === null) return replay(await this.redis.get(recordKey), idempotency);
         recorded = true;
-      } else if (await this.redis.hexists(this.sale.buyers, customerId)) {
-        throw alreadyServed(customerId);
+        await this.write(ticket, customerId);
+      } else {
+        // One round trip: the buyer check goes out with the XADD instead of before it. A customer who holds a unit
+        // is still told so (409); the entry written anyway is decided `duplicate` by the gears, which alone decide.
+        // Redis may run the check after the XADD (the two leave in different pipelines), even after this very order
+        // was decided: a unit held under this ticket is this order's, and its answer is the ticket.
+        const [holder] = await Promise.all([
+          this.redis.hget(this.sale.buyers, customerId),
+          this.write(ticket, customerId),
+        ]);
+        if (holder !== null && !holder.startsWith(`${ticket.orderId}:`)) throw alreadyServed(customerId);
       }
-      const order = {
-        orderId: ticket.orderId,
-        customerId,
-        submittedAt: ticket.submittedAt,
-      };
-      await lastValueFrom(this.streams.emit(this.sale.customers, order));
     } catch (error) {
       // The key's record promises an order: without one, a retry must be free to write it.
       if (recorded && recordKey) await this.redis.del(recordKey).catch(() => undefined);
@@ -122,6 +125,11 @@ export class OrderDeskService {
       throw redisAway();
     }
     return ticket;
+  }
+
+  private async write(ticket: Ticket, customerId: string): Promise<void> {
+    const order = { orderId: ticket.orderId, customerId, submittedAt: ticket.submittedAt };
+    await lastValueFrom(this.streams.emit(this.sale.customers, order));
   }
 
   /**

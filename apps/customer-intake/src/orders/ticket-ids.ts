@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, randomFillSync, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { INTAKE_CONFIG, type IntakeConfig } from '../app/intake-config';
 
 /** Bytes of the random part and of the HMAC: 128 bits each, 22 base64url characters. */
 const BYTES = 16;
 const TICKET = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{22})$/;
+/** Nonces drawn from the system's random source at once: one call per 256 tickets instead of one each. */
+const POOLED = 256;
 
 /**
  * Ticket ids that prove whose they are: `<nonce>.<HMAC(secret, nonce, customer)>`. Only the customer who got a
@@ -13,13 +15,16 @@ const TICKET = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{22})$/;
  */
 @Injectable()
 export class TicketIds {
-  private readonly secret: Buffer;
+  /** A KeyObject made once: given a Buffer, every createHmac would first check (costly) whether it is one. */
+  private readonly secret: KeyObject;
+  private readonly nonces = Buffer.alloc(BYTES * POOLED);
+  private drawn = POOLED;
 
   constructor(@Inject(INTAKE_CONFIG) config: IntakeConfig) {
     if (config.TICKET_SECRET) {
-      this.secret = Buffer.from(config.TICKET_SECRET);
+      this.secret = createSecretKey(Buffer.from(config.TICKET_SECRET));
     } else {
-      this.secret = randomBytes(32);
+      this.secret = createSecretKey(randomBytes(32));
       new Logger(TicketIds.name).warn(
         'TICKET_SECRET is unset: a random one is used, and tickets issued before a restart will read 404',
       );
@@ -28,7 +33,12 @@ export class TicketIds {
 
   /** A fresh ticket id of `customer`. */
   issue(customer: string): string {
-    return this.sealed(randomBytes(BYTES).toString('base64url'), customer);
+    if (this.drawn === POOLED) {
+      randomFillSync(this.nonces);
+      this.drawn = 0;
+    }
+    const nonce = this.nonces.subarray(this.drawn * BYTES, ++this.drawn * BYTES);
+    return this.sealed(nonce.toString('base64url'), customer);
   }
 
   /**

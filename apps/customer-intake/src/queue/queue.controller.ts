@@ -6,9 +6,13 @@ import {
   type MessageEvent,
   Param,
   Post,
+  Req,
   Sse,
   UseGuards,
 } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
+import { HELD_OPEN } from '../limits/admission';
 import type { SaleKeys } from '@popup-store/keys';
 import { map, type Observable } from 'rxjs';
 import { SALE_KEYS } from '../app/intake-config';
@@ -45,10 +49,15 @@ export class QueueController {
 
   /** Server-sent events: `line` updates, at once and on every change; listening keeps the customer's place. */
   @Sse('events')
+  @RouteConfig(HELD_OPEN)
   @UseGuards(QueueTokenGuard)
-  events(@Param('sale') sale: string, @SignedIn() customer: string): Observable<MessageEvent> {
+  events(
+    @Param('sale') sale: string,
+    @SignedIn() customer: string,
+    @Req() request: FastifyRequest,
+  ): Observable<MessageEvent> {
     this.sellsSale(sale);
-    return this.room.updates(customer).pipe(map((update) => ({ type: 'line', data: update })));
+    return this.room.updates(customer, request.ip).pipe(map((update) => ({ type: 'line', data: update })));
   }
 
   private sellsSale(sale: string): void {

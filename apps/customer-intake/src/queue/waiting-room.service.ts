@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { BehaviorSubject, distinctUntilChanged, Observable, type Subscriber } from 'rxjs';
 import { INTAKE_CONFIG, SALE_KEYS, type IntakeConfig } from '../app/intake-config';
 import { REDIS } from '../app/redis.provider';
+import { AddressCounts } from '../limits/address-counts';
 import { redisAway, RetryLaterException } from '../orders/refusal';
 import { SaleSnapshotService } from '../sale/sale-snapshot.service';
 import { AdmissionPasses } from './admission-passes';
@@ -40,7 +41,7 @@ export class WaitingRoom implements OnModuleInit, OnModuleDestroy {
   private readonly listeners = new Map<string, Set<Subscriber<LineUpdate>>>();
   private readonly lastSent = new Map<string, { key: string; at: number }>();
   private readonly passes = new Map<string, { pass: string; until: number }>();
-  private streams = 0;
+  private readonly streams: AddressCounts;
   private timer: NodeJS.Timeout | undefined;
   private watching = false;
   private latest: Pick<RoomWatch, 'on' | 'closed' | 'rate'> = { on: false, closed: false, rate: 0 };
@@ -54,6 +55,7 @@ export class WaitingRoom implements OnModuleInit, OnModuleDestroy {
     private readonly snapshot: SaleSnapshotService,
   ) {
     this.gears = new SaleGears(redis, sale);
+    this.streams = new AddressCounts(config.MAX_QUEUE_STREAMS, config.MAX_EVENT_STREAMS_PER_ADDRESS);
   }
 
   async onModuleInit(): Promise<void> {
@@ -85,28 +87,34 @@ export class WaitingRoom implements OnModuleInit, OnModuleDestroy {
 
   /**
    * The customer's live updates, one at subscription and then on every change (or heartbeat). Listening keeps the
-   * place; a customer who stops loses it after the room's timeout. At most MAX_QUEUE_STREAMS at once per process.
+   * place; a customer who stops loses it after the room's timeout. Bounded as the sale's event streams are: at
+   * most MAX_QUEUE_STREAMS per process (503) and MAX_EVENT_STREAMS_PER_ADDRESS per client address (429).
    */
-  updates(customer: string): Observable<LineUpdate> {
+  updates(customer: string, address: string): Observable<LineUpdate> {
+    const taken = this.streams.take(address);
+    if (taken === 'total') {
+      throw new RetryLaterException(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'too_many_streams',
+        'this store follows as many lines as it can; retry shortly',
+        5,
+      );
+    }
+    if (taken === 'address') {
+      throw new RetryLaterException(
+        HttpStatus.TOO_MANY_REQUESTS,
+        'too_many_streams_from_address',
+        'this address holds as many event streams as it may; share one',
+        5,
+      );
+    }
     return new Observable<LineUpdate>((subscriber) => {
-      if (this.streams >= this.config.MAX_QUEUE_STREAMS) {
-        subscriber.error(
-          new RetryLaterException(
-            HttpStatus.SERVICE_UNAVAILABLE,
-            'too_many_streams',
-            'this store follows as many lines as it can; retry shortly',
-            5,
-          ),
-        );
-        return;
-      }
-      this.streams++;
       const subscribers = this.listeners.get(customer) ?? new Set();
       subscribers.add(subscriber);
       this.listeners.set(customer, subscribers);
       this.lastSent.delete(customer);
       return () => {
-        this.streams--;
+        taken();
         subscribers.delete(subscriber);
         if (subscribers.size === 0) {
           this.listeners.delete(customer);

@@ -1,15 +1,22 @@
-import { Controller, Get, type MessageEvent, Sse } from '@nestjs/common';
-import { combineLatest, map, type Observable } from 'rxjs';
+import { Controller, Get, HttpStatus, type MessageEvent, Req, Sse, SseSignal } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
+import type { Observable } from 'rxjs';
+import { HELD_OPEN } from '../limits/admission';
 import { WaitingRoom } from '../queue/waiting-room.service';
 import { RetryLaterException } from '../orders/refusal';
-import { HttpStatus } from '@nestjs/common';
-import { SaleSnapshotService, type SaleSnapshot } from './sale-snapshot.service';
+import { SaleEventStreams, saleView } from './event-streams';
+import { SaleSnapshotService } from './sale-snapshot.service';
+
+/** Characters of events a stream's client may leave unread (a few hundred events) before Nest closes it. */
+const MAX_UNREAD = 64 * 1024;
 
 @Controller('sale')
 export class SaleController {
   constructor(
     private readonly snapshot: SaleSnapshotService,
     private readonly room: WaitingRoom,
+    private readonly streams: SaleEventStreams,
   ) {}
 
   /** State, stock left, window and counts. */
@@ -23,33 +30,17 @@ export class SaleController {
         'the sale status cannot be read now',
       );
     }
-    return view(snapshot, this.room.admitting());
+    return saleView(snapshot, this.room.admitting());
   }
 
   /**
-   * Server-sent events: one `sale` event at connect, then one each time the phase, the stock, the window or the
-   * waiting room's switch changes.
+   * Server-sent events: one `sale` event at connect, then one on changes of phase, stock, window or the waiting
+   * room's switch (at most one per SALE_EVENTS_INTERVAL_MS), and a heartbeat comment every
+   * SALE_EVENTS_HEARTBEAT_MS. Bounded in total and per client address (503 / 429 with a reason).
    */
-  @Sse('events')
-  events(): Observable<MessageEvent> {
-    return combineLatest([this.snapshot.changes(), this.room.admittingChanges()]).pipe(
-      map(([snapshot, waitingRoom]) => ({ type: 'sale', data: view(snapshot, waitingRoom) })),
-    );
+  @Sse('events', { maxPendingDataLength: MAX_UNREAD })
+  @RouteConfig(HELD_OPEN)
+  events(@Req() request: FastifyRequest, @SseSignal() closed: AbortSignal): Observable<MessageEvent> {
+    return this.streams.follow(request.ip, closed);
   }
-}
-
-/** The sale as shoppers see it; `waitingRoom`: orders need an admission from the line (docs/waiting-room.md). */
-function view({ status, backlog }: SaleSnapshot, waitingRoom: boolean) {
-  return {
-    phase: status.phase,
-    state: status.state,
-    stock: status.stock,
-    left: status.left,
-    window: { startsAt: status.startsAt, endsAt: status.endsAt },
-    soldOutAt: status.soldOutAt,
-    counts: status.counts,
-    backlog,
-    waitingRoom,
-    at: status.now,
-  };
 }

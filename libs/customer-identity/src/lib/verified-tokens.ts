@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** A customer a token was verified for, and until when the token holds. */
 export interface VerifiedCustomer {
   readonly sub: string;
@@ -8,7 +10,8 @@ export interface VerifiedCustomer {
 /**
  * Tokens already verified, until their `exp`, so a customer's retries and polls cost a map lookup instead of a
  * signature check. At most `capacity` entries: when full, the oldest entry goes (a Map iterates in insertion
- * order), so memory stays bounded whatever a crowd of valid tokens does. Hand-written: the rule is four lines,
+ * order), so memory stays bounded whatever a crowd of valid tokens does. A token is kept as its SHA-256, not as
+ * itself: 43 characters instead of the several hundred of a JWT, for a microsecond per lookup. Hand-written: the rule is four lines,
  * and a general LRU package would add a dependency for less (it would refresh on every hit, which is not wanted:
  * a token's life is its `exp`, not its use).
  */
@@ -23,10 +26,11 @@ export class VerifiedTokens {
 
   /** The customer of a token verified before and not expired at `now`. */
   get(token: string, now: number): VerifiedCustomer | undefined {
-    const entry = this.entries.get(token);
+    const key = digest(token);
+    const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt > now) return entry;
-    this.entries.delete(token);
+    this.entries.delete(key);
     return undefined;
   }
 
@@ -35,6 +39,8 @@ export class VerifiedTokens {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(token, customer);
+    this.entries.set(digest(token), customer);
   }
 }
+
+const digest = (token: string) => createHash('sha256').update(token).digest('base64url');
