@@ -1,5 +1,12 @@
 import type { ProjectGraph } from '@nx/devkit';
-import { type Deployment, dockerfilePath, dockerfileProblems, loadDeployment, nodeVersionProblems, nxProblems } from '../src/checks.ts';
+import {
+  type Deployment,
+  dockerfilePath,
+  dockerfileProblems,
+  loadDeployment,
+  nodeVersionProblems,
+  nxProblems,
+} from '../src/checks.ts';
 import {
   command,
   copiesFrom,
@@ -12,7 +19,13 @@ import {
   stageByName,
   unpinned,
 } from '../src/dockerfile.ts';
-import { checkContextKeepsProjects, checkDockerfileAgainstNx, ignores, projectGraph, targetClosure } from '../src/nx.ts';
+import {
+  checkContextKeepsProjects,
+  checkDockerfileAgainstNx,
+  ignores,
+  projectGraph,
+  targetClosure,
+} from '../src/nx.ts';
 import { SERVICE_APPS } from '../src/workspace.ts';
 
 let deployment: Deployment;
@@ -63,7 +76,10 @@ describe('the Dockerfiles', () => {
     const dockerfile = parseDockerfileText(bad, dockerfilePath('order-generation'));
     expect(runtimeUser(dockerfile)).toBeUndefined();
     expect(command(dockerfile)).toBeUndefined();
-    const problems = dockerfileProblems({ ...deployment, dockerfiles: new Map([['order-generation', dockerfile]]) }).join('\n');
+    const problems = dockerfileProblems({
+      ...deployment,
+      dockerfiles: new Map([['order-generation', dockerfile]]),
+    }).join('\n');
     expect(problems).toMatch(/runs as root/);
     expect(problems).toMatch(/tag 24-bookworm is not an exact version/);
     expect(problems).toMatch(/ARG NODE_VERSION=24, but deploy\/\.env says 24\.21\.0/);
@@ -82,18 +98,23 @@ describe('pinning', () => {
     expect(unpinned(image)).toMatch(why);
   });
 
-  it.each(['node:24.21.0-bookworm-slim', 'prom/prometheus:v3.13.1', `redis@sha256:${'a'.repeat(64)}`])('accepts %s', (image) => {
-    expect(unpinned(image)).toBeUndefined();
-  });
+  it.each(['node:24.21.0-bookworm-slim', 'prom/prometheus:v3.13.1', `redis@sha256:${'a'.repeat(64)}`])(
+    'accepts %s',
+    (image) => {
+      expect(unpinned(image)).toBeUndefined();
+    },
+  );
 });
 
 describe('the Dockerfiles against the Nx targets', () => {
-  it('run `nx build <app>` for an application and target that exist', () => {
+  it('run `nx build <app>` (and other targets of that app only) for an application and target that exist', () => {
     for (const app of SERVICE_APPS) {
       const dockerfile = deployment.dockerfiles.get(app);
       if (!dockerfile) throw new Error(app);
       const calls = dockerfile.stages.flatMap(nxInvocations);
-      expect(calls.map(({ project, target }) => `${project}:${target}`)).toEqual([`${app}:build`]);
+      expect(calls[0] && `${calls[0].project}:${calls[0].target}`).toBe(`${app}:build`);
+      expect(calls.filter(({ project }) => project !== app)).toEqual([]);
+      for (const { target } of calls) expect(graph.nodes[app]?.data.targets?.[target]).toBeDefined();
       expect(graph.nodes[app]?.type).toBe('app');
       expect(graph.nodes[app]?.data.targets?.['build']).toBeDefined();
     }
@@ -105,25 +126,42 @@ describe('the Dockerfiles against the Nx targets', () => {
       expect([...targetClosure(graph, app, 'build').values()].flat()).toContain(`dist/apps/${app}`);
       const dockerfile = deployment.dockerfiles.get(app);
       if (!dockerfile) throw new Error(app);
-      expect(copiesFrom(dockerfile).find((copy) => copy.from === 'build')?.sources).toEqual([`/repo/dist/apps/${app}/`]);
+      expect(copiesFrom(dockerfile).find((copy) => copy.from === 'build')?.sources).toEqual([
+        `/repo/dist/apps/${app}/`,
+      ]);
     }
   });
 
   it('reports an app that does not exist, a target it lacks, and a copy of something nx did not build', () => {
-    const wrongApp = parseDockerfileText(text('crowd').replace('npx nx build crowd', 'npx nx build no-such-app'), dockerfilePath('crowd'));
-    expect(checkDockerfileAgainstNx(wrongApp, graph, 'crowd').join('\n')).toMatch(/nx project no-such-app does not exist/);
+    const wrongApp = parseDockerfileText(
+      text('crowd').replace('npx nx build crowd', 'npx nx build no-such-app'),
+      dockerfilePath('crowd'),
+    );
+    expect(checkDockerfileAgainstNx(wrongApp, graph, 'crowd').join('\n')).toMatch(
+      /nx project no-such-app does not exist/,
+    );
 
-    const wrongTarget = parseDockerfileText(text('crowd').replace('npx nx build crowd', 'npx nx run crowd:package'), dockerfilePath('crowd'));
+    const wrongTarget = parseDockerfileText(
+      text('crowd').replace('npx nx build crowd', 'npx nx run crowd:package'),
+      dockerfilePath('crowd'),
+    );
     expect(checkDockerfileAgainstNx(wrongTarget, graph, 'crowd').join('\n')).toMatch(/crowd has no target package/);
 
     const wrongCopy = parseDockerfileText(
       text('crowd').replace('/repo/dist/apps/crowd/', '/repo/apps/crowd/src/'),
       dockerfilePath('crowd'),
     );
-    expect(checkDockerfileAgainstNx(wrongCopy, graph, 'crowd').join('\n')).toMatch(/copies apps\/crowd\/src, which no nx target it ran outputs/);
+    expect(checkDockerfileAgainstNx(wrongCopy, graph, 'crowd').join('\n')).toMatch(
+      /copies apps\/crowd\/src, which no nx target it ran outputs/,
+    );
 
-    const otherApp = parseDockerfileText(text('crowd').replace('npx nx build crowd', 'npx nx build customer-intake'), dockerfilePath('crowd'));
-    expect(checkDockerfileAgainstNx(otherApp, graph, 'crowd').join('\n')).toMatch(/builds customer-intake, but the file is for crowd/);
+    const otherApp = parseDockerfileText(
+      text('crowd').replace('npx nx build crowd', 'npx nx build customer-intake'),
+      dockerfilePath('crowd'),
+    );
+    expect(checkDockerfileAgainstNx(otherApp, graph, 'crowd').join('\n')).toMatch(
+      /builds customer-intake, but the file is for crowd/,
+    );
   });
 
   it('keep every Nx project in the build context, and say so when an ignore line drops one', () => {
@@ -141,7 +179,9 @@ describe('the Dockerfiles against the Nx targets', () => {
       'FROM node:24.21.0 AS build\nRUN npm ci && npx nx run crowd:build:development --skip-nx-cache\n',
       'x.Dockerfile',
     );
-    expect(nxInvocations(dockerfile.stages[0])).toEqual([{ project: 'crowd', target: 'build', configuration: 'development', line: 2 }]);
+    expect(nxInvocations(dockerfile.stages[0])).toEqual([
+      { project: 'crowd', target: 'build', configuration: 'development', line: 2 },
+    ]);
     expect(checkDockerfileAgainstNx(dockerfile, graph, 'crowd')).toEqual([]);
   });
 });

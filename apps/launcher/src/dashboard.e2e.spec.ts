@@ -1,3 +1,4 @@
+import { ROOM_DEFAULTS, SaleGears } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import { eventually, startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import { entryPoint, type RunningServices } from '@popup-store/service-runner';
@@ -51,6 +52,8 @@ describe('the sale dashboard on a real Prometheus', () => {
     client = redis.client();
     // Fewer units than customers: completions and sold_out rejections both, each at a rate above zero.
     sale = await openSale(client, `${redis.namespace}-dashboard`, 400);
+    // The crowd goes through the waiting room, slower than it arrives: its panels have a line to show.
+    await new SaleGears(client, sale).configureRoom({ ...ROOM_DEFAULTS, on: true, admitPerSecond: 80 });
     services = await startServices({ redisUrl: redis.url, saleId: sale.saleId, dataDir: dir, observer: client });
     prometheus = await PrometheusProcess.start(join(dir, 'prometheus'), [new URL(services.metricsUrl).host]);
     const scraped = async (query: string) =>
@@ -67,9 +70,11 @@ describe('the sale dashboard on a real Prometheus', () => {
       summaryFile: join(dir, 'crowd-summary.json'),
       logFile: join(dir, 'crowd.log'),
       identity: services.identity,
+      waitingRoom: { sale: sale.saleId },
       signal: new AbortController().signal,
     });
     expect(crowd.acceptedCount).toBeGreaterThan(400);
+    expect(crowd.line?.admitted).toBeGreaterThanOrEqual(crowd.acceptedCount);
     await eventually(
       async () => (await client.hlen(sale.decisions)) === crowd.acceptedCount,
       'every order decided',

@@ -159,8 +159,18 @@ describe('metrics-export on a finished sale', () => {
       popup_backlog: 'gauge',
       popup_stream_entries_added_total: 'counter',
       popup_decisions_total: 'counter',
+      popup_room_waiting: 'gauge',
+      popup_room_admitted_total: 'counter',
+      popup_room_abandoned_total: 'counter',
+      popup_room_admit_rate: 'gauge',
+      popup_room_estimate_error: 'gauge',
       popup_order_latency: 'histogram',
     });
+    // The fixture's waiting room: ann and bob admitted, gus in line, at 2 a second.
+    expect(at('popup_room_admitted_total')).toBe(2);
+    expect(at('popup_room_waiting', { where: 'line' })).toBe(1);
+    expect(at('popup_room_admit_rate')).toBe(2);
+    expect(at('popup_room_estimate_error')).toBeGreaterThanOrEqual(0);
     // What is served is the table SALE_METRICS, kind for kind.
     expect(Object.fromEntries([...types].filter(([name]) => name.startsWith('popup_')))).toEqual(
       Object.fromEntries(Object.values(SALE_METRICS).map((metric) => [prometheusFamily(metric), metric.kind])),

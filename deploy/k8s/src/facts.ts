@@ -64,13 +64,25 @@ function dockerfileFacts(text: string) {
   return { exposes, healthPaths, env };
 }
 
-/** GET routes of the app's Nest controllers in src/health (Nest's own route metadata). */
+/**
+ * GET routes of the app's health controllers (Nest's own route metadata): those in its src/health, and the stream
+ * consumers' shared one (streams-transport's StreamsHealthController) when its app module lists it. Its module is
+ * built from configuration at boot (AppModule.register), so which controllers it lists is read from the source.
+ */
 async function healthRoutes(root: string, app: string): Promise<string[]> {
   const dir = join(root, 'apps', app, 'src', 'health');
-  if (!existsSync(dir)) return [];
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((name) => name.endsWith('.controller.ts'))
+        .map((name) => join(dir, name))
+    : [];
+  const appModule = join(root, 'apps', app, 'src', 'app', 'app.module.ts');
+  if (existsSync(appModule) && /\bStreamsHealthController\b/.test(readFileSync(appModule, 'utf8'))) {
+    files.push(join(root, 'libs', 'streams-transport', 'src', 'lib', 'health.controller.ts'));
+  }
   const routes: string[] = [];
-  for (const file of readdirSync(dir).filter((name) => name.endsWith('.controller.ts'))) {
-    for (const exported of Object.values((await import(join(dir, file))) as Record<string, unknown>)) {
+  for (const file of files) {
+    for (const exported of Object.values((await import(file)) as Record<string, unknown>)) {
       if (typeof exported !== 'function') continue;
       const base = Reflect.getMetadata('path', exported) as string | undefined;
       if (base === undefined) continue;

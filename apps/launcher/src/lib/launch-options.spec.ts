@@ -8,6 +8,8 @@ describe('launchOptions', () => {
       redisClusterNodes: undefined,
       cluster: false,
       replicas: 1,
+      waitingRoom: false,
+      admitPerSecond: 0,
       saleId: 'popup',
       units: 10_000,
       customers: 15_000,
@@ -16,6 +18,14 @@ describe('launchOptions', () => {
       seed: 1,
       reportFile: undefined,
     });
+  });
+
+  it('turns the waiting room on with its rate', () => {
+    expect(launchOptions(['--waiting-room', '--admit-per-second', '500'], {})).toMatchObject({
+      waitingRoom: true,
+      admitPerSecond: 500,
+    });
+    expect(launchOptions([], { ADMIT_PER_SECOND: '40' }).admitPerSecond).toBe(40);
   });
 
   it('reads durations in seconds, minutes, hours and ms', () => {

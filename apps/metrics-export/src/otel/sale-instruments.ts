@@ -32,6 +32,11 @@ export class SaleInstruments {
     const backlog = gauge(SALE_METRICS.backlog);
     const entriesAdded = counter(SALE_METRICS.entriesAdded);
     const decisions = counter(SALE_METRICS.decisions);
+    const roomWaiting = gauge(SALE_METRICS.roomWaiting);
+    const roomAdmitted = counter(SALE_METRICS.roomAdmitted);
+    const roomAbandoned = counter(SALE_METRICS.roomAbandoned);
+    const roomRate = gauge(SALE_METRICS.roomRate);
+    const roomEstimateError = gauge(SALE_METRICS.roomEstimateError);
     const staleAfterMs = STALE_AFTER_INTERVALS * config.METRICS_INTERVAL_MS;
     const base = { sale: sale.saleId };
 
@@ -39,7 +44,7 @@ export class SaleInstruments {
       (result) => {
         const sample = sampler.latest();
         if (!sample || Date.now() - sample.readAt > staleAfterMs) return;
-        const { status, streams } = sample;
+        const { status, room, streams } = sample;
         result.observe(stockLeft, status.left, base);
         result.observe(stockInitial, status.stock, base);
         result.observe(backlog, streams['customers']?.length ?? 0, base);
@@ -51,8 +56,26 @@ export class SaleInstruments {
         for (const reason of rejectionReasons) {
           result.observe(decisions, status.counts[reason], { ...base, outcome: 'rejected', reason });
         }
+        result.observe(roomWaiting, room.waiting, { ...base, where: 'line' });
+        result.observe(roomWaiting, room.early, { ...base, where: 'early' });
+        result.observe(roomAdmitted, room.admitted, base);
+        result.observe(roomAbandoned, room.abandoned, base);
+        result.observe(roomRate, room.on ? room.rate : 0, base);
+        if (room.estimateError !== null) result.observe(roomEstimateError, room.estimateError, base);
       },
-      [stockLeft, stockInitial, streamLength, backlog, entriesAdded, decisions],
+      [
+        stockLeft,
+        stockInitial,
+        streamLength,
+        backlog,
+        entriesAdded,
+        decisions,
+        roomWaiting,
+        roomAdmitted,
+        roomAbandoned,
+        roomRate,
+        roomEstimateError,
+      ],
     );
   }
 }

@@ -36,6 +36,32 @@ export const SALE_METRICS = {
     kind: 'counter',
     description: 'Orders decided, by outcome and, for rejections, reason',
   },
+  roomWaiting: {
+    instrument: 'popup.room.waiting',
+    kind: 'gauge',
+    description:
+      'Customers in the waiting room: placed in line (where="line") or arrived before the opening (where="early")',
+  },
+  roomAdmitted: {
+    instrument: 'popup.room.admitted',
+    kind: 'counter',
+    description: 'Customers the waiting room admitted',
+  },
+  roomAbandoned: {
+    instrument: 'popup.room.abandoned',
+    kind: 'counter',
+    description: 'Customers who lost their place in the waiting room by going silent',
+  },
+  roomRate: {
+    instrument: 'popup.room.admit_rate',
+    kind: 'gauge',
+    description: "The waiting room's admissions per second now (0 while the room is off)",
+  },
+  roomEstimateError: {
+    instrument: 'popup.room.estimate_error',
+    kind: 'gauge',
+    description: 'Mean relative error of the wait estimates told to the customers admitted so far (0.25 = 25%)',
+  },
   orderLatency: {
     instrument: 'popup.order.latency',
     kind: 'histogram',

@@ -1,4 +1,4 @@
-import type { SaleGears, SaleStatus } from '@popup-store/gears-client';
+import type { RoomStatus, SaleGears, SaleStatus } from '@popup-store/gears-client';
 import { deadLetterStream, type SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 
@@ -18,6 +18,8 @@ export interface StreamSample {
 /** The sale at one moment. */
 export interface SaleSample {
   readonly status: SaleStatus;
+  /** The waiting room's figures (docs/waiting-room.md). */
+  readonly room: RoomStatus;
   /** By stream name. */
   readonly streams: Readonly<Record<string, StreamSample>>;
   /** When it was read, by the local clock (`status.now` is Redis's). */
@@ -38,7 +40,7 @@ export function sampledStreams(sale: SaleKeys): SampledStream[] {
   ]);
 }
 
-/** Reads the sale's status and every stream's length and entries-added, in two round trips sent together. */
+/** Reads the sale's and the waiting room's status and every stream's length and entries-added, sent together. */
 export async function readSample(
   redis: Redis,
   gears: SaleGears,
@@ -46,7 +48,7 @@ export async function readSample(
 ): Promise<SaleSample> {
   const infos = redis.pipeline();
   for (const { key } of streams) infos.xinfo('STREAM', key);
-  const [status, replies] = await Promise.all([gears.status(), infos.exec()]);
+  const [status, room, replies] = await Promise.all([gears.status(), gears.roomStatus(), infos.exec()]);
   const sampled: Record<string, StreamSample> = {};
   streams.forEach(({ name }, i) => {
     const [error, reply] = replies?.[i] ?? [new Error('no reply')];
@@ -55,7 +57,7 @@ export async function readSample(
     else if (error) throw error;
     else sampled[name] = streamSample(reply as unknown[]);
   });
-  return { status, streams: sampled, readAt: Date.now() };
+  return { status, room, streams: sampled, readAt: Date.now() };
 }
 
 function streamSample(flat: unknown[]): StreamSample {

@@ -18,7 +18,18 @@ function sample(now: number, counts: SaleStatus['counts'], customersAdded: numbe
     now,
     counts,
   };
-  return { status, streams: { customers: { length: 4, entriesAdded: customersAdded } }, readAt: now };
+  const room = {
+    on: false,
+    closed: false,
+    rate: 0,
+    waiting: 0,
+    early: 0,
+    joined: 0,
+    admitted: 0,
+    abandoned: 0,
+    estimateError: null,
+  };
+  return { status, room, streams: { customers: { length: 4, entriesAdded: customersAdded } }, readAt: now };
 }
 
 const byKey = (points: ReturnType<typeof salePoints>) =>

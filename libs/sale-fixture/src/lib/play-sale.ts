@@ -5,7 +5,7 @@ import {
   rejectionReasons,
   saleReportContract,
 } from '@popup-store/contracts';
-import { loadGears, orderToDecide, redisNow, SaleGears } from '@popup-store/gears-client';
+import { loadGears, orderToDecide, redisNow, ROOM_DEFAULTS, SaleGears } from '@popup-store/gears-client';
 import { ConsumerGroup, type SaleKeys } from '@popup-store/keys';
 import { drainStream, encodeEntry, entryFields } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
@@ -49,7 +49,13 @@ async function addOrders(
       '*',
       ...encodeEntry(customerContract, { orderId, customerId, submittedAt }, { carrier }),
     );
-    const order = { orderId, customerId, submittedAt, orderedAt: Date.now(), customerEntryId: customerEntryId as string };
+    const order = {
+      orderId,
+      customerId,
+      submittedAt,
+      orderedAt: Date.now(),
+      customerEntryId: customerEntryId as string,
+    };
     await redis.xadd(sale.orders, '*', ...encodeEntry(orderContract, order, { carrier }));
     traceIds.set(orderId, traceId);
   }
@@ -70,11 +76,12 @@ async function decideAll(redis: Redis, sale: SaleKeys): Promise<void> {
  * dead-lettered; the operator closes the sale and dee's order is rejected as closed; the auditor's record, one
  * alert and the final report are written as fulfilment-auditing writes them; then eve and fay order and wait, so
  * the customers and orders streams are not empty. Decision counts: completed 2, duplicate 1, sold_out 1, closed 1;
- * 7 customer entries.
+ * 7 customer entries. Before any order, the waiting room admits ann and bob (it stays on, with gus still in line).
  */
 export async function playSale(redis: Redis, sale: SaleKeys): Promise<PlayedSale> {
   const traceIds = new Map<string, string>();
   const gears = await openSale(redis, sale, 2);
+  await admitThroughRoom(gears);
   const ordered: [string, string][] = [
     ['o1', 'ann'],
     ['o2', 'bob'],
@@ -98,6 +105,17 @@ export async function playSale(redis: Redis, sale: SaleKeys): Promise<PlayedSale
     traceIds,
   );
   return { sale, traceIds };
+}
+
+/** The waiting room on, ann and bob admitted, gus still in line: its keys and counters as intake leaves them. */
+async function admitThroughRoom(gears: SaleGears): Promise<void> {
+  await gears.configureRoom({ ...ROOM_DEFAULTS, on: true, admitPerSecond: 2 });
+  for (const customer of ['ann', 'bob', 'gus']) await gears.joinRoom(await gears.status(), customer);
+  for (let tries = 0; (await gears.roomStatus()).admitted < 2; tries++) {
+    if (tries > 100) throw new Error('the waiting room admitted nobody in 5 s');
+    await gears.watchRoom(await gears.status(), ['ann', 'bob', 'gus']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** What fulfilment-auditing keeps: the audit hash after one violation, its alert, and the report of the sale. */
