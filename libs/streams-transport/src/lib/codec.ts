@@ -30,24 +30,23 @@ export type DecodedEntry<T = unknown> = DecodedPayload<T> | MalformedEntry;
  * handler that takes the payload never pays for them. Null-prototype, so a field named "__proto__" stays a field.
  */
 abstract class EntryFields {
-  readonly #flat: FlatFields;
-  #fields: Record<string, string> | undefined;
+  // TypeScript's `private`, not `#`: the apps' build lowers `#` fields to a WeakMap each, whose entries cost the
+  // collector more than the record they spare.
+  private byName: Record<string, string> | undefined;
 
   constructor(
-    flat: FlatFields,
+    private readonly flat: FlatFields,
     /** The entry's trace context, as far as it is well-formed. */
     readonly carrier: TraceCarrier,
-  ) {
-    this.#flat = flat;
-  }
+  ) {}
 
   /** The entry's fields as written (`v`, `data`, `traceparent`, …); of a duplicated name, the first value. */
   get fields(): Record<string, string> {
-    if (this.#fields) return this.#fields;
-    const flat = this.#flat;
+    if (this.byName) return this.byName;
+    const flat = this.flat;
     const fields: Record<string, string> = Object.create(null);
     for (let i = 0; i + 1 < flat.length; i += 2) if (!(flat[i] in fields)) fields[flat[i]] = flat[i + 1];
-    return (this.#fields = fields);
+    return (this.byName = fields);
   }
 }
 
