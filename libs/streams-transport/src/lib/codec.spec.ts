@@ -90,6 +90,14 @@ describe('wire format', () => {
     expect(decoded.fields['__proto__']).toBe('x');
   });
 
+  it('finds a duplicate among many fields, and gives every field by name, the first value of a repeated one', () => {
+    const many = Array.from({ length: 20 }, (_, i) => [`f${i}`, String(i)]).flat();
+    const decoded = decodeEntry(customerContract, ['v', '1', 'data', JSON.stringify(customer), ...many, 'f7', 'again'], 1024);
+    expect(decoded).toMatchObject({ ok: false, error: 'field "f7" appears more than once' });
+    expect(decoded.fields).toMatchObject({ v: '1', f0: '0', f7: '7', f19: '19' });
+    expect(Object.keys(decoded.fields)).toHaveLength(22);
+  });
+
   it('ignores trace fields too long to be trace context', () => {
     const fields = ['v', '1', 'data', JSON.stringify(customer), 'traceparent', 'x'.repeat(10_000)];
     expect(decodeEntry(customerContract, fields, 1024)).toMatchObject({ ok: true, carrier: {} });

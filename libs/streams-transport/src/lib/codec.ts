@@ -23,9 +23,58 @@ export class ContractViolationError extends Error {
 }
 
 /** A decoded entry: its payload, or why it is not one (the `error` its dead letter states). */
-export type DecodedEntry<T = unknown> =
-  | { ok: true; data: T; fields: Record<string, string>; carrier: TraceCarrier }
-  | { ok: false; error: string; fields: Record<string, string>; carrier: TraceCarrier };
+export type DecodedEntry<T = unknown> = DecodedPayload<T> | MalformedEntry;
+
+/**
+ * What every decoded entry has: its fields by name, made on first use only (a dead letter, `getFields()`): a
+ * handler that takes the payload never pays for them. Null-prototype, so a field named "__proto__" stays a field.
+ */
+abstract class EntryFields {
+  // TypeScript's `private`, not `#`: the apps' build lowers `#` fields to a WeakMap each, whose entries cost the
+  // collector more than the record they spare.
+  private byName: Record<string, string> | undefined;
+
+  constructor(
+    private readonly flat: FlatFields,
+    /** The entry's trace context, as far as it is well-formed. */
+    readonly carrier: TraceCarrier,
+  ) {}
+
+  /** The entry's fields as written (`v`, `data`, `traceparent`, …); of a duplicated name, the first value. */
+  get fields(): Record<string, string> {
+    if (this.byName) return this.byName;
+    const flat = this.flat;
+    const fields: Record<string, string> = Object.create(null);
+    for (let i = 0; i + 1 < flat.length; i += 2) if (!(flat[i] in fields)) fields[flat[i]] = flat[i + 1];
+    return (this.byName = fields);
+  }
+}
+
+/** An entry whose payload its contract accepts. */
+export class DecodedPayload<T = unknown> extends EntryFields {
+  readonly ok = true;
+
+  constructor(
+    flat: FlatFields,
+    carrier: TraceCarrier,
+    readonly data: T,
+  ) {
+    super(flat, carrier);
+  }
+}
+
+/** An entry that is not a payload of its contract, and why. */
+export class MalformedEntry extends EntryFields {
+  readonly ok = false;
+
+  constructor(
+    flat: FlatFields,
+    carrier: TraceCarrier,
+    readonly error: string,
+  ) {
+    super(flat, carrier);
+  }
+}
 
 // A W3C traceparent is 55 characters and a tracestate at most 32 list members: anything far longer is not one.
 const MAX_TRACE_FIELD = 512;
@@ -98,50 +147,83 @@ export function decodeEntry<C extends Contract>(
   flat: FlatFields,
   maxDataBytes = DEFAULT_MAX_DATA_BYTES,
 ): DecodedEntry<ContractPayload<C>> {
-  const { fields, duplicate } = toRecord(flat);
-  const carrier = traceCarrier(fields);
-  const fail = (error: string): DecodedEntry<never> => ({ ok: false, error, fields, carrier });
-  if (duplicate !== undefined) return fail(`field "${duplicate}" appears more than once`);
-  const { [ENTRY_FIELDS.version]: version, [ENTRY_FIELDS.data]: data } = fields;
-  if (version === undefined) return fail('missing field "v"');
-  if (data === undefined) return fail('missing field "data"');
-  if (version !== String(contract.version)) {
-    return fail(`unsupported version "${version.slice(0, 32)}": contract ${contract.name} is v${contract.version}`);
+  // One pass over the flat fields, no object made of them: this runs for every entry every consumer reads.
+  let version: string | undefined;
+  let data: string | undefined;
+  let traceparent: string | undefined;
+  let tracestate: string | undefined;
+  const duplicate = duplicateName(flat);
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const value = flat[i + 1];
+    switch (flat[i]) {
+      case ENTRY_FIELDS.version:
+        version ??= value;
+        break;
+      case ENTRY_FIELDS.data:
+        data ??= value;
+        break;
+      case ENTRY_FIELDS.traceparent:
+        traceparent ??= value;
+        break;
+      case ENTRY_FIELDS.tracestate:
+        tracestate ??= value;
+        break;
+    }
   }
-  if (exceeds(data, maxDataBytes)) return fail(`data is over the ${maxDataBytes}-byte limit`);
+  const carrier: TraceCarrier = {};
+  if (traceparent !== undefined && traceparent.length <= MAX_TRACE_FIELD) carrier.traceparent = traceparent;
+  if (tracestate !== undefined && tracestate.length <= MAX_TRACE_FIELD) carrier.tracestate = tracestate;
+  const error = malformed(contract, duplicate, version, data, maxDataBytes);
+  if (error !== undefined) return new MalformedEntry(flat, carrier, error);
   let json: unknown;
   try {
-    json = JSON.parse(data);
+    json = JSON.parse(data as string);
   } catch (error) {
-    return fail(`data is not JSON: ${(error as Error).message}`);
+    return new MalformedEntry(flat, carrier, `data is not JSON: ${(error as Error).message}`);
   }
   const parsed = contract.schema.safeParse(json);
   if (!parsed.success) {
-    return fail(
-      `data breaks contract ${contract.name} v${contract.version}: ${describeIssues(parsed.error).join('; ')}`,
-    );
+    const problems = describeIssues(parsed.error).join('; ');
+    return new MalformedEntry(flat, carrier, `data breaks contract ${contract.name} v${contract.version}: ${problems}`);
   }
-  return { ok: true, data: parsed.data as ContractPayload<C>, fields, carrier };
+  return new DecodedPayload(flat, carrier, parsed.data as ContractPayload<C>);
 }
 
-function toRecord(flat: FlatFields): { fields: Record<string, string>; duplicate?: string } {
-  // No prototype: an entry may well have a field named "__proto__".
-  const fields: Record<string, string> = Object.create(null);
-  let duplicate: string | undefined;
+/** Why an entry's fields cannot hold a payload of the contract, before its data is parsed; undefined if they can. */
+function malformed(
+  contract: Contract,
+  duplicate: string | undefined,
+  version: string | undefined,
+  data: string | undefined,
+  maxDataBytes: number,
+): string | undefined {
+  if (duplicate !== undefined) return `field "${duplicate}" appears more than once`;
+  if (version === undefined) return 'missing field "v"';
+  if (data === undefined) return 'missing field "data"';
+  if (version !== String(contract.version)) {
+    return `unsupported version "${version.slice(0, 32)}": contract ${contract.name} is v${contract.version}`;
+  }
+  if (exceeds(data, maxDataBytes)) return `data is over the ${maxDataBytes}-byte limit`;
+  return undefined;
+}
+
+// Up to this many fields, names are compared pairwise (an entry has 2 to 4); beyond, a Set keeps it linear.
+const PAIRWISE_FIELDS = 8;
+
+/** The first field name that appears twice, if any. */
+function duplicateName(flat: FlatFields): string | undefined {
+  if (flat.length <= 2 * PAIRWISE_FIELDS) {
+    for (let i = 2; i + 1 < flat.length; i += 2) {
+      for (let j = 0; j < i; j += 2) if (flat[j] === flat[i]) return flat[i];
+    }
+    return undefined;
+  }
+  const seen = new Set<string>();
   for (let i = 0; i + 1 < flat.length; i += 2) {
-    const name = flat[i];
-    if (name in fields) duplicate ??= name;
-    else fields[name] = flat[i + 1];
+    if (seen.has(flat[i])) return flat[i];
+    seen.add(flat[i]);
   }
-  return { fields, duplicate };
-}
-
-function traceCarrier(fields: Record<string, string>): TraceCarrier {
-  const carrier: TraceCarrier = {};
-  const { traceparent, tracestate } = fields;
-  if (traceparent !== undefined && traceparent.length <= MAX_TRACE_FIELD) carrier.traceparent = traceparent;
-  if (tracestate !== undefined && tracestate.length <= MAX_TRACE_FIELD) carrier.tracestate = tracestate;
-  return carrier;
+  return undefined;
 }
 
 /** Whether a string's UTF-8 form is over `maxBytes`, without encoding it when its length already tells. */

@@ -8,7 +8,7 @@ import { RedisStreamsBatchContext, RedisStreamsContext, type StreamMessage } fro
 import { deadLetterFor } from './dead-letter';
 import { describeError } from './describe-error';
 import { inSpan, startBatchProcessSpan, startProcessSpan } from './tracing';
-import { decodeEntry, encodeEntry, type RawEntry } from './codec';
+import { decodeEntry, encodeEntry, type DecodedPayload, type RawEntry } from './codec';
 import type { Acknowledger } from './decorators';
 import type { StreamCommands } from './stream-commands';
 
@@ -107,7 +107,7 @@ export class EntryProcessor {
         const error = `none of ${maxDeliveries} deliveries settled (consumer died or could not ack)`;
         this.bury(outcome, id, decoded.fields, decoded.carrier, error, deliveryCount);
       } else {
-        messages.push({ id, data: decoded.data, deliveryCount, fields: decoded.fields, carrier: decoded.carrier });
+        messages.push(new DeliveredMessage(id, deliveryCount, decoded));
       }
     }
     if (messages.length > 0) {
@@ -215,6 +215,27 @@ export class EntryProcessor {
         `${stream}: could not ack ${acked.length} entries (${describeError(error)}); they will be delivered again`,
       );
     }
+  }
+}
+
+/** An entry as its handler gets it: its fields are made only if someone asks for them (see DecodedEntry). */
+class DeliveredMessage implements StreamMessage {
+  constructor(
+    readonly id: string,
+    readonly deliveryCount: number,
+    private readonly decoded: DecodedPayload,
+  ) {}
+
+  get data(): unknown {
+    return this.decoded.data;
+  }
+
+  get fields(): Readonly<Record<string, string>> {
+    return this.decoded.fields;
+  }
+
+  get carrier(): TraceCarrier {
+    return this.decoded.carrier;
   }
 }
 

@@ -31,7 +31,7 @@ export async function* readRecords<C extends Contract>(
   let from = options.from ?? '-';
   for (;;) {
     const page = (await redis.xrange(stream, from, to, 'COUNT', pageSize)) as Array<[string, FlatFields]>;
-    for (const [id, fields] of page) yield { id, ...decodeEntry(contract, fields, maxDataBytes) };
+    for (const [id, fields] of page) yield Object.assign(decodeEntry(contract, fields, maxDataBytes), { id });
     if (page.length < pageSize) return;
     from = `(${page[page.length - 1][0]}`;
   }
