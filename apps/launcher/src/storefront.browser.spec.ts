@@ -63,8 +63,10 @@ describe('the storefront in a real browser', () => {
       observer: client,
       env: {
         'customer-intake': {
-          // Every browser here comes from 127.0.0.1: the bot limit per address would refuse the crowd.
+          // Every browser here comes from 127.0.0.1: the limits per address would refuse the crowd (its orders, and
+          // the event stream each page holds).
           MAX_CUSTOMERS_PER_ADDRESS: '1000',
+          MAX_EVENT_STREAMS_PER_ADDRESS: '1000',
         },
         // Paused, Redis still runs the XREADGROUP a consumer sent and whose reply it stopped waiting for: the entries
         // it delivered then are only taken back by the reclaimer, after RECLAIM_IDLE_MS (30 s and 15 s by default).

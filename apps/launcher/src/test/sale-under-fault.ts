@@ -1,3 +1,5 @@
+import { alertContract } from '@popup-store/contracts';
+import { readPayloads } from '@popup-store/streams-transport';
 import { parseDecision, SaleGears } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import type { RedisConnection } from '@popup-store/redis-connection';
@@ -166,6 +168,11 @@ export class FaultSale {
     await drained(this.client, this.sale, signal, this.services.logDir);
     await new SaleGears(this.client, this.sale).setState('closed');
     const report = await finalReport(this.client, this.sale, signal, this.services.logDir);
+    // A failed audit says why in its alerts: printed, for the failure to be read.
+    if (!report.ok) {
+      const alerts = await readPayloads(this.client, this.sale.alerts, alertContract);
+      console.info(`the auditor's alerts\n${JSON.stringify(alerts.slice(0, 20), null, 2)}`);
+    }
     const probeTickets = this.probes
       .filter((probe) => probe.status === 202)
       .map((probe) => probe.body['orderId'] as string);
