@@ -77,21 +77,52 @@ export const joinLine = (token: string, saleId: string) =>
     headers: { authorization: `Bearer ${token}` },
   });
 
-/** The customer's live line (the `events` URL of a join, which carries its queue token). */
-export function lineEvents(url: string, onLine: (update: LineUpdate) => void): EventSource {
-  const events = new EventSource(url);
-  events.addEventListener('line', (event) => onLine(JSON.parse((event as MessageEvent<string>).data)));
-  return events;
+/** The customer's live line (the `events` URL of a join, which carries its queue token); call the result to stop. */
+export function lineEvents(url: string, onLine: (update: LineUpdate) => void): () => void {
+  return liveEvents(url, { line: (data) => onLine(JSON.parse(data) as LineUpdate) });
 }
 
 /** `GET /api/orders/:id`: the ticket's status, for the customer who placed it. */
 export const readTicket = (token: string, orderId: string) =>
   call(`/api/orders/${encodeURIComponent(orderId)}`, { headers: { authorization: `Bearer ${token}` } });
 
-/** The sale's live status: one event at connect, then one per change of phase, stock or window. */
-export function saleEvents(onSale: (sale: SaleView, receivedAt: number) => void, onDown: () => void): EventSource {
-  const events = new EventSource('/api/sale/events');
-  events.addEventListener('sale', (event) => onSale(JSON.parse((event as MessageEvent<string>).data), Date.now()));
-  events.addEventListener('error', onDown);
-  return events;
+/** The sale's live status: one event at connect, then one per change of phase, stock, window or waiting room. */
+export function saleEvents(onSale: (sale: SaleView, receivedAt: number) => void, onDown: () => void): () => void {
+  return liveEvents('/api/sale/events', { sale: (data) => onSale(JSON.parse(data) as SaleView, Date.now()) }, onDown);
+}
+
+/** The first wait before opening a refused event stream again, and the longest. */
+const REOPEN_FIRST_MS = 1_000;
+const REOPEN_MAX_MS = 15_000;
+
+/**
+ * An event stream that stays open. An EventSource reconnects by itself only after a dropped connection: a refusal
+ * (a 503 when the store sheds load, a 429) closes it for good, and the page would show a stale sale from then on.
+ * So a closed one is opened again, after a jittered wait that doubles up to 15 s; `onDown` hears of every failure.
+ */
+function liveEvents(url: string, handlers: Record<string, (data: string) => void>, onDown?: () => void): () => void {
+  let waitMs = REOPEN_FIRST_MS;
+  let stopped = false;
+  let current: EventSource | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const open = () => {
+    const events = new EventSource(url);
+    current = events;
+    events.addEventListener('open', () => (waitMs = REOPEN_FIRST_MS));
+    for (const [type, handle] of Object.entries(handlers)) {
+      events.addEventListener(type, (event) => handle((event as MessageEvent<string>).data));
+    }
+    events.addEventListener('error', () => {
+      onDown?.();
+      if (events.readyState !== EventSource.CLOSED || stopped) return;
+      timer = setTimeout(open, waitMs * (0.5 + Math.random()));
+      waitMs = Math.min(waitMs * 2, REOPEN_MAX_MS);
+    });
+  };
+  open();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    current?.close();
+  };
 }

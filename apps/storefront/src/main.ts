@@ -50,10 +50,7 @@ function startPurchase(current: Session): Purchase {
   return new Purchase({
     placeOrder: (key, pass) => placeOrder(current.token, current.customerId, key, pass),
     joinLine: () => joinLine(current.token, saleId),
-    followLine: (events, onUpdate) => {
-      const source = lineEvents(events, onUpdate);
-      return () => source.close();
-    },
+    followLine: (events, onUpdate) => lineEvents(events, onUpdate),
     readTicket: (orderId) => readTicket(current.token, orderId),
     storage,
     storageKey: `popup.purchase.${saleId}.${current.customerId}`,
