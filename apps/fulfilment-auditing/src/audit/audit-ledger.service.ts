@@ -28,6 +28,11 @@ export class AuditLedgerService {
       claims.hsetnx(this.sale.auditBuyers, customerId, orderId).hsetnx(this.sale.auditUnits, String(unit), orderId);
     }
     const replies = await claims.exec();
+    // A claim that failed (a master failing over, a connection lost mid-pipeline) is not a claim taken by another
+    // order: the batch fails and is delivered again. Read as "taken", it was alerted as a unit sold "after order
+    // null" in the failover chaos spec.
+    const failed = replies?.find(([error]) => error !== null)?.[0];
+    if (!replies || failed) throw failed ?? new Error('the audit claims got no reply');
     const taken: { completion: Completion; buyer: boolean; unit: boolean }[] = [];
     completions.forEach((completion, index) => {
       const buyerNew = replies?.[2 * index]?.[1] === 1;
@@ -57,7 +62,11 @@ export class AuditLedgerService {
         .hget(this.sale.auditBuyers, completion.customerId)
         .hget(this.sale.auditUnits, String(completion.unit))
         .exec()
-        .then((replies) => (replies ?? []).map(([, value]) => value as string | null));
+        .then((replies) => {
+          const failed = replies?.find(([error]) => error !== null)?.[0];
+          if (!replies || failed) throw failed ?? new Error('the audit read got no reply');
+          return replies.map(([, value]) => value as string | null);
+        });
       if (buyer && buyerOrder !== completion.orderId) {
         violations.push({
           kind: 'customer_served_twice',
