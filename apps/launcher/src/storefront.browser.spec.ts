@@ -168,7 +168,18 @@ describe('the storefront in a real browser', () => {
       await newSale(15, 0);
       await Promise.all(crowd.map((s) => waitForState(s.page, ['open'], 30_000)));
       progress('40 pages open');
-      await Promise.all(crowd.map((s) => s.page.getByRole('button', { name: 'Buy one' }).click()));
+      // At once, as far as forty pages on two cores can: a page slow to press may find the last unit gone and its
+      // button hidden for the sell-out, which is its answer (checked below with every other sold-out page).
+      await Promise.all(
+        crowd.map((s) =>
+          s.page
+            .getByRole('button', { name: 'Buy one' })
+            .click({ timeout: 20_000 })
+            .catch(async (error: unknown) => {
+              if ((await stateOf(s.page)) !== 'sold-out') throw error;
+            }),
+        ),
+      );
       const ends = await Promise.all(crowd.map((s) => waitForState(s.page, ['won', 'sold-out'], 60_000)));
       progress('40 decided');
       expect(ends.filter((end) => end.state === 'won')).toHaveLength(15);
