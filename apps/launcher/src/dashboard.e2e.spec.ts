@@ -52,8 +52,9 @@ describe('the sale dashboard on a real Prometheus', () => {
     client = redis.client();
     // Fewer units than customers: completions and sold_out rejections both, each at a rate above zero.
     sale = await openSale(client, `${redis.namespace}-dashboard`, 400);
-    // The crowd goes through the waiting room, slower than it arrives: its panels have a line to show.
-    await new SaleGears(client, sale).configureRoom({ ...ROOM_DEFAULTS, on: true, admitPerSecond: 80 });
+    // The crowd goes through the waiting room, admitted faster than it arrives: slower, the line closes at the
+    // sell-out before any order is taken from a stale status, and the sold_out panels would have nothing to show.
+    await new SaleGears(client, sale).configureRoom({ ...ROOM_DEFAULTS, on: true, admitPerSecond: 1000 });
     services = await startServices({ redisUrl: redis.url, saleId: sale.saleId, dataDir: dir, observer: client });
     prometheus = await PrometheusProcess.start(join(dir, 'prometheus'), [new URL(services.metricsUrl).host]);
     const scraped = async (query: string) =>
