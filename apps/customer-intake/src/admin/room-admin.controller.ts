@@ -6,7 +6,7 @@ import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { SALE_KEYS } from '../app/intake-config';
 import { ADMIN_REDIS } from '../app/redis.provider';
-import { redisAway, refusal } from '../orders/refusal';
+import { assertSellsSale, redisAway, refusal } from '../orders/refusal';
 import { AdminTokenGuard } from './admin-token.guard';
 
 /** `PUT /api/admin/sales/:sale/room`: the waiting room's settings; what is left out keeps its default. */
@@ -38,7 +38,7 @@ export class RoomAdminController {
 
   @Put()
   async configure(@Param('sale') sale: string, @Body() settings: RoomSettingsDto) {
-    this.sellsSale(sale);
+    assertSellsSale(this.sale.saleId, sale);
     try {
       const wasOn = await this.gears.configureRoom({ ...ROOM_DEFAULTS, ...settings });
       return { wasOn, status: await this.gears.roomStatus() };
@@ -49,15 +49,9 @@ export class RoomAdminController {
 
   @Get()
   async status(@Param('sale') sale: string) {
-    this.sellsSale(sale);
+    assertSellsSale(this.sale.saleId, sale);
     return this.gears.roomStatus().catch(() => {
       throw redisAway();
     });
-  }
-
-  private sellsSale(sale: string): void {
-    if (sale !== this.sale.saleId) {
-      throw refusal(HttpStatus.NOT_FOUND, 'no_sale', `this store sells the sale ${this.sale.saleId}, not ${sale}`);
-    }
   }
 }

@@ -17,7 +17,7 @@ import type { SaleKeys } from '@popup-store/keys';
 import { map, type Observable } from 'rxjs';
 import { SALE_KEYS } from '../app/intake-config';
 import { SignedIn, SignedInGuard } from '../customers/signed-in.guard';
-import { redisAway, refusal, RetryLaterException } from '../orders/refusal';
+import { assertSellsSale, redisAway, refusal, RetryLaterException } from '../orders/refusal';
 import { AdmissionPasses } from './admission-passes';
 import { QueueTokenGuard } from './queue-token.guard';
 import { WaitingRoom, type LineUpdate } from './waiting-room.service';
@@ -39,7 +39,7 @@ export class QueueController {
   @HttpCode(HttpStatus.OK)
   @UseGuards(SignedInGuard)
   async join(@Param('sale') sale: string, @SignedIn() customer: string) {
-    this.sellsSale(sale);
+    assertSellsSale(this.sale.saleId, sale);
     const update: LineUpdate = await this.room.join(customer).catch((error: unknown) => {
       throw error instanceof RetryLaterException ? error : redisAway();
     });
@@ -56,13 +56,7 @@ export class QueueController {
     @SignedIn() customer: string,
     @Req() request: FastifyRequest,
   ): Observable<MessageEvent> {
-    this.sellsSale(sale);
+    assertSellsSale(this.sale.saleId, sale);
     return this.room.updates(customer, request.ip).pipe(map((update) => ({ type: 'line', data: update })));
-  }
-
-  private sellsSale(sale: string): void {
-    if (sale !== this.sale.saleId) {
-      throw refusal(HttpStatus.NOT_FOUND, 'no_sale', `this store sells the sale ${this.sale.saleId}, not ${sale}`);
-    }
   }
 }
