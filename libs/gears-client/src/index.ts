@@ -12,3 +12,4 @@ export * from './lib/library';
 export * from './lib/load-gears';
 export * from './lib/redis-clock';
 export * from './lib/sale-gears';
+export * from './lib/sale-registry';

@@ -141,3 +141,10 @@ export function idempotencyKey(sale: SaleKeys, customerId: string, key: string):
 export function admissionPassKey(sale: SaleKeys, passId: string): string {
   return `${sale.tag}:pass:${passId}`;
 }
+
+/**
+ * Sorted set: every sale an operator made (member: the sale id, score: ms of the operator's last change to it),
+ * which every service reads to serve every live sale. No hash tag: it names many sales, so on a cluster it lives on
+ * its own slot, written beside (never in the same call as) a sale's gears.
+ */
+export const SALE_REGISTRY_KEY = 'popup:sales';
