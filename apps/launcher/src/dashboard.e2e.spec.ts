@@ -124,6 +124,15 @@ describe('the sale dashboard on a real Prometheus', () => {
     }
   });
 
+  it("lists the sale among the $sale variable's values, as Grafana asks Prometheus for them", async () => {
+    const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Json;
+    const variable = ((dashboard['templating'] as Json)['list'] as Json[]).find((one) => one['name'] === 'sale');
+    const definition = /^label_values\((\w+), (\w+)\)$/.exec(String(variable?.['definition']));
+    expect(definition).not.toBeNull();
+    const [, metric, label] = definition ?? [];
+    expect(await prometheus.labelValues(label, metric, window.from, window.to)).toContain(sale.saleId);
+  });
+
   it('rates completions above zero while the sale runs, and counts what Redis decided', async () => {
     const completedFlow = await prometheus.queryRange(
       `sum(rate(popup_decisions_total{sale="${sale.saleId}",outcome="completed"}[${RATE_INTERVAL}]))`,

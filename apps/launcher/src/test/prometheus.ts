@@ -81,6 +81,16 @@ export class PrometheusProcess {
     return body.data?.result ?? [];
   }
 
+  /** `/api/v1/label/<label>/values` of the series `match` selects over the range: Grafana's `label_values(match, label)`. */
+  async labelValues(label: string, match: string, startMs: number, endMs: number): Promise<string[]> {
+    const params = new URLSearchParams({ 'match[]': match, start: String(startMs / 1000), end: String(endMs / 1000) });
+    const response = await fetch(`${this.url}/api/v1/label/${encodeURIComponent(label)}/values?${params}`);
+    const body = (await response.json()) as { status: string; error?: string; data?: string[] };
+    if (body.status !== 'success')
+      throw new Error(`label_values(${match}, ${label}): ${body.error ?? response.status}`);
+    return body.data ?? [];
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = once(this.child, 'exit');
