@@ -27,7 +27,7 @@ const program = new Command('crowd')
     process.env['INTAKE_URL'] ?? 'http://127.0.0.1:3000',
   )
   .option('--redis <url>', 'Redis, for --target stream', process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379')
-  .option('--sale <id>', 'the sale, for --target stream and --waiting-room', process.env['SALE_ID'] ?? 'popup')
+  .option('--sale <id>', 'the sale the crowd buys from (/api/sales/<id>/...)', process.env['SALE_ID'] ?? 'popup')
   .option('--connections <n>', 'HTTP connections', number(1), 64)
   .option(
     '--identity <url>',
@@ -56,7 +56,7 @@ const program = new Command('crowd')
   .option('--max-retries <n>', 'retries of a customer told to wait (429/503)', number(0), 3)
   .option(
     '--waiting-room',
-    'customers join the sale’s line (POST /api/sales/<sale>/queue) and order with the pass once admitted (--sale names it)',
+    'customers join the sale’s line (POST /api/sales/<sale>/queue) and order with the pass once admitted',
   )
   .option('--summary <file>', 'write the summary, with every accepted ticket, as JSON')
   .option('--quiet', 'no progress bar')
@@ -92,7 +92,8 @@ async function main(): Promise<void> {
       maxRetries: options.maxRetries,
       authorization: (customerId) => bearers.get(customerId),
       forwardedFor: options.forwardedFor ? (customerId) => addresses.get(customerId) as string : undefined,
-      waitingRoom: options.waitingRoom ? { sale: options.sale } : undefined,
+      sale: options.sale,
+      waitingRoom: options.waitingRoom === true,
     });
   } else {
     shopper = new StreamShopper(options.redis, saleKeys(options.sale));

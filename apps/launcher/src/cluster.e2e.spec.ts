@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { failedInvariants, type SaleOutcome } from './lib/sale-outcome';
-import { runSale } from './lib/sale-run';
+import { runSales } from './lib/sale-run';
 import { Terminal } from './lib/terminal';
 
 const UNITS = 400;
@@ -37,7 +37,7 @@ describe('a whole sale on a Redis Cluster', () => {
 
   async function playSale(saleId: string, replicas: number): Promise<SaleOutcome> {
     let output = '';
-    return runSale(
+    const [outcome] = await runSales(
       {
         redisUrl: undefined,
         redisClusterNodes: cluster.nodes,
@@ -45,6 +45,7 @@ describe('a whole sale on a Redis Cluster', () => {
         waitingRoom: false,
         admitPerSecond: 0,
         replicas,
+        sales: 1,
         saleId,
         units: UNITS,
         customers: CUSTOMERS,
@@ -59,6 +60,7 @@ describe('a whole sale on a Redis Cluster', () => {
     ).catch((error: unknown) => {
       throw new Error(`the sale failed: ${String(error)}\n--- launcher output ---\n${output}`);
     });
+    return outcome;
   }
 
   /** What the cluster holds of a sale that ended: exactly the stock sold, one unit per customer, every ticket decided. */

@@ -65,13 +65,14 @@ describe('the sale dashboard on a real Prometheus', () => {
     const crowd = await playCrowd({
       main: entryPoint(DIST_DIR, 'crowd'),
       urls: services.intakeUrls,
+      sale: sale.saleId,
       customers: 700,
       rate: 100,
       seed: 7,
       summaryFile: join(dir, 'crowd-summary.json'),
       logFile: join(dir, 'crowd.log'),
       identity: services.identity,
-      waitingRoom: { sale: sale.saleId },
+      waitingRoom: true,
       signal: new AbortController().signal,
     });
     expect(crowd.acceptedCount).toBeGreaterThan(400);

@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { launchOptions } from './lib/launch-options';
 import { renderReport } from './lib/report-view';
-import { failedInvariants, outcomeJson } from './lib/sale-outcome';
-import { runSale } from './lib/sale-run';
+import { failedInvariants, launchJson } from './lib/sale-outcome';
+import { runSales } from './lib/sale-run';
 import { Terminal } from './lib/terminal';
 
 /** This file is built to `<workspace>/dist/apps/launcher/main.js`. */
@@ -29,16 +29,16 @@ async function main(): Promise<number> {
     });
   }
   try {
-    const outcome = await runSale(
+    const outcomes = await runSales(
       { ...options, distDir: join(workspace, 'dist'), dataDir: join(workspace, '.sale-data') },
       { terminal, signal: interrupted.signal },
     );
-    terminal.line(renderReport(outcome));
+    terminal.line(renderReport(outcomes));
     if (options.reportFile) {
-      await writeFile(options.reportFile, `${JSON.stringify(outcomeJson(outcome), null, 2)}\n`);
+      await writeFile(options.reportFile, `${JSON.stringify(launchJson(outcomes), null, 2)}\n`);
       terminal.line(`Report written to ${options.reportFile}`);
     }
-    return failedInvariants(outcome).length ? 1 : 0;
+    return outcomes.some((outcome) => failedInvariants(outcome).length) ? 1 : 0;
   } catch (error) {
     if (interrupted.signal.aborted) {
       terminal.line('Interrupted: every service and Redis stopped.');

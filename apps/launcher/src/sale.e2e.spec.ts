@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { renderReport } from './lib/report-view';
 import { failedInvariants, type SaleOutcome } from './lib/sale-outcome';
-import { runSale } from './lib/sale-run';
+import { runSales } from './lib/sale-run';
 import { PROCESS_NAMES } from '@popup-store/service-runner';
 import { Terminal } from './lib/terminal';
 
@@ -35,7 +35,7 @@ describe('a whole sale (npm start)', () => {
     client = redis.client();
     dataDir = await mkdtemp(join(tmpdir(), 'popup-sale-'));
     let output = '';
-    outcome = await runSale(
+    [outcome] = await runSales(
       {
         redisUrl: redis.url,
         redisClusterNodes: undefined,
@@ -43,6 +43,7 @@ describe('a whole sale (npm start)', () => {
         waitingRoom: false,
         admitPerSecond: 0,
         replicas: 1,
+        sales: 1,
         saleId: sale.saleId,
         units: UNITS,
         customers: CUSTOMERS,
@@ -74,7 +75,7 @@ describe('a whole sale (npm start)', () => {
   });
 
   it('prints the report in the shape npm start has always printed: the same sections and rows, in order (README)', () => {
-    const labels = renderReport(outcome)
+    const labels = renderReport([outcome])
       .split('\n')
       .map((line) => line.trim().split(/\s{2,}/)[0])
       .filter(Boolean);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { renderReport } from './lib/report-view';
 import { failedInvariants } from './lib/sale-outcome';
-import { runSale } from './lib/sale-run';
+import { runSales } from './lib/sale-run';
 import { Terminal } from './lib/terminal';
 
 const UNITS = 200;
@@ -29,7 +29,7 @@ describe('a sale played through the waiting room', () => {
 
   it('admits the crowd at the rate, each accepted order with a pass, and keeps every invariant', async () => {
     let output = '';
-    const outcome = await runSale(
+    const [outcome] = await runSales(
       {
         redisUrl: redis.url,
         redisClusterNodes: undefined,
@@ -37,6 +37,7 @@ describe('a sale played through the waiting room', () => {
         waitingRoom: true,
         admitPerSecond: ADMIT_PER_SECOND,
         replicas: 1,
+        sales: 1,
         saleId: 'room-e2e',
         units: UNITS,
         customers: CUSTOMERS,
@@ -62,6 +63,6 @@ describe('a sale played through the waiting room', () => {
     // At most the rate, plus a second's credit, over the time the crowd took.
     expect(room.admitted).toBeLessThanOrEqual(ADMIT_PER_SECOND * (outcome.crowd.durationMs / 1000 + 1) + 1);
     expect(output).toContain('waiting room on, admitting 300 a second');
-    expect(renderReport(outcome)).toMatch(/waiting room\s+\d+ admitted; waited p50/);
+    expect(renderReport([outcome])).toMatch(/waiting room\s+\d+ admitted; waited p50/);
   }, 300_000);
 });

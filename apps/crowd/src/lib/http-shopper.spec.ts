@@ -6,7 +6,7 @@ import { playCrowd } from './play-crowd';
 describe('HttpShopper', () => {
   let server: Server;
   let url: string;
-  const requests: { authorization?: string; forwardedFor?: string; body: string }[] = [];
+  const requests: { path?: string; authorization?: string; forwardedFor?: string; body: string }[] = [];
   let refuseFirst = 0;
 
   beforeAll(async () => {
@@ -15,6 +15,7 @@ describe('HttpShopper', () => {
       request.on('data', (chunk) => (raw += chunk));
       request.on('end', () => {
         requests.push({
+          path: request.url,
           authorization: request.headers.authorization,
           forwardedFor: request.headers['x-forwarded-for'] as string | undefined,
           body: raw,
@@ -34,11 +35,12 @@ describe('HttpShopper', () => {
 
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-  it('posts each customer with its token and address and no body, keeps the tickets, retrying after Retry-After when told to wait', async () => {
+  it('posts each customer to its sale with its token and address and no body, keeps the tickets, retrying after Retry-After when told to wait', async () => {
     refuseFirst = 2;
     requests.length = 0;
     const shopper = new HttpShopper({
       url,
+      sale: 'popup',
       connections: 4,
       maxRetries: 3,
       authorization: (id) => `Bearer token-of-${id}`,
@@ -55,12 +57,23 @@ describe('HttpShopper', () => {
     expect(tally.retries).toBe(2);
     expect(tally.sent).toBe(5);
     expect(tally.accepted).toHaveLength(3);
-    expect(requests).toContainEqual({ authorization: 'Bearer token-of-b', forwardedFor: '10.0.0.98', body: '' });
+    expect(requests).toContainEqual({
+      path: '/api/sales/popup/orders',
+      authorization: 'Bearer token-of-b',
+      forwardedFor: '10.0.0.98',
+      body: '',
+    });
   });
 
   it('gives up after its retries and reports the last answer', async () => {
     refuseFirst = 10;
-    const shopper = new HttpShopper({ url, connections: 1, maxRetries: 1, authorization: () => undefined });
+    const shopper = new HttpShopper({
+      url,
+      sale: 'popup',
+      connections: 1,
+      maxRetries: 1,
+      authorization: () => undefined,
+    });
     const { tally } = await playCrowd([{ at: 0, customerId: 'x' }], (id, at, t) => shopper.order(id, at, t));
     await shopper.close();
     expect(tally.statuses).toEqual({ 429: 1 });
@@ -96,8 +109,9 @@ describe('HttpShopper', () => {
       url: `http://127.0.0.1:${(line.address() as AddressInfo).port}`,
       connections: 1,
       maxRetries: 3,
+      sale: 'spring',
       authorization: () => 'Bearer t',
-      waitingRoom: { sale: 'spring' },
+      waitingRoom: true,
     });
     const { tally } = await playCrowd([{ at: 0, customerId: 'q' }], (id, at, t) => shopper.order(id, at, t));
     await shopper.close();
@@ -106,7 +120,7 @@ describe('HttpShopper', () => {
       'POST /api/sales/spring/queue',
       'POST /api/sales/spring/queue',
       'POST /api/sales/spring/queue',
-      'POST /api/orders pass-1',
+      'POST /api/sales/spring/orders pass-1',
     ]);
     expect(tally.statuses).toEqual({ 202: 1 });
     expect(tally.line()).toMatchObject({ admitted: 1 });

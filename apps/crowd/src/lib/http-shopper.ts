@@ -5,6 +5,8 @@ import type { Tally } from './tally';
 export interface HttpShopperOptions {
   /** customer-intake's base URL, or several: the customers are then spread over them. */
   url: string | readonly string[];
+  /** The sale the customers buy from: its routes, `/api/sales/<sale>/...`. */
+  sale: string;
   connections: number;
   /** A person whose order was refused for load (429/503) or hit a network error tries again, at most this often. */
   maxRetries: number;
@@ -16,7 +18,7 @@ export interface HttpShopperOptions {
    * The sale's waiting room is on (`--waiting-room`): a person joins the line (`POST /api/sales/<sale>/queue`),
    * asks again until admitted, then orders with the pass. Without it, a 403 `not_admitted` sends them there too.
    */
-  waitingRoom?: { readonly sale: string };
+  waitingRoom?: boolean;
 }
 
 /** Asking the line again: as often as its estimate says, within these bounds (a person glancing at the page). */
@@ -29,8 +31,10 @@ const LINE_POLL_MAX_MS = 2_000;
  */
 export class HttpShopper {
   private readonly pool: Pool | BalancedPool;
+  private readonly salePath: string;
 
   constructor(private readonly options: HttpShopperOptions) {
+    this.salePath = `/api/sales/${encodeURIComponent(options.sale)}`;
     const urls = typeof options.url === 'string' ? [options.url] : options.url;
     // undici's BalancedPool sends each request to the next intake in turn, and fewer to one that fails; each
     // intake gets `connections` of its own. A retry (429, 503) may so reach another intake.
@@ -56,7 +60,7 @@ export class HttpShopper {
       try {
         const response = await this.pool.request({
           method: 'POST',
-          path: '/api/orders',
+          path: `${this.salePath}/orders`,
           headers,
         });
         const payload = (await response.body.json().catch(() => ({}))) as { orderId?: string; reason?: string };
@@ -89,7 +93,7 @@ export class HttpShopper {
    * line could not be reached `maxRetries` times running), counted as a network error.
    */
   private async waitInLine(headers: Record<string, string>, tally: Tally): Promise<boolean> {
-    const path = `/api/sales/${encodeURIComponent((this.options.waitingRoom as { sale: string }).sale)}/queue`;
+    const path = `${this.salePath}/queue`;
     const joinedAt = performance.now();
     for (let failures = 0; ;) {
       let waitMs = LINE_POLL_MIN_MS;

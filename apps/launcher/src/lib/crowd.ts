@@ -10,6 +10,8 @@ export interface CrowdPlan {
   readonly main: string;
   /** Every customer-intake: the crowd sends each request to the next one in turn. */
   readonly urls: readonly string[];
+  /** The sale the crowd buys from (`/api/sales/<sale>/...`). */
+  readonly sale: string;
   readonly customers: number;
   readonly rate: number;
   readonly seed: number;
@@ -17,8 +19,8 @@ export interface CrowdPlan {
   readonly logFile: string;
   /** Customers sign in with the identity provider's key, each from an address of its own. */
   readonly identity: Pick<RunIdentity, 'issuer' | 'audience' | 'signingKey'>;
-  /** The crowd joins this sale's waiting room (`--waiting-room`). */
-  readonly waitingRoom?: { readonly sale: string };
+  /** The crowd joins the sale's waiting room (`--waiting-room`). */
+  readonly waitingRoom?: boolean;
   /** Aborting kills the crowd. */
   readonly signal: AbortSignal;
 }
@@ -55,6 +57,7 @@ export async function playCrowd(plan: CrowdPlan): Promise<CrowdSummary> {
   const args = [
     plan.main,
     ['--url', plan.urls.join(',')],
+    ['--sale', plan.sale],
     ['--customers', String(plan.customers)],
     ['--rate', String(plan.rate)],
     ['--seed', String(plan.seed)],
@@ -62,7 +65,7 @@ export async function playCrowd(plan: CrowdPlan): Promise<CrowdSummary> {
     ['--issuer', plan.identity.issuer],
     ['--audience', plan.identity.audience],
     '--forwarded-for',
-    plan.waitingRoom ? ['--waiting-room', '--sale', plan.waitingRoom.sale] : [],
+    plan.waitingRoom ? ['--waiting-room'] : [],
     '--quiet',
   ].flat();
   // Its own process group: a Ctrl-C reaches the launcher alone, which then stops the crowd itself.

@@ -1,5 +1,5 @@
 import { ConfigError } from '@popup-store/config';
-import { launchOptions } from './launch-options';
+import { launchOptions, saleIdsOf } from './launch-options';
 
 describe('launchOptions', () => {
   it('plays a default sale that sells out, on a private Redis', () => {
@@ -8,6 +8,7 @@ describe('launchOptions', () => {
       redisClusterNodes: undefined,
       cluster: false,
       replicas: 1,
+      sales: 1,
       waitingRoom: false,
       admitPerSecond: 0,
       saleId: 'popup',
@@ -26,6 +27,18 @@ describe('launchOptions', () => {
       admitPerSecond: 500,
     });
     expect(launchOptions([], { ADMIT_PER_SECOND: '40' }).admitPerSecond).toBe(40);
+  });
+
+  it('plays several sales, named after --sale, ids that fit a hash tag', () => {
+    expect(saleIdsOf(launchOptions([], {}))).toEqual(['popup']);
+    expect(saleIdsOf(launchOptions(['--sales', '3', '--sale', 'spring'], {}))).toEqual([
+      'spring-1',
+      'spring-2',
+      'spring-3',
+    ]);
+    expect(launchOptions([], { SALES: '12' }).sales).toBe(12);
+    expect(() => launchOptions(['--sales', '12', '--sale', 'x'.repeat(62)], {})).toThrow(/at most 64 characters/);
+    expect(() => launchOptions(['--sales', '0'], {})).toThrow(ConfigError);
   });
 
   it('reads durations in seconds, minutes, hours and ms', () => {

@@ -12,6 +12,8 @@ export interface LaunchOptions {
   readonly cluster: boolean;
   /** Processes of each stream service. */
   readonly replicas: number;
+  /** Sales played at once, each with `units`, `customers` and `rate` of its own (ids: {@link saleIdsOf}). */
+  readonly sales: number;
   /** The sale's waiting room on, the crowd queueing in it (docs/waiting-room.md). */
   readonly waitingRoom: boolean;
   /** Its admissions per second; 0 derives them from the decisions measured. */
@@ -83,6 +85,13 @@ const settings = {
     fallback: '1',
     schema: count,
   },
+  sales: {
+    flag: '--sales <n>',
+    env: 'SALES',
+    help: 'sales played at once, each with --units, --customers and --rate of its own (ids <sale>-1 ... <sale>-n)',
+    fallback: '1',
+    schema: count,
+  },
   waitingRoom: {
     flag: '--waiting-room',
     help: "turn the sale's waiting room on: the crowd joins the line and orders with its pass once admitted",
@@ -133,6 +142,11 @@ const settings = {
   },
 } satisfies Record<keyof LaunchOptions, Setting>;
 
+/** The ids of the sales a launch plays: `saleId` alone, or `<saleId>-1` ... `<saleId>-<sales>`. */
+export function saleIdsOf({ saleId, sales }: Pick<LaunchOptions, 'saleId' | 'sales'>): string[] {
+  return sales === 1 ? [saleId] : Array.from({ length: sales }, (_, index) => `${saleId}-${index + 1}`);
+}
+
 /** Reads the options from the command line (`argv` without node and script) and the environment. */
 export function launchOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LaunchOptions {
   const program = new Command('npm start --')
@@ -163,6 +177,9 @@ export function launchOptions(argv: readonly string[], env: NodeJS.ProcessEnv = 
   }
   if (resolved['cluster'] && resolved['redisClusterNodes'])
     problems.push('--cluster / REDIS_CLUSTER_NODES: --cluster starts a cluster of its own; give one or the other');
+  const longest = `${String(resolved['saleId'])}-${String(resolved['sales'])}`;
+  if (Number(resolved['sales']) > 1 && longest.length > 64)
+    problems.push(`--sales / --sale: a sale id is at most 64 characters, and ${longest} is ${longest.length}`);
   if (problems.length) throw new ConfigError(problems);
   return resolved as unknown as LaunchOptions;
 }

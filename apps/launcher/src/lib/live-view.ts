@@ -12,16 +12,24 @@ const LATENCY_WINDOW = 200;
 
 interface Sample {
   readonly at: number;
-  readonly status: SaleStatus;
+  /** The sale's phase, or how many sales are in each. */
+  readonly phase: string;
+  readonly stock: number;
+  readonly left: number;
+  /** Orders decided, every outcome. */
+  readonly decided: number;
   readonly customersQueued: number;
   readonly ordersQueued: number;
   /** Nearest-rank p50 and p99 of submission → completion over the latest completions; null before the first. */
   readonly completion: { readonly p50: number; readonly p99: number } | null;
 }
 
-/** The sale as Redis sees it, on the terminal's live line about twice a second: stock, queues, pace, latency. */
+/**
+ * The sales as Redis sees them, summed, on the terminal's live line about twice a second: stock, queues, pace,
+ * latency.
+ */
 export class LiveView {
-  private readonly gears: SaleGears;
+  private readonly gears: SaleGears[];
   private stage = '';
   private timer: NodeJS.Timeout | undefined;
   private sampling: Promise<void> | undefined;
@@ -29,11 +37,11 @@ export class LiveView {
 
   constructor(
     private readonly redis: RedisConnection,
-    private readonly sale: SaleKeys,
+    private readonly sales: readonly SaleKeys[],
     private readonly terminal: Terminal,
     private readonly startedAt = Date.now(),
   ) {
-    this.gears = new SaleGears(redis, sale);
+    this.gears = sales.map((sale) => new SaleGears(redis, sale));
   }
 
   /** Starts, or goes on under a new name for what the sale is doing (crowd, draining, closing). */
@@ -60,26 +68,40 @@ export class LiveView {
   }
 
   private async sample(): Promise<Sample> {
+    // One pipeline a sale: on a cluster each sale's keys are on a slot of their own.
+    const samples = await Promise.all(this.sales.map((sale, index) => this.sampleSale(sale, this.gears[index])));
+    const statuses = samples.map(({ status }) => status);
+    return {
+      at: Date.now(),
+      phase: phases(statuses),
+      stock: sum(statuses.map((status) => status.stock)),
+      left: sum(statuses.map((status) => status.left)),
+      decided: sum(statuses.map(({ counts }) => counts.completed + counts.closed + counts.duplicate + counts.sold_out)),
+      customersQueued: sum(samples.map((one) => one.customersQueued)),
+      ordersQueued: sum(samples.map((one) => one.ordersQueued)),
+      completion: completionLatency(samples.flatMap((one) => one.latest)),
+    };
+  }
+
+  private async sampleSale(sale: SaleKeys, gears: SaleGears) {
     const [status, replies] = await Promise.all([
-      this.gears.status(),
+      gears.status(),
       this.redis
         .pipeline()
-        .xlen(this.sale.customers)
-        .xlen(this.sale.orders)
-        .xrevrange(this.sale.completed, '+', '-', 'COUNT', LATENCY_WINDOW)
+        .xlen(sale.customers)
+        .xlen(sale.orders)
+        .xrevrange(sale.completed, '+', '-', 'COUNT', LATENCY_WINDOW)
         .exec(),
     ]);
     const [customersQueued, ordersQueued, latest] = (replies ?? []).map(([error, reply]) => {
       if (error) throw error;
       return reply;
     }) as [number, number, [string, string[]][]];
-    return { at: Date.now(), status, customersQueued, ordersQueued, completion: completionLatency(latest) };
+    return { status, customersQueued, ordersQueued, latest };
   }
 
   private describe(sample: Sample): string {
-    const { status } = sample;
-    const { completed, closed, duplicate, sold_out } = status.counts;
-    const decided = completed + closed + duplicate + sold_out;
+    const { decided } = sample;
     const pace = this.previous ? ((decided - this.previous.decided) * 1000) / (sample.at - this.previous.at) : 0;
     this.previous = { at: sample.at, decided };
     const elapsed = ((sample.at - this.startedAt) / 1000).toFixed(1);
@@ -88,7 +110,7 @@ export class LiveView {
       : 'no completion yet';
     return [
       `${this.stage} ${elapsed}s`,
-      `${status.phase}, sold ${n(status.stock - status.left)}/${n(status.stock)}`,
+      `${sample.phase}, sold ${n(sample.stock - sample.left)}/${n(sample.stock)}`,
       `queued ${n(sample.customersQueued)} customers, ${n(sample.ordersQueued)} orders`,
       `${n(Math.max(0, Math.round(pace)))} decisions/s`,
       latency,
@@ -106,4 +128,13 @@ function completionLatency(entries: [string, string[]][]): Sample['completion'] 
   return { p50, p99 };
 }
 
+/** The phase of one sale, or of several in a few words: `12 open`, `3 sold_out, 9 open`. */
+function phases(statuses: readonly SaleStatus[]): string {
+  if (statuses.length === 1) return statuses[0].phase;
+  const counts = new Map<string, number>();
+  for (const { phase } of statuses) counts.set(phase, (counts.get(phase) ?? 0) + 1);
+  return [...counts].map(([phase, count]) => `${count} ${phase}`).join(', ');
+}
+
+const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
 const n = (value: number) => value.toLocaleString('en-US');

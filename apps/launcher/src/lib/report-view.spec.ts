@@ -60,7 +60,7 @@ const row = (table: string, label: string) =>
 
 describe('renderReport', () => {
   it('shows sales, refusals by reason, invariants, latency and the crowd', () => {
-    const table = renderReport(outcome);
+    const table = renderReport([outcome]);
     expect(row(table, 'units sold')).toBe('units sold 10,000 of 10,000 (0 left)');
     expect(row(table, 'time to sell out')).toBe('time to sell out 8.4 s');
     expect(row(table, 'rejected: sold out')).toBe('rejected: sold out 2,725');
@@ -76,11 +76,13 @@ describe('renderReport', () => {
   });
 
   it('says when stock was left, and names every failed invariant', () => {
-    const table = renderReport({
-      ...outcome,
-      report: { ...report, left: 3, sold: 9_997, timeToSellOutMs: null, lost: 2, ok: false, violations: ['2 lost'] },
-      lostTickets: 1,
-    });
+    const table = renderReport([
+      {
+        ...outcome,
+        report: { ...report, left: 3, sold: 9_997, timeToSellOutMs: null, lost: 2, ok: false, violations: ['2 lost'] },
+        lostTickets: 1,
+      },
+    ]);
     expect(row(table, 'time to sell out')).toBe('time to sell out did not sell out');
     expect(row(table, 'lost (auditor)')).toBe('lost (auditor) 2 FAILED');
     expect(table).toContain('FAILED in 31.4 s:');
@@ -88,5 +90,30 @@ describe('renderReport', () => {
     expect(table).toContain('  - lost = 2, must be 0');
     expect(table).toContain('  - lostTickets = 1, must be 0');
     expect(table).not.toContain('Every invariant held');
+  });
+
+  it('shows each of several sales, their total, and names the sale of a failed invariant', () => {
+    const second: SaleOutcome = {
+      ...outcome,
+      report: {
+        ...report,
+        saleId: 'popup-2',
+        sold: 9_999,
+        left: 1,
+        oversold: 1,
+        ok: false,
+        violations: ['1 oversold'],
+      },
+    };
+    const table = renderReport([{ ...outcome, report: { ...report, saleId: 'popup-1' } }, second]);
+    expect(table).toContain('\nSale popup-1\n');
+    expect(table).toContain('\nSale popup-2\n');
+    const total = table.slice(table.indexOf('All 2 sales'));
+    expect(row(total, 'units sold')).toBe('units sold 19,999 of 20,000');
+    expect(row(total, 'oversold')).toBe('oversold 1 FAILED');
+    expect(row(total, 'answers')).toBe('answers 202 ticket 27,824, 409 already bought 804, 410 sold out 4,706, 418 2');
+    expect(table).toContain('  - popup-2: the auditor found violations: 1 oversold');
+    expect(table).toContain('  - popup-2: oversold = 1, must be 0');
+    expect(table).not.toContain('popup-1: ');
   });
 });

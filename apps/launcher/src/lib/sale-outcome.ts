@@ -24,7 +24,21 @@ export function failedInvariants({ report, lostTickets }: SaleOutcome): string[]
   return failed;
 }
 
-/** The outcome as `--report` writes it: the report's fields, the ticket check, the crowd's figures. */
+/**
+ * The outcome as `--report` writes it: the report's fields, the ticket check, the crowd's figures. Several sales:
+ * `{ sales: [each as one sale's], failedInvariants: [each named with its sale] }`.
+ */
+export function launchJson(outcomes: readonly SaleOutcome[]) {
+  if (outcomes.length === 1) return outcomeJson(outcomes[0]);
+  return {
+    sales: outcomes.map(outcomeJson),
+    failedInvariants: outcomes.flatMap((outcome) =>
+      failedInvariants(outcome).map((invariant) => `${outcome.report.saleId}: ${invariant}`),
+    ),
+  };
+}
+
+/** One sale's outcome as `--report` writes it: the report's fields, the ticket check, the crowd's figures. */
 export function outcomeJson(outcome: SaleOutcome) {
   return {
     ...outcome.report,

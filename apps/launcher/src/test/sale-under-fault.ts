@@ -98,6 +98,7 @@ export class FaultSale {
     return playCrowd({
       main: entryPoint(DIST_DIR, 'crowd'),
       urls: this.services.intakeUrls,
+      sale: this.sale.saleId,
       customers,
       rate,
       seed,
