@@ -11,18 +11,19 @@
 -- ARGV[4] admitMs    how long an admission lasts (its pass), integer >= 1000
 -- ARGV[5] autoFloor  the least derived rate, integer >= 1
 -- ARGV[6] reset      '1' to empty the line and its counters (a sale started over), else '0'
+-- ARGV[7] auto       '1' to let the room turn itself on once arrivals pass the admission rate, else '0'
 -- Returns: whether the room was on before ('1' or '0').
 -- Errors: ERR_POPUP_BAD_ARG (an argument out of range).
 --- @include "../includes/errors"
 --- @include "../includes/args"
 
 local function room_configure(keys, args)
-  if #keys ~= 6 or #args ~= 6 then
-    return fail(ERR_BAD_ARG, 'popup_room_configure takes 6 keys and 6 arguments')
+  if #keys ~= 6 or #args ~= 7 then
+    return fail(ERR_BAD_ARG, 'popup_room_configure takes 6 keys and 7 arguments')
   end
   local room_key = keys[1]
-  local on, rate, timeout_ms, admit_ms, auto_floor, reset =
-    args[1], to_int(args[2]), to_int(args[3]), to_int(args[4]), to_int(args[5]), args[6]
+  local on, rate, timeout_ms, admit_ms, auto_floor, reset, auto =
+    args[1], to_int(args[2]), to_int(args[3]), to_int(args[4]), to_int(args[5]), args[6], args[7]
   if on ~= '0' and on ~= '1' then
     return fail(ERR_BAD_ARG, "on must be '0' or '1', got " .. on)
   end
@@ -38,11 +39,17 @@ local function room_configure(keys, args)
   if reset ~= '0' and reset ~= '1' then
     return fail(ERR_BAD_ARG, "reset must be '0' or '1', got " .. reset)
   end
+  if auto ~= '0' and auto ~= '1' then
+    return fail(ERR_BAD_ARG, "auto must be '0' or '1', got " .. auto)
+  end
   local before = rcall('HGET', room_key, 'on') or '0'
   if reset == '1' then
     rcall('DEL', room_key, keys[2], keys[3], keys[4], keys[5], keys[6])
   end
-  rcall('HSET', room_key, 'on', on, 'rate', rate, 'timeoutMs', timeout_ms, 'admitMs', admit_ms, 'autoFloor', auto_floor)
+  rcall('HSET', room_key, 'on', on, 'rate', rate, 'timeoutMs', timeout_ms, 'admitMs', admit_ms, 'autoFloor', auto_floor,
+    'auto', auto)
+  -- Arrivals are counted afresh from the operator's change: what came before it decided nothing.
+  rcall('HDEL', room_key, 'arrivals', 'arrivalsSince', 'autoOnAt')
   return before
 end
 

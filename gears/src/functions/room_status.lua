@@ -7,7 +7,8 @@
 -- ARGV: none.
 -- Returns: a flat field/value array: on (0/1), closed (0/1), rate (admissions per second now), waiting, early,
 --   joined, admitted, abandoned, estimateError (mean relative error of the wait estimates, in millionths; -1
---   before the first admission).
+--   before the first admission), auto (0/1: turns itself on once arrivals pass the rate), autoOnAt (when it
+--   did, ms; 0 if it has not).
 -- Errors: ERR_POPUP_BAD_ARG (wrong number of keys or arguments).
 --- @include "../includes/errors"
 --- @include "../includes/waiting_room"
@@ -27,6 +28,8 @@ local function room_status(keys, args)
     'admitted', room.admitted,
     'abandoned', room.abandoned,
     'estimateError', room.estSamples > 0 and math.floor(room.estErrSum / room.estSamples) or -1,
+    'auto', room.auto,
+    'autoOnAt', room.autoOnAt,
   }
 end
 

@@ -11,7 +11,9 @@
 -- ARGV[3] endsAt     its window end, ms
 -- ARGV[4] left       units left
 -- ARGV[5] decided    orders decided so far (every outcome)
--- ARGV[6..] customerId 0 to 1000 customers listening (none: only bring the room up to date)
+-- ARGV[6] arrivals   order requests for the sale the caller saw since its last watch, integer >= 0: with auto on,
+--                    the room turns itself on once the arrivals of every caller pass the admission rate
+-- ARGV[7..] customerId 0 to 1000 customers listening (none: only bring the room up to date)
 -- Returns: { on, closed, rate, phase, now, waiting, early, then per customer: where, value } with where and
 --   value as popup_room_join's ('none', -1 for a customer not in the line: it lost its place or never joined);
 --   waiting and early count the line and the early arrivals.
@@ -25,20 +27,27 @@
 local MAX_WATCHED = 1000
 
 local function room_watch(keys, args)
-  if #keys ~= 6 or #args < SALE_ARGS or #args > SALE_ARGS + MAX_WATCHED then
-    return fail(ERR_BAD_ARG, 'popup_room_watch takes 6 keys, the sale and at most ' .. MAX_WATCHED .. ' customers')
+  if #keys ~= 6 or #args < SALE_ARGS + 1 or #args > SALE_ARGS + 1 + MAX_WATCHED then
+    return fail(ERR_BAD_ARG,
+      'popup_room_watch takes 6 keys, the sale, the arrivals and at most ' .. MAX_WATCHED .. ' customers')
   end
   local sale, problem = sale_from_args(args[1], args[2], args[3], args[4], args[5])
   if not sale then
     return fail(ERR_BAD_ARG, problem)
   end
+  -- args[6]: right after the SALE_ARGS (5) sale arguments.
+  local arrivals = to_int(args[6])
+  if not arrivals or arrivals < 0 then
+    return fail(ERR_BAD_ARG, 'arrivals must be an integer >= 0, got ' .. args[6])
+  end
   local k = { room = keys[1], line = keys[2], seen = keys[3], early = keys[4], admitted = keys[5], estimates = keys[6] }
   local now = now_ms()
   local room = read_room(k.room)
+  auto_switch(k, room, sale, arrivals, now)
   local phase = room_tick(k, room, sale, now)
   local reply = { room.on, room.closed, effective_rate(room), phase, now, rcall('ZCARD', k.line),
     rcall('SCARD', k.early) }
-  for i = SALE_ARGS + 1, #args do
+  for i = SALE_ARGS + 2, #args do
     local customer = args[i]
     local where, value = 'closed', -1
     if room.on ~= '1' then

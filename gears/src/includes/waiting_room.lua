@@ -1,7 +1,7 @@
 -- The waiting room of a sale (docs/waiting-room.md): a line of customers admitted in order at a rate.
 -- Keys, all under the sale's hash tag:
---   room       hash: settings (on, rate, timeoutMs, admitMs, autoFloor), progress (seq, lastTickAt, credit, ...),
---              counters (joined, admitted, abandoned, estErrSum, estSamples)
+--   room       hash: settings (on, rate, timeoutMs, admitMs, autoFloor, auto), progress (seq, lastTickAt, credit,
+--              arrivals, arrivalsSince, ...), counters (joined, admitted, abandoned, estErrSum, estSamples), autoOnAt
 --   line       sorted set: customerId -> position (1, 2, ...); the smallest positions are admitted first
 --   seen       sorted set: customerId -> when the customer was last heard of (ms); silent ones lose their place
 --   early      set: customers who arrived before the opening, shuffled into the line at the opening
@@ -12,7 +12,7 @@
 -- customer-intake may only read the sale's state. The gears still decide every order from the state itself.
 -- Needs: rcall, now_ms, to_int (args), phase_of (sale_state).
 
-local ROOM_DEFAULTS = { on = '0', rate = 0, timeoutMs = 30000, admitMs = 120000, autoFloor = 100 }
+local ROOM_DEFAULTS = { on = '0', rate = 0, timeoutMs = 30000, admitMs = 120000, autoFloor = 100, auto = 0 }
 -- Work per call stays bounded however long the line: what is left is done by the next call.
 local SHUFFLE_PER_TICK = 10000
 local ABANDON_PER_TICK = 1000
@@ -24,7 +24,7 @@ local RATE_SAMPLE_MS = 1000
 
 local ROOM_FIELDS = { 'on', 'rate', 'timeoutMs', 'admitMs', 'autoFloor', 'seq', 'lastTickAt', 'credit', 'shuffled',
   'shuffleNext', 'closed', 'autoRate', 'lastDecided', 'lastRateAt', 'joined', 'admitted', 'abandoned', 'estErrSum',
-  'estSamples' }
+  'estSamples', 'auto', 'arrivals', 'arrivalsSince', 'autoOnAt' }
 
 local function read_room(room_key)
   local values = rcall('HMGET', room_key, unpack(ROOM_FIELDS))
@@ -75,6 +75,55 @@ local function place(k, room, customer, position, now)
   rcall('HSET', k.estimates, customer, now .. ':' .. estimate)
 end
 
+-- Measures the decisions per second once a second, for a rate derived from them; adds the fields to `updates`.
+local function sample_rate(room, sale, now, updates)
+  if room.autoRate ~= 0 and now - room.lastRateAt < RATE_SAMPLE_MS then
+    return
+  end
+  local decided = sale.decided
+  if room.lastRateAt > 0 then
+    local measured = (decided - room.lastDecided) * 1000 / (now - room.lastRateAt)
+    room.autoRate = math.ceil(measured * AUTO_HEADROOM)
+  end
+  room.lastDecided, room.lastRateAt = decided, now
+  table.insert(updates, 'autoRate'); table.insert(updates, room.autoRate)
+  table.insert(updates, 'lastDecided'); table.insert(updates, decided)
+  table.insert(updates, 'lastRateAt'); table.insert(updates, now)
+end
+
+-- With `auto` set, a room that is off adds up the order requests every intake reports (`arrivals`, since its last
+-- watch) and turns itself on once they pass the admission rate: more than a second's admissions within a second,
+-- or more than the rate over a longer window. A window of a second without that starts the count again.
+local function auto_switch(k, room, sale, arrivals, now)
+  if room.auto ~= 1 or room.on == '1' or room.closed == 1 then
+    return
+  end
+  local phase = phase_of(sale, now)
+  if phase == 'sold_out' or phase == 'ended' then
+    return
+  end
+  local updates = {}
+  sample_rate(room, sale, now, updates)
+  local since = room.arrivalsSince > 0 and room.arrivalsSince or now
+  local count = room.arrivals + arrivals
+  local elapsed = now - since
+  if count * 1000 > effective_rate(room) * math.max(elapsed, RATE_SAMPLE_MS) then
+    -- Admission credit starts from now: the crowd that tripped the switch gets the line, not a burst of passes.
+    room.on, room.lastTickAt, room.credit, room.autoOnAt = '1', 0, 0, now
+    table.insert(updates, 'on'); table.insert(updates, '1')
+    table.insert(updates, 'autoOnAt'); table.insert(updates, now)
+    table.insert(updates, 'lastTickAt'); table.insert(updates, 0)
+    table.insert(updates, 'credit'); table.insert(updates, 0)
+    count, since = 0, now
+  elseif elapsed >= RATE_SAMPLE_MS then
+    count, since = 0, now
+  end
+  room.arrivals, room.arrivalsSince = count, since
+  table.insert(updates, 'arrivals'); table.insert(updates, count)
+  table.insert(updates, 'arrivalsSince'); table.insert(updates, since)
+  rcall('HSET', k.room, unpack(updates))
+end
+
 -- Brings the room up to `now`: closes the line at the sell-out or the end, shuffles the early arrivals in at the
 -- opening, drops the customers not heard of for timeoutMs, and admits the head of the line at the rate.
 -- Returns the sale's phase. Every step is bounded; each call does the part that is due.
@@ -92,17 +141,7 @@ local function room_tick(k, room, sale, now)
   end
 
   local updates = {}
-  if room.autoRate == 0 or now - room.lastRateAt >= RATE_SAMPLE_MS then
-    local decided = sale.decided
-    if room.lastRateAt > 0 then
-      local measured = (decided - room.lastDecided) * 1000 / (now - room.lastRateAt)
-      room.autoRate = math.ceil(measured * AUTO_HEADROOM)
-    end
-    room.lastDecided, room.lastRateAt = decided, now
-    table.insert(updates, 'autoRate'); table.insert(updates, room.autoRate)
-    table.insert(updates, 'lastDecided'); table.insert(updates, decided)
-    table.insert(updates, 'lastRateAt'); table.insert(updates, now)
-  end
+  sample_rate(room, sale, now, updates)
 
   local shuffling = false
   if phase ~= 'scheduled' and phase ~= 'unconfigured' then

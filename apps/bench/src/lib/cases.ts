@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { pacedBaseline } from './baselines/paced-baselines';
 import { bullmqThroughput, demoThroughput, redisBenchmarkXadd } from './baselines/throughput';
 import { engineRun } from './engine';
+import { CLUSTER_MASTERS, manySalesOnCluster, manySalesOnOneRedis } from './many-sales';
 import type { Figures } from './figures';
 import { httpCrowd } from './http';
 import { intakeBesideBareFastify } from './http-alone';
@@ -13,7 +14,7 @@ import { tokenCosts } from './token-costs';
 import type { PipelineContext } from './sale-run';
 import type { Sizes } from './sizes';
 
-export const SCENARIOS = ['1', '2', '3', '4', '5', 'tokens', 'demo', 'bullmq', 'ceiling'] as const;
+export const SCENARIOS = ['1', '2', '3', '4', '5', 'sales', 'tokens', 'demo', 'bullmq', 'ceiling'] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 
 /** A line of the table: one figure of one case. */
@@ -198,6 +199,32 @@ export function benchCases(setup: BenchSetup, sizes: Sizes, chosen: ReadonlySet<
         run: () => withAppendfsync(redis, policy, () => streamFlood(pipeline, sale, { customers, stock })),
       });
     }
+  }
+  if (chosen.has('sales')) {
+    const plan = { sales: sizes.manySales, ordersPerSale: sizes.manySalesOrders, batch: 100 };
+    const what = `${plan.sales} sales of ${plan.ordersPerSale.toLocaleString('en-US')} orders decided at once, batch ${plan.batch}`;
+    cases.push({
+      id: 'sales-one',
+      scenario: 'sales',
+      title: `${what}, on one Redis`,
+      rows: [perSecond('decisions/s, all sales'), redisCpu('decision')],
+      run: () => manySalesOnOneRedis(redis, plan),
+    });
+    cases.push({
+      id: 'sales-cluster',
+      scenario: 'sales',
+      title: `${what}, on a ${CLUSTER_MASTERS}-master Redis Cluster (sales spread evenly)`,
+      rows: [
+        perSecond('decisions/s, all sales'),
+        { ...redisCpu('decision'), label: 'Redis CPU µs per decision, all masters' },
+        ...Array.from({ length: CLUSTER_MASTERS }, (_, i) => ({
+          figure: `redisCpuMicrosPerDecision:master-${i + 1}`,
+          label: `master ${i + 1} CPU µs per decision of all sales`,
+          digits: 1,
+        })),
+      ],
+      run: () => manySalesOnCluster(plan),
+    });
   }
   if (chosen.has('tokens')) {
     cases.push({

@@ -1,6 +1,7 @@
 import { SaleGears, type OrderToDecide } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@popup-store/redis-connection';
 import { redisCpuSeconds } from './cpu';
 import type { Figures } from './figures';
 import { openSale, readOrders, writeCustomers, writeOrders } from './orders';
@@ -38,7 +39,7 @@ export async function engineRun(
 
 /** Decides `orders` in batches of `batch`, each caller taking the next batch as soon as its last call answered. */
 export async function decideAll(
-  callers: readonly Redis[],
+  callers: readonly RedisConnection[],
   sale: SaleKeys,
   orders: readonly OrderToDecide[],
   batch: number,

@@ -1,7 +1,7 @@
 import type { Order } from '@popup-store/contracts';
 import { orderToDecide, SaleGears, type OrderToDecide } from '@popup-store/gears-client';
 import { ConsumerGroup, type SaleKeys } from '@popup-store/keys';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@popup-store/redis-connection';
 import { randomUUID } from 'node:crypto';
 import { decodeEntry, entryFields } from '@popup-store/streams-transport';
 import { customerContract, orderContract } from '@popup-store/contracts';
@@ -9,7 +9,7 @@ import { customerContract, orderContract } from '@popup-store/contracts';
 const CHUNK = 5000;
 
 /** A sale open from the epoch on for a long while, so Redis's clock never closes it during a run. */
-export async function openSale(redis: Redis, sale: SaleKeys, stock: number): Promise<void> {
+export async function openSale(redis: RedisConnection, sale: SaleKeys, stock: number): Promise<void> {
   await new SaleGears(redis, sale).configure({ stock, startsAt: 0, endsAt: 99_999_999_999_999 });
 }
 
@@ -20,7 +20,7 @@ export const demoStockKey = (sale: SaleKeys) => `${sale.tag}:product`;
  * `count` customers on the customers stream, as customer-intake writes them, and the orders order-generation would
  * make of them (not written: each way of completing takes them its own way).
  */
-export async function writeCustomers(redis: Redis, sale: SaleKeys, count: number): Promise<Order[]> {
+export async function writeCustomers(redis: RedisConnection, sale: SaleKeys, count: number): Promise<Order[]> {
   const orders: Order[] = [];
   for (let from = 0; from < count; from += CHUNK) {
     const pipeline = redis.pipeline();
@@ -42,7 +42,7 @@ export async function writeCustomers(redis: Redis, sale: SaleKeys, count: number
 }
 
 /** Orders on the orders stream, as order-generation writes them, with the fulfilment group in place. */
-export async function writeOrders(redis: Redis, sale: SaleKeys, orders: readonly Order[]): Promise<void> {
+export async function writeOrders(redis: RedisConnection, sale: SaleKeys, orders: readonly Order[]): Promise<void> {
   await redis.xgroup('CREATE', sale.orders, ConsumerGroup.fulfilment, '0', 'MKSTREAM');
   for (let from = 0; from < orders.length; from += CHUNK) {
     const pipeline = redis.pipeline();
@@ -53,7 +53,7 @@ export async function writeOrders(redis: Redis, sale: SaleKeys, orders: readonly
 }
 
 /** Every order waiting on the orders stream, read once by the fulfilment group as the trigger would. */
-export async function readOrders(redis: Redis, sale: SaleKeys, count: number): Promise<OrderToDecide[]> {
+export async function readOrders(redis: RedisConnection, sale: SaleKeys, count: number): Promise<OrderToDecide[]> {
   type Entry = [string, string[]];
   const read = (await redis.xreadgroup(
     'GROUP',

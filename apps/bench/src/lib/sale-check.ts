@@ -1,5 +1,5 @@
 import { deadLetterStream, SaleStateField, type SaleKeys } from '@popup-store/keys';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@popup-store/redis-connection';
 import { completionContract } from '@popup-store/contracts';
 import { readRecords } from '@popup-store/streams-transport';
 import { entriesAdded } from './streams';
@@ -23,7 +23,7 @@ export interface SaleCheck {
  * and every order written decided exactly once. Every scenario offers at least as many customers as units, so anything
  * but a sell-out is a failure too. `orders`, when given, is how many orders the bench wrote.
  */
-export async function checkSale(redis: Redis, sale: SaleKeys, orders?: number): Promise<SaleCheck> {
+export async function checkSale(redis: RedisConnection, sale: SaleKeys, orders?: number): Promise<SaleCheck> {
   const [state, decided, buyers, completed, rejected, customersLeft, ordersLeft, ...deadLetters] = await Promise.all([
     redis.hgetall(sale.state),
     redis.hlen(sale.decisions),

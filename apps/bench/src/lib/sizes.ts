@@ -29,6 +29,9 @@ export interface Sizes {
   readonly fsyncRate: number;
   /** Tokens verified per run of the token costs. */
   readonly tokenCount: number;
+  /** The many-sales scenario: sales decided at once, and orders of each (one unit each). */
+  readonly manySales: number;
+  readonly manySalesOrders: number;
 }
 
 /** The issue's sizes: a crowd of 100,000 for 10,000 units, paced levels of 1k to 20k orders/s. */
@@ -53,6 +56,8 @@ export const FULL_SIZES: Sizes = {
   fsyncCustomers: 10_000,
   fsyncRate: 2_000,
   tokenCount: 5_000,
+  manySales: 12,
+  manySalesOrders: 5_000,
 };
 
 /** `--quick`: a run of a minute or so, to see that everything works, not to quote. */
@@ -77,6 +82,8 @@ export const QUICK_SIZES: Sizes = {
   fsyncCustomers: 2_000,
   fsyncRate: 2_000,
   tokenCount: 500,
+  manySales: 12,
+  manySalesOrders: 300,
 };
 
 /** `--customers` sets every order count and `--units` every stock (the smoke test's tiny sale). */
@@ -91,6 +98,7 @@ export function resize(sizes: Sizes, customers?: number, units?: number): Sizes 
           httpCustomers: customers,
           httpPacedCustomers: customers,
           fsyncCustomers: customers,
+          manySalesOrders: customers,
         };
   const stock =
     units === undefined ? {} : { baselineUnits: units, streamStock: units, httpStock: units, httpPacedStock: units };

@@ -57,9 +57,12 @@ export class SaleGears {
     return callGears(this.redis, roomJoinFunction, this.sale, { sale, customerId }, this.options);
   }
 
-  /** Brings the room up to date and keeps the places of the customers listening (at most MAX_WATCHED). */
-  watchRoom(sale: RoomSale, customerIds: readonly string[]): Promise<RoomWatch> {
-    return callGears(this.redis, roomWatchFunction, this.sale, { sale, customerIds }, this.options);
+  /**
+   * Brings the room up to date and keeps the places of the customers listening (at most MAX_WATCHED); `arrivals`
+   * are the sale's order requests this caller saw since its last watch (an `auto` room counts them).
+   */
+  watchRoom(sale: RoomSale, customerIds: readonly string[], arrivals = 0): Promise<RoomWatch> {
+    return callGears(this.redis, roomWatchFunction, this.sale, { sale, customerIds, arrivals }, this.options);
   }
 
   roomStatus(): Promise<RoomStatus> {

@@ -205,6 +205,41 @@ describe('the waiting room (popup_room_*)', () => {
     expect(rate).toBeLessThan(600);
   });
 
+  it('turns itself on (auto) once the arrivals every intake reports pass the rate, and not before', async () => {
+    const gears = await roomSale({ on: false, auto: true, admitPerSecond: 100 });
+    // Two intakes, 40 requests each a quarter second apart: 80 in about half a second, under 100 a second.
+    for (let i = 0; i < 2; i++) {
+      await gears.watchRoom(await gears.status(), [], 40);
+      await sleep(250);
+    }
+    expect((await gears.joinRoom(await gears.status(), 'early-bird')).whereabouts).toEqual({ where: 'off' });
+    expect(await gears.roomStatus()).toMatchObject({ on: false, auto: true, autoOnAt: null });
+    // 60 more: 140 within the second (or within 1.4 s on a slow machine), past 100 admissions a second.
+    const tripped = await gears.watchRoom(await gears.status(), [], 60);
+    expect(tripped.on).toBe(true);
+    const status = await gears.roomStatus();
+    expect(status).toMatchObject({ on: true, auto: true });
+    expect(status.autoOnAt).toBeGreaterThan(0);
+    // The crowd that tripped it gets the line: no burst of passes banked from before.
+    expect((await gears.joinRoom(await gears.status(), 'late')).whereabouts).toEqual({ where: 'waiting', ahead: 0 });
+  });
+
+  it('forgets the arrivals of a quiet second (auto): a slow trickle never turns the room on', async () => {
+    const gears = await roomSale({ on: false, auto: true, admitPerSecond: 100 });
+    // 60 a second for three seconds: 180 in all, never more than 100 within a second.
+    for (let i = 0; i < 6; i++) {
+      await gears.watchRoom(await gears.status(), [], 30);
+      await sleep(500);
+    }
+    expect(await gears.roomStatus()).toMatchObject({ on: false, autoOnAt: null });
+  });
+
+  it('stays off without auto whatever arrives, and refuses a bad arrival count', async () => {
+    const gears = await roomSale({ on: false, admitPerSecond: 10 });
+    expect((await gears.watchRoom(await gears.status(), [], 10_000)).on).toBe(false);
+    await expect(gears.watchRoom(await gears.status(), [], -1)).rejects.toThrow(/arrivals/);
+  });
+
   it('refuses bad settings with a clear error and changes nothing', async () => {
     const gears = await roomSale({ on: false });
     for (const bad of [{ admitPerSecond: -1 }, { timeoutMs: 10 }, { admitMs: 0 }, { autoFloor: 0 }]) {

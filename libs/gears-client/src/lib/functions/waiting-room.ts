@@ -14,6 +14,11 @@ export interface RoomSettings {
   readonly admitMs: number;
   /** The least derived rate, admissions per second. */
   readonly autoFloor: number;
+  /**
+   * A room that is off turns itself on once the order requests every intake reports pass the admission rate
+   * (docs/waiting-room.md); off by default.
+   */
+  readonly auto?: boolean;
   /** Empty the line and its counters: the sale starts over. */
   readonly reset?: boolean;
 }
@@ -68,6 +73,9 @@ export interface RoomStatus {
   readonly abandoned: number;
   /** Mean relative error of the wait estimates of the customers admitted so far (0.25 = 25%); null before any. */
   readonly estimateError: number | null;
+  /** It turns itself on once arrivals pass the rate; when it did (ms), null if it has not. */
+  readonly auto: boolean;
+  readonly autoOnAt: number | null;
 }
 
 /** The most customers one popup_room_watch call takes. */
@@ -124,6 +132,7 @@ export const roomConfigureFunction: GearsFunction<RoomSettings, boolean> = {
     String(settings.admitMs),
     String(settings.autoFloor),
     settings.reset ? '1' : '0',
+    settings.auto ? '1' : '0',
   ],
   parse: (reply) => reply === '1',
 };
@@ -140,15 +149,21 @@ export const roomJoinFunction: GearsFunction<{ sale: RoomSale; customerId: strin
   },
 };
 
-/** `popup_room_watch`: brings the room up to date, keeps the listed customers' places, says where each is. */
-export const roomWatchFunction: GearsFunction<{ sale: RoomSale; customerIds: readonly string[] }, RoomWatch> = {
+/**
+ * `popup_room_watch`: brings the room up to date, keeps the listed customers' places, says where each is;
+ * `arrivals` are the sale's order requests the caller saw since its last watch (they turn an `auto` room on).
+ */
+export const roomWatchFunction: GearsFunction<
+  { sale: RoomSale; customerIds: readonly string[]; arrivals?: number },
+  RoomWatch
+> = {
   name: 'popup_room_watch',
   readOnly: false,
   keys: roomKeys,
-  args: ({ sale, customerIds }) => {
+  args: ({ sale, customerIds, arrivals = 0 }) => {
     if (customerIds.length > MAX_WATCHED)
       throw new RangeError(`popup_room_watch takes at most ${MAX_WATCHED} customers`);
-    return [...saleArgs(sale), ...customerIds];
+    return [...saleArgs(sale), String(arrivals), ...customerIds];
   },
   parse: (reply) => {
     const [on, closed, rate, phase, now, waiting, early, ...pairs] = reply as unknown[];
@@ -188,6 +203,8 @@ export const roomStatusFunction: GearsFunction<void, RoomStatus> = {
       admitted: num('admitted'),
       abandoned: num('abandoned'),
       estimateError: num('estimateError') < 0 ? null : num('estimateError') / 1_000_000,
+      auto: num('auto') === 1,
+      autoOnAt: num('autoOnAt') > 0 ? num('autoOnAt') : null,
     };
   },
 };
