@@ -8,9 +8,7 @@ import { randomBytes } from 'node:crypto';
 export async function runBareFastify(): Promise<void> {
   const server = fastify();
   server.post('/api/orders', async (_request, reply) =>
-    reply
-      .status(202)
-      .send({ orderId: randomBytes(16).toString('base64url'), status: 'pending', submittedAt: Date.now() }),
+    reply.status(202).send({ orderId: randomBytes(16).toString('base64url'), status: 'pending', submittedAt: Date.now() }),
   );
   await server.listen({ port: 0, host: '127.0.0.1' });
   process.stdout.write(`${JSON.stringify({ port: (server.server.address() as { port: number }).port })}\n`);

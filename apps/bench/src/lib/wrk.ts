@@ -37,10 +37,7 @@ export function assertWrk(): void {
 }
 
 /** Writes the bearers and the script into `dir`; returns how to run them. */
-export async function wrkOrders(
-  dir: string,
-  bearers: readonly string[],
-): Promise<(url: string) => Promise<WrkSummary>> {
+export async function wrkOrders(dir: string, bearers: readonly string[]): Promise<(url: string) => Promise<WrkSummary>> {
   const script = join(dir, 'orders.lua');
   const tokens = join(dir, 'bearers.txt');
   await writeFile(script, SCRIPT);
