@@ -18,7 +18,7 @@ describe('npm run bench, smoke', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'popup-bench-spec-'));
-    const args = ['--runs', '1', '--scenarios', '1,2,5,tokens,demo', '--customers', '200', '--units', '50'];
+    const args = ['--runs', '1', '--scenarios', '1,2,5,sales,tokens,demo', '--customers', '200', '--units', '50'];
     const bench = spawn(
       process.execPath,
       [join(root, 'dist/apps/bench/main.js'), ...args, '--report', join(dir, 'report.json')],
@@ -46,6 +46,8 @@ describe('npm run bench, smoke', () => {
       /\| 2 \| .* \| fulfilment-auditing CPU µs per order \| [\d.]+ \|/,
       /\| 5 \| appendfsync always, HTTP, 200 customers at 2,000\/s for 180 units \| orders accepted \(202\) \| [\d,]+ \|/,
       /\| 5 \| appendfsync everysec, stream mode, 200 customers for 180 units \| decisions\/s end to end \| [\d,]+ \|/,
+      /\| sales \| 12 sales of 200 orders .* on one Redis \| decisions\/s, all sales \| [\d,]+ \|/,
+      /\| sales \| 12 sales of 200 orders .* 3-master Redis Cluster .* \| busiest master's CPU µs per decision \| [\d.]+ \|/,
       /\| tokens \| customer tokens .* \| µs per verification \| [\d.]+ \|/,
     ]) {
       expect(stdout).toMatch(row);
@@ -53,6 +55,9 @@ describe('npm run bench, smoke', () => {
     expect(stdout).toMatch(/÷ original demo: [\d.]+× decisions\/s/);
     expect(stdout).toMatch(/scenario 2: ≥ 25,000 decisions\/s end to end/);
     expect(stdout).toMatch(/appendfsync always ÷ everysec, http: p99 [\d,]+ ms against [\d,]+ ms/);
+    expect(stdout).toMatch(
+      /many sales: the cluster's Redis CPU per decision ÷ one Redis's: [\d.]+×; the busiest master does \d+% of it/,
+    );
     expect(stdout).toMatch(/a token verification costs [\d,.]+× a cache hit/);
   });
 

@@ -127,6 +127,15 @@ export function compare(cases: readonly BenchCase[], runs: Runs): Comparison {
         `appendfsync always ÷ everysec, ${mode}: p99 ${format(always, 0)} ms against ${format(everysec, 0)} ms, ${format((alwaysRate / everysecRate) * 100, 0)}% of the rate`,
       );
   }
+  const oneRedisCpu = med('sales-one', 'redisCpuMicrosPerDecision');
+  const clusterCpu = med('sales-cluster', 'redisCpuMicrosPerDecision');
+  const busiest = med('sales-cluster', 'redisCpuMicrosPerDecision:rank-1');
+  const oneSaleBusiest = med('sales-cluster-one', 'redisCpuMicrosPerDecision:rank-1');
+  const oneSaleCpu = med('sales-cluster-one', 'redisCpuMicrosPerDecision');
+  if (oneRedisCpu && clusterCpu && busiest && oneSaleBusiest && oneSaleCpu)
+    ratios.push(
+      `many sales: the cluster's Redis CPU per decision ÷ one Redis's: ${times(clusterCpu, oneRedisCpu)}; the busiest master does ${format((busiest / clusterCpu) * 100, 0)}% of it with the sales spread, ${format((oneSaleBusiest / oneSaleCpu) * 100, 0)}% with one sale`,
+    );
   const verify = med('tokens', 'verifyMicros');
   const hit = med('tokens', 'cacheHitMicros');
   if (verify && hit)
