@@ -93,6 +93,11 @@ export class LiveSales {
     await Promise.all([...this.sales.values()].map((known) => known.work));
   }
 
+  /** Nest's hook, for a LiveSales provided in a Nest app: it stops before the streams server closes. */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.stop();
+  }
+
   /** The ids of the sales served now, the default one first. */
   served(): string[] {
     const others = [...this.sales.values()].filter((known) => known.serving).map((known) => known.sale.saleId);

@@ -8,6 +8,7 @@ import {
   producerOf,
   readsOf,
   saleStreams,
+  streamOfKey,
   SERVICES,
   TOPOLOGY,
   topologyMarkdown,
@@ -44,6 +45,8 @@ describe('the stream topology', () => {
     expect(contractOf('{sale:spring}:customers')).toBeUndefined();
     expect(contractOf('orders')).toBeUndefined();
     expect(producerContracts('fulfilment-auditing')('{sale:spring}:alerts')?.name).toBe('alert');
+    expect(streamOfKey('{sale:autumn-2}:orders')).toEqual({ saleId: 'autumn-2', stream: 'orders' });
+    expect(streamOfKey('{sale:spring}:state')).toBeUndefined();
   });
 
   it('gives every writer only what it appends itself: the gears write the decisions', () => {

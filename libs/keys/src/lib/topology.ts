@@ -129,9 +129,16 @@ export function producerContracts(service: ServiceName): (key: string) => Contra
     ]),
   );
   return (key) => {
-    const match = /^\{sale:[A-Za-z0-9_-]{1,64}\}:([a-z]+)$/.exec(key);
-    return match ? written.get(match[1]) : undefined;
+    const stream = streamOfKey(key)?.stream;
+    return stream ? written.get(stream) : undefined;
   };
+}
+
+/** The sale and stream name of a sale stream's key `{sale:<id>}:<stream>`; undefined for any other key. */
+export function streamOfKey(key: string): { readonly saleId: string; readonly stream: StreamName } | undefined {
+  const match = /^\{sale:([A-Za-z0-9_-]{1,64})\}:([a-z]+)$/.exec(key);
+  const route = match && TOPOLOGY.find((candidate) => candidate.stream === match[2]);
+  return match && route ? { saleId: match[1], stream: route.stream } : undefined;
 }
 
 /** The streams `service` appends to itself (not through the gears), with their contracts, as a streams client takes them. */
