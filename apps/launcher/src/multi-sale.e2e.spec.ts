@@ -4,9 +4,9 @@ import type { Redis } from 'ioredis';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { undecidedTickets } from './lib/ticket-check';
 import { startServices, type RunningServices } from './test/pipeline';
 import {
+  allDecided,
   feedCustomers,
   openRegisteredSale,
   reportOf,
@@ -64,14 +64,6 @@ describe('every service serves every live sale', () => {
     return clients.filter((line) => / flags=b /.test(line) && / cmd=xreadgroup /.test(line)).length;
   }
 
-  async function decidedAll(fed: FedSale): Promise<void> {
-    await eventually(
-      async () => (await undecidedTickets(client, fed.sale, fed.orderIds)).length === 0,
-      `every order of ${fed.sale.saleId} decided`,
-      30_000,
-    );
-  }
-
   it('serves three sales at once, two registered after it started, each with every invariant held', async () => {
     await eventually(async () => (await blockedReads()) === READS_PER_SALE, 'the default sale read');
     sales.set('multi-spring', await openRegisteredSale(client, 'multi-spring', 25));
@@ -79,7 +71,7 @@ describe('every service serves every live sale', () => {
     // Registered, a sale is read within a second by every service.
     await eventually(async () => (await blockedReads()) === 3 * READS_PER_SALE, 'the new sales read', 1000);
     for (const fed of sales.values()) await feedCustomers(client, fed, 120);
-    for (const fed of sales.values()) await decidedAll(fed);
+    for (const fed of sales.values()) await allDecided(client, fed);
     for (const fed of sales.values()) await switchSale(client, fed, 'closed');
     for (const fed of sales.values()) {
       expect(await saleFailures(client, fed, await reportOf(client, fed))).toEqual([]);
@@ -107,7 +99,7 @@ describe('every service serves every live sale', () => {
     await switchSale(client, spring, 'open');
     await eventually(async () => (await blockedReads()) === 2 * READS_PER_SALE, 'the reopened sale read again', 5000);
     await feedCustomers(client, spring, 30, 'late');
-    await decidedAll(spring);
+    await allDecided(client, spring);
     await switchSale(client, spring, 'closed');
     expect(await saleFailures(client, spring, await reportOf(client, spring))).toEqual([]);
     await eventually(async () => (await blockedReads()) === READS_PER_SALE, 'the sale let go again');

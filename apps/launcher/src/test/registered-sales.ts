@@ -62,6 +62,15 @@ export async function feedCustomers(
   for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
 }
 
+/** Resolves once Redis holds a decision for every order fed to the sale. */
+export async function allDecided(redis: RedisConnection, fed: FedSale, timeoutMs = 30_000): Promise<void> {
+  await eventually(
+    async () => (await undecidedTickets(redis, fed.sale, fed.orderIds)).length === 0,
+    `every order of ${fed.sale.saleId} decided`,
+    timeoutMs,
+  );
+}
+
 /** The sale's report once it counts every order fed to it (the auditor writes it when the sale is closed and drained). */
 export async function reportOf(redis: RedisConnection, fed: FedSale, timeoutMs = 60_000): Promise<SaleReport> {
   let report: SaleReport | undefined;
