@@ -368,10 +368,9 @@ describe('Redis Streams transport', () => {
     );
     const producer = client({ [first.customers]: customerContract, [second.customers]: customerContract });
     const blockedReads = async () =>
-      (await admin.client('LIST'))
-        .toString()
+      String(await admin.client('LIST'))
         .split('\n')
-        .filter((line) => / cmd=xreadgroup /.test(line) && /flags=b/.test(line)).length;
+        .filter((line) => / cmd=xreadgroup /.test(line) && / flags=b /.test(line)).length;
     expect(await blockedReads()).toBe(0);
 
     await server.serve('one', { customers: first.customers });
