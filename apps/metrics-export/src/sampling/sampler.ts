@@ -67,6 +67,8 @@ export class Sampler implements SaleWork, OnApplicationBootstrap, OnModuleDestro
   async retire(sale: SaleKeys): Promise<void> {
     await this.round;
     this.sales.delete(sale.saleId);
+    // The completions seen since its last sample would otherwise wait for a sample that never comes.
+    this.latencies.takePercentiles(sale);
   }
 
   /** The latest sample of each sale sampled, for the Prometheus gauges; a sale Redis never answered for has none. */
