@@ -1,6 +1,13 @@
 import { completionContract, customerContract, saleReportContract } from '@popup-store/contracts';
-import { POPUP_LIBRARY, ROOM_DEFAULTS, SaleGears } from '@popup-store/gears-client';
-import { admissionPassKey, deadLetterStream, saleKeys, type SaleKeys } from '@popup-store/keys';
+import { groupDrained, POPUP_LIBRARY, ROOM_DEFAULTS, SaleGears, SaleRegistry } from '@popup-store/gears-client';
+import {
+  admissionPassKey,
+  deadLetterStream,
+  groupsOf,
+  SALE_REGISTRY_KEY,
+  saleKeys,
+  type SaleKeys,
+} from '@popup-store/keys';
 import { eventually } from '@popup-store/redis-harness';
 import { freePort, RedisServerProcess } from '@popup-store/redis-process';
 import { Redis } from 'ioredis';
@@ -144,6 +151,25 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
     }
   });
 
+  it("lets each consumer read what LiveSales needs: the registry, a sale's status, its groups on the streams read", async () => {
+    const operator = as('operator');
+    for (const user of ['order-generation', 'fulfilment-auditing', 'metrics-export'] as const) {
+      const sale = await openSale(operator, `acl-live-${user}`, 5);
+      const client = as(user);
+      await expect(new SaleRegistry(client).list()).resolves.toEqual(expect.any(Array));
+      expect((await new SaleGears(client, sale).status()).phase).toBe('open');
+      for (const { stream, group } of groupsOf(sale, user)) {
+        await expect(groupDrained(client, stream, group)).resolves.toBe(true);
+        // An entry unread after one deleted: the group's lag is unknown, so XINFO STREAM tells it is not drained.
+        await operator.xgroup('CREATE', stream, group, '0', 'MKSTREAM').catch(() => undefined);
+        const deleted = (await operator.xadd(stream, '*', 'v', '1')) as string;
+        await operator.xadd(stream, '*', 'v', '2');
+        await operator.xdel(stream, deleted);
+        await expect(groupDrained(client, stream, group)).resolves.toBe(false);
+      }
+    }
+  });
+
   it('lets customer-intake keep the waiting room, and the operator switch it', async () => {
     const operator = as('operator');
     const sale = await openSale(operator, 'acl-room', 5);
@@ -215,10 +241,12 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
         ['XADD', `${sale}:customers`, '*', 'field', 'value'],
         ['XADD', `${sale}:completed`, '*', 'field', 'value'],
         ['HSET', `${sale}:buyers`, 'mallory', 'o:1'],
-        ['FCALL_RO', 'popup_sale_status', '1', `${sale}:state`],
+        ['HGET', `${sale}:state`, 'left'],
         ['GET', `${sale}:report`],
+        ['ZADD', SALE_REGISTRY_KEY, '1', 'mallory'],
       ],
       'fulfilment-auditing': [
+        ['ZADD', SALE_REGISTRY_KEY, '1', 'mallory'],
         ['XADD', `${sale}:customers`, '*', 'field', 'value'],
         ['XADD', `${sale}:orders`, '*', 'field', 'value'],
         ['XDEL', `${sale}:completed`, '1-0'],
@@ -246,6 +274,7 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
         ['HSET', `${sale}:state`, 'left', '1000'],
         ['XREADGROUP', 'GROUP', 'fulfilment', 'm', 'STREAMS', `${sale}:orders`, '>'],
         ['GET', `${sale}:report`],
+        ['ZREM', SALE_REGISTRY_KEY, 'popup'],
       ],
       grafana: [
         ['XADD', `${sale}:completed`, '*', 'field', 'value'],

@@ -10,6 +10,16 @@ import { join, resolve } from 'node:path';
 import { failedInvariants, type SaleOutcome } from './lib/sale-outcome';
 import { runSales } from './lib/sale-run';
 import { Terminal } from './lib/terminal';
+import { startServices } from './test/pipeline';
+import {
+  allDecided,
+  feedCustomers,
+  openRegisteredSale,
+  reportOf,
+  saleFailures,
+  switchSale,
+  type FedSale,
+} from './test/registered-sales';
 
 const UNITS = 400;
 const CUSTOMERS = 1_000;
@@ -97,6 +107,30 @@ describe('a whole sale on a Redis Cluster', () => {
       const consumers = (await client.xinfo('CONSUMERS', stream, group)) as unknown[][];
       const names = consumers.map((fields) => String(fields[fields.indexOf('name') + 1])).sort();
       expect({ stream, group, names }).toEqual({ stream, group, names: [`${service}-1`, `${service}-2`] });
+    }
+  }, 240_000);
+
+  it('serves twelve sales registered after the services started, spread over the masters, each with every invariant', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `cluster-many-${i}`);
+    const fed: FedSale[] = [await openRegisteredSale(client, ids[0], 20)];
+    const services = await startServices({
+      redisUrl: `redis://${cluster.nodes.split(',')[0]}`,
+      redisClusterNodes: cluster.nodes,
+      saleId: ids[0],
+      dataDir: join(dataDir, 'many'),
+      observer: client,
+    });
+    try {
+      for (const [i, saleId] of ids.slice(1).entries()) fed.push(await openRegisteredSale(client, saleId, 20 + i));
+      const masters = await Promise.all(fed.map(({ sale }) => cluster.masterOf(sale.state)));
+      expect(new Set(masters.map((master) => master.id)).size).toBe(3);
+      for (const sale of fed) await feedCustomers(client, sale, 60);
+      for (const sale of fed) await allDecided(client, sale, 60_000);
+      for (const sale of fed) await switchSale(client, sale, 'closed');
+      for (const sale of fed) expect(await saleFailures(client, sale, await reportOf(client, sale))).toEqual([]);
+      expect(services.restartLog).toEqual([]);
+    } finally {
+      await services.stop();
     }
   }, 240_000);
 });

@@ -9,7 +9,7 @@ async function bootstrap(): Promise<void> {
   app
     .get(Logger)
     .log(
-      `metrics-export sampling sale ${config.SALE_ID}; Prometheus on http://${config.METRICS_HOST}:${config.METRICS_PORT}/metrics; health on ${await app.getUrl()}`,
+      `metrics-export sampling sale ${config.SALE_ID} and every live sale; Prometheus on http://${config.METRICS_HOST}:${config.METRICS_PORT}/metrics; health on ${await app.getUrl()}`,
     );
 }
 

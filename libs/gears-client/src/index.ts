@@ -9,6 +9,7 @@ export * from './lib/gears-error';
 export * from './lib/gears-function';
 export * from './lib/gears-watcher';
 export * from './lib/library';
+export * from './lib/live-sales';
 export * from './lib/load-gears';
 export * from './lib/redis-clock';
 export * from './lib/sale-gears';

@@ -351,4 +351,70 @@ describe('Redis Streams transport', () => {
     expect(span?.links).toHaveLength(30);
     await eventually(async () => (await pendingCount(customers, group)) === 0, 'the batch acked');
   });
+
+  it('reads the streams of sources added at runtime, tells the handler which, and lets a source go', async () => {
+    const first = freshSale();
+    const second = freshSale();
+    const group = first.group;
+    const seen: Array<{ source: string; stream: string; orderId: string }> = [];
+    const handle = (data: Customer, ctx: RedisStreamsContext) => {
+      seen.push({ source: ctx.getSource(), stream: ctx.getStream(), orderId: data.orderId });
+    };
+    // Handlers name the stream; no source is read until one is served.
+    const { server } = await consume(
+      { connection: redis.url, group, streams: { customers: customerContract }, blockMs: 500, sources: {} },
+      'customers',
+      handle as Handle,
+    );
+    const producer = client({ [first.customers]: customerContract, [second.customers]: customerContract });
+    const blockedReads = async () =>
+      String(await admin.client('LIST'))
+        .split('\n')
+        .filter((line) => / cmd=xreadgroup /.test(line) && / flags=b /.test(line)).length;
+    expect(await blockedReads()).toBe(0);
+
+    await server.serve('one', { customers: first.customers });
+    await server.serve('two', { customers: second.customers });
+    await expect(server.serve('three', { customers: first.customers })).rejects.toThrow(/already read for "one"/);
+    expect([...server.serving().keys()]).toEqual(['one', 'two']);
+    await lastValueFrom(producer.emit(first.customers, customer(1)));
+    await lastValueFrom(producer.emit(second.customers, customer(2)));
+    await eventually(() => seen.length === 2, 'an entry of each source handled');
+    expect(seen.sort((a, b) => a.orderId.localeCompare(b.orderId))).toEqual([
+      { source: 'one', stream: first.customers, orderId: 't-1' },
+      { source: 'two', stream: second.customers, orderId: 't-2' },
+    ]);
+    await eventually(async () => (await blockedReads()) === 2, 'a blocked read per source');
+
+    // Let go, a source's reader and its blocking connection are gone; what is written to it waits, unread.
+    await server.unserve('one');
+    expect([...server.serving().keys()]).toEqual(['two']);
+    await eventually(async () => (await blockedReads()) === 1, 'one blocked read left');
+    await lastValueFrom(producer.emit(first.customers, customer(3)));
+    await lastValueFrom(producer.emit(second.customers, customer(4)));
+    await eventually(() => seen.some((entry) => entry.orderId === 't-4'), 'the served source read on');
+    await delay(700);
+    expect(seen.map((entry) => entry.orderId)).not.toContain('t-3');
+    const [groupInfo] = (await admin.xinfo('GROUPS', first.customers)) as unknown[][];
+    expect(groupInfo[groupInfo.indexOf('lag') + 1]).toBe(1);
+
+    // Served again, it reads on from where its group stood.
+    await server.serve('one', { customers: first.customers });
+    await eventually(() => seen.some((entry) => entry.orderId === 't-3'), 'the source read again');
+    expect(seen.find((entry) => entry.orderId === 't-3')?.source).toBe('one');
+    await eventually(async () => (await pendingCount(first.customers, group)) === 0, 'acked');
+  });
+
+  it('refuses to serve a source before listen, or one that leaves a handler without a key', async () => {
+    const { customers, group } = freshSale();
+    const { RedisStreamsServer } = await import('./lib/server');
+    const idle = new RedisStreamsServer({ connection: redis.url, group, streams: { customers: customerContract } });
+    await expect(idle.serve('one', { customers })).rejects.toThrow(/not listening/);
+    const { server } = await consume(
+      { connection: redis.url, group, streams: { customers: customerContract }, blockMs: 500, sources: {} },
+      'customers',
+      (() => undefined) as Handle,
+    );
+    await expect(server.serve('one', { orders: customers })).rejects.toThrow(/gives no key for customers/);
+  });
 });

@@ -1,5 +1,6 @@
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { producerOf, type SaleKeys } from '@popup-store/keys';
+import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { LiveSales, streamsOf } from '@popup-store/gears-client';
+import { producerContracts } from '@popup-store/keys';
 import { TerminusModule } from '@nestjs/terminus';
 import {
   READINESS_CHECKS,
@@ -12,23 +13,17 @@ import {
 import type { Redis } from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
 import { AuditLedgerService } from '../audit/audit-ledger.service';
-import { decisionRecordsController } from '../audit/decision-records.controller';
+import { DecisionRecordsController } from '../audit/decision-records.controller';
 import { SaleWatchService } from '../audit/sale-watch.service';
-import { ordersController } from '../completion/orders.controller';
-import {
-  ALERTS_CLIENT,
-  AUDIT_REDIS,
-  auditRedisProvider,
-  GearsKeeper,
-  saleGearsProvider,
-} from './audit-connections';
-import { AUDITING_CONFIG, SALE_KEYS, type AuditingConfig } from './auditing-config';
+import { OrdersController } from '../completion/orders.controller';
+import { ALERTS_CLIENT, AUDIT_REDIS, auditRedisProvider, GearsKeeper, SalesGears } from './audit-connections';
+import { AUDITING_CONFIG, type AuditingConfig } from './auditing-config';
 
 @Module({})
 export class AppModule implements OnApplicationShutdown {
   constructor(@Inject(AUDIT_REDIS) private readonly redis: Redis) {}
 
-  static register(config: AuditingConfig, sale: SaleKeys, server: RedisStreamsServer): DynamicModule {
+  static register(config: AuditingConfig, server: RedisStreamsServer): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -37,19 +32,31 @@ export class AppModule implements OnApplicationShutdown {
         RedisStreamsClientModule.register({
           name: ALERTS_CLIENT,
           connection: config,
-          streams: producerOf(sale, 'fulfilment-auditing'),
+          streams: producerContracts('fulfilment-auditing'),
         }),
       ],
-      controllers: [ordersController(sale), decisionRecordsController(sale), StreamsHealthController],
+      controllers: [OrdersController, DecisionRecordsController, StreamsHealthController],
       providers: [
         { provide: AUDITING_CONFIG, useValue: config },
-        { provide: SALE_KEYS, useValue: sale },
         { provide: STREAMS_SERVER, useValue: server },
         auditRedisProvider,
-        saleGearsProvider,
+        SalesGears,
         GearsKeeper,
         AuditLedgerService,
         SaleWatchService,
+        {
+          // The sales it completes and audits: the transport reads their streams, the watch checks and reports them.
+          provide: LiveSales,
+          inject: [AUDIT_REDIS, SaleWatchService],
+          useFactory: (redis: Redis, watch: SaleWatchService) =>
+            new LiveSales({
+              redis,
+              service: 'fulfilment-auditing',
+              defaultSaleId: config.SALE_ID,
+              work: [streamsOf(server, 'fulfilment-auditing'), watch],
+              logger: new Logger(LiveSales.name),
+            }),
+        },
         {
           // Completing needs the gears: not ready while the sale watch's last status call failed (the library gone
           // and not yet loaded again, Redis away).

@@ -2,11 +2,10 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type Provider }
 import { GearsWatcher, loadGears, POPUP_LIBRARY, SaleGears, type LoadGearsResult } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import { connectRedis, isCluster, type RedisConnection } from '@popup-store/redis-connection';
-import { AUDITING_CONFIG, SALE_KEYS, type AuditingConfig } from './auditing-config';
+import { AUDITING_CONFIG, type AuditingConfig } from './auditing-config';
 
 export const AUDIT_REDIS = Symbol('AuditRedis');
 export const ALERTS_CLIENT = Symbol('AlertsClient');
-export const SALE_GEARS = Symbol('SaleGears');
 
 /** The auditor's command connection (the transport reads the streams on connections of its own). */
 export const auditRedisProvider: Provider = {
@@ -20,23 +19,37 @@ export const auditRedisProvider: Provider = {
 };
 
 /**
- * The gears the completion trigger decides with and the sale watch reads the status by (every
- * AUDIT_INTERVAL_MS). This service's Redis user may FUNCTION LOAD, so a library that vanished (a Redis restarted
- * without it, a new master, a FUNCTION DELETE) is loaded again by the next call, for every service:
+ * The gears of each sale, for the completion trigger to decide with and the sale watch to read the status by
+ * (every AUDIT_INTERVAL_MS). This service's Redis user may FUNCTION LOAD, so a library that vanished (a Redis
+ * restarted without it, a new master, a FUNCTION DELETE) is loaded again by the next call, for every service:
  * customer-intake answers 503 until then, then takes orders again.
  */
-export const saleGearsProvider: Provider = {
-  provide: SALE_GEARS,
-  inject: [AUDIT_REDIS, SALE_KEYS],
-  useFactory: (redis: RedisConnection, sale: SaleKeys) => {
-    const logger = new Logger('Gears');
-    return new SaleGears(redis, sale, {
-      reload: POPUP_LIBRARY,
-      onReload: (fn) =>
-        logger.warn(`${fn}: the popup library was not loaded; loaded it again (${POPUP_LIBRARY.version})`),
-    });
-  },
-};
+@Injectable()
+export class SalesGears {
+  private readonly logger = new Logger('Gears');
+  private readonly bySale = new Map<string, SaleGears>();
+
+  constructor(@Inject(AUDIT_REDIS) private readonly redis: RedisConnection) {}
+
+  /** The gears of `sale`, on the auditor's connection. */
+  of(sale: SaleKeys): SaleGears {
+    let gears = this.bySale.get(sale.saleId);
+    if (!gears) {
+      gears = new SaleGears(this.redis, sale, {
+        reload: POPUP_LIBRARY,
+        onReload: (fn) =>
+          this.logger.warn(`${fn}: the popup library was not loaded; loaded it again (${POPUP_LIBRARY.version})`),
+      });
+      this.bySale.set(sale.saleId, gears);
+    }
+    return gears;
+  }
+
+  /** Forgets a sale no longer served. */
+  forget(sale: SaleKeys): void {
+    this.bySale.delete(sale.saleId);
+  }
+}
 
 /**
  * The popup library where this service decides: loaded at boot (the boot fails when it cannot be), and on a

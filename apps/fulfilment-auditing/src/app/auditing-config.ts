@@ -34,4 +34,3 @@ export const auditingConfig = (env: NodeJS.ProcessEnv = process.env) =>
 
 export type AuditingConfig = ReturnType<typeof auditingConfig>;
 export const AUDITING_CONFIG = Symbol('AuditingConfig');
-export const SALE_KEYS = Symbol('SaleKeys');

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ConsumerGroup, readsOf, saleKeys } from '@popup-store/keys';
+import { LiveSales } from '@popup-store/gears-client';
+import { ConsumerGroup, readsOf, saleKeys, saleStreams, streamOfKey } from '@popup-store/keys';
 import { RedisStreamsErrorFilter, RedisStreamsServer } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
@@ -9,14 +10,16 @@ import { AppModule } from './app.module';
 import type { AuditingConfig } from './auditing-config';
 
 /**
- * The service, running: the completion trigger on the orders stream, the auditor on the completed stream, and
- * `/health/live`, `/health/ready` on HEALTH_PORT.
+ * The service, running: the completion trigger on the orders stream and the auditor on the completed stream of
+ * every live sale (SALE_ID's from the start, the registry's as LiveSales finds them), and `/health/live`,
+ * `/health/ready` on HEALTH_PORT.
  */
 export async function startFulfilmentAuditing(config: AuditingConfig): Promise<NestFastifyApplication> {
   const sale = saleKeys(config.SALE_ID);
   const server = new RedisStreamsServer({
     connection: config,
-    ...readsOf(sale, 'fulfilment-auditing'),
+    ...readsOf('fulfilment-auditing'),
+    sources: { [sale.saleId]: saleStreams(sale, 'fulfilment-auditing') },
     // Stable across restarts, so a restarted process takes back at once what it held when it died.
     consumer: config.CONSUMER_NAME,
     batchSize: config.COMPLETION_BATCH,
@@ -28,7 +31,7 @@ export async function startFulfilmentAuditing(config: AuditingConfig): Promise<N
     minIdleMs: config.RECLAIM_IDLE_MS,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.register(config, sale, server),
+    AppModule.register(config, server),
     new FastifyAdapter(),
     { bufferLogs: true },
   );
@@ -39,7 +42,9 @@ export async function startFulfilmentAuditing(config: AuditingConfig): Promise<N
   const loaded = await app.get(GearsKeeper).load();
   logger.log(`gears ${loaded.outcome} (version ${loaded.version})`);
   server.on('group-recreated', (stream) => {
-    if (stream !== sale.orders) return;
+    const recreated = streamOfKey(stream);
+    if (recreated?.stream !== 'orders') return;
+    const sale = saleKeys(recreated.saleId);
     // The orders stream vanished with the orders it held. Their customers entries are still on the customers
     // stream (the gears delete one only with its order's decision): order-generation reads that stream again from
     // its start and orders each again; the gears decide an order id once, so one ordered twice changes nothing.
@@ -51,9 +56,10 @@ export async function startFulfilmentAuditing(config: AuditingConfig): Promise<N
   });
   app.enableShutdownHooks();
   await app.startAllMicroservices();
+  await app.get(LiveSales).start();
   await app.listen(config.HEALTH_PORT, config.HEALTH_HOST);
   logger.log(
-    `fulfilment-auditing completing ${sale.orders} and auditing ${sale.completed}; health on ${await app.getUrl()}`,
+    `fulfilment-auditing completing ${sale.orders} and auditing ${sale.completed}, and every live sale's; health on ${await app.getUrl()}`,
   );
   return app;
 }

@@ -4,11 +4,10 @@ import type { SaleKeys } from '@popup-store/keys';
 import type { RedisStreamsClient } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
-import { SALE_KEYS } from '../app/auditing-config';
 import { ALERTS_CLIENT, AUDIT_REDIS } from '../app/audit-connections';
 
 /**
- * The auditor's own record of every completion, kept in Redis so it survives restarts: which order got each unit
+ * The auditor's own record of every completion of each sale, kept in Redis so it survives restarts: which order got each unit
  * and which order served each customer. A second order for the same unit or customer is a violation; the same
  * order seen again (a re-delivery) is not.
  */
@@ -18,14 +17,13 @@ export class AuditLedgerService {
 
   constructor(
     @Inject(AUDIT_REDIS) private readonly redis: Redis,
-    @Inject(SALE_KEYS) private readonly sale: SaleKeys,
     @Inject(ALERTS_CLIENT) private readonly alerts: RedisStreamsClient,
   ) {}
 
-  async recordCompletions(completions: readonly Completion[]): Promise<void> {
+  async recordCompletions(sale: SaleKeys, completions: readonly Completion[]): Promise<void> {
     const claims = this.redis.pipeline();
     for (const { orderId, customerId, unit } of completions) {
-      claims.hsetnx(this.sale.auditBuyers, customerId, orderId).hsetnx(this.sale.auditUnits, String(unit), orderId);
+      claims.hsetnx(sale.auditBuyers, customerId, orderId).hsetnx(sale.auditUnits, String(unit), orderId);
     }
     const replies = await claims.exec();
     // A claim that failed (a master failing over, a connection lost mid-pipeline) is not a claim taken by another
@@ -39,28 +37,24 @@ export class AuditLedgerService {
       const unitNew = replies?.[2 * index + 1]?.[1] === 1;
       if (!buyerNew || !unitNew) taken.push({ completion, buyer: !buyerNew, unit: !unitNew });
     });
-    for (const violation of await this.violationsAmong(taken)) await this.violated(violation);
+    for (const violation of await this.violationsAmong(sale, taken)) await this.violated(sale, violation);
   }
 
   /** Marks the audit violated, raises an alert on the alerts stream and logs it: an operator must look at it. */
-  async violated(alert: Omit<Alert, 'at'>): Promise<void> {
-    this.logger.error(`audit: ${alert.message}`);
-    await this.redis
-      .multi()
-      .hincrby(this.sale.audit, 'violations', 1)
-      .hset(this.sale.audit, 'status', 'violated')
-      .exec();
-    await lastValueFrom(this.alerts.emit(this.sale.alerts, { ...alert, at: Date.now() }));
+  async violated(sale: SaleKeys, alert: Omit<Alert, 'at'>): Promise<void> {
+    this.logger.error(`audit of ${sale.saleId}: ${alert.message}`);
+    await this.redis.multi().hincrby(sale.audit, 'violations', 1).hset(sale.audit, 'status', 'violated').exec();
+    await lastValueFrom(this.alerts.emit(sale.alerts, { ...alert, at: Date.now() }));
   }
 
   /** Among completions whose customer or unit was already claimed, those claimed by another order. */
-  private async violationsAmong(taken: { completion: Completion; buyer: boolean; unit: boolean }[]) {
+  private async violationsAmong(sale: SaleKeys, taken: { completion: Completion; buyer: boolean; unit: boolean }[]) {
     const violations: Omit<Alert, 'at'>[] = [];
     for (const { completion, buyer, unit } of taken) {
       const [buyerOrder, unitOrder] = await this.redis
         .multi()
-        .hget(this.sale.auditBuyers, completion.customerId)
-        .hget(this.sale.auditUnits, String(completion.unit))
+        .hget(sale.auditBuyers, completion.customerId)
+        .hget(sale.auditUnits, String(completion.unit))
         .exec()
         .then((replies) => {
           const failed = replies?.find(([error]) => error !== null)?.[0];

@@ -1,23 +1,22 @@
-import { Controller, type Type } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
+import { Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
 import type { Completion } from '@popup-store/contracts';
-import type { SaleKeys } from '@popup-store/keys';
-import { BatchEventPattern } from '@popup-store/streams-transport';
+import { saleKeys, type StreamName } from '@popup-store/keys';
+import { BatchEventPattern, type RedisStreamsBatchContext } from '@popup-store/streams-transport';
 import { AuditLedgerService } from './audit-ledger.service';
 
-/**
- * Reads every completion record as the gears write it and enters it in the audit ledger. The stream keys carry
- * the sale id, known only at boot, so the handler class is made for its sale.
- */
-export function decisionRecordsController(sale: SaleKeys): Type<unknown> {
-  @Controller()
-  class DecisionRecordsController {
-    constructor(private readonly ledger: AuditLedgerService) {}
+const COMPLETED: StreamName = 'completed';
 
-    @BatchEventPattern(sale.completed)
-    async completed(@Payload() completions: Completion[]): Promise<void> {
-      await this.ledger.recordCompletions(completions);
-    }
+/**
+ * Reads every completion record as the gears write it and enters it in its sale's audit ledger. The transport
+ * reads the completed stream of every sale this service serves, and tells which sale a read came from.
+ */
+@Controller()
+export class DecisionRecordsController {
+  constructor(private readonly ledger: AuditLedgerService) {}
+
+  @BatchEventPattern(COMPLETED)
+  async completed(@Payload() completions: Completion[], @Ctx() batch: RedisStreamsBatchContext): Promise<void> {
+    await this.ledger.recordCompletions(saleKeys(batch.getSource()), completions);
   }
-  return DecisionRecordsController;
 }

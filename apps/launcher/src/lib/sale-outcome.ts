@@ -16,7 +16,7 @@ export interface SaleOutcome {
 }
 
 /** The invariants that failed, named with their figures; empty when the sale was right. */
-export function failedInvariants({ report, lostTickets }: SaleOutcome): string[] {
+export function failedInvariants({ report, lostTickets }: Pick<SaleOutcome, 'report' | 'lostTickets'>): string[] {
   const failed: string[] = [];
   if (!report.ok) failed.push(`the auditor found violations: ${report.violations.join('; ') || 'none named'}`);
   const mustBeZero = { oversold: report.oversold, lost: report.lost, lostTickets, duplicates: report.duplicates };

@@ -30,4 +30,3 @@ export function metricsConfig(env: NodeJS.ProcessEnv = process.env) {
 
 export type MetricsConfig = ReturnType<typeof metricsConfig>;
 export const METRICS_CONFIG = Symbol('MetricsConfig');
-export const SALE_KEYS = Symbol('SaleKeys');

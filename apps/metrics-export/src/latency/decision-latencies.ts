@@ -3,7 +3,6 @@ import type { Histogram, Meter } from '@opentelemetry/api';
 import type { Completion, Rejection } from '@popup-store/contracts';
 import type { SaleKeys } from '@popup-store/keys';
 import { percentiles } from '@popup-store/stats';
-import { SALE_KEYS } from '../app/metrics-config';
 import { METER } from '../otel/meter.provider';
 import { SALE_METRICS } from '../otel/sale-metrics';
 
@@ -22,18 +21,16 @@ const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000
 const MAX_WINDOW = 100_000;
 
 /**
- * Submission → decision latency of the orders the transport hands over: every one goes into the histogram, and the
- * completions seen since the last sample give that sample's p50/p95/p99.
+ * Submission → decision latency of the orders the transport hands over, per sale: every one goes into the
+ * histogram (labelled with its sale), and the completions of a sale seen since its last sample give that sample's
+ * p50/p95/p99.
  */
 @Injectable()
 export class DecisionLatencies {
   private readonly histogram: Histogram;
-  private window: number[] = [];
+  private readonly windows = new Map<string, number[]>();
 
-  constructor(
-    @Inject(METER) meter: Meter,
-    @Inject(SALE_KEYS) private readonly sale: SaleKeys,
-  ) {
+  constructor(@Inject(METER) meter: Meter) {
     this.histogram = meter.createHistogram(SALE_METRICS.orderLatency.instrument, {
       unit: 'ms',
       description: SALE_METRICS.orderLatency.description,
@@ -41,25 +38,30 @@ export class DecisionLatencies {
     });
   }
 
-  completed(completions: readonly Completion[]): void {
+  completed(sale: SaleKeys, completions: readonly Completion[]): void {
+    let window = this.windows.get(sale.saleId);
+    if (!window) this.windows.set(sale.saleId, (window = []));
     for (const { submittedAt, completedAt } of completions) {
       const ms = latency(submittedAt, completedAt);
-      this.histogram.record(ms, { sale: this.sale.saleId, outcome: 'completed' });
-      if (this.window.length < MAX_WINDOW) this.window.push(ms);
+      this.histogram.record(ms, { sale: sale.saleId, outcome: 'completed' });
+      if (window.length < MAX_WINDOW) window.push(ms);
     }
   }
 
-  rejected(rejections: readonly Rejection[]): void {
+  rejected(sale: SaleKeys, rejections: readonly Rejection[]): void {
     for (const { submittedAt, decidedAt } of rejections) {
-      this.histogram.record(latency(submittedAt, decidedAt), { sale: this.sale.saleId, outcome: 'rejected' });
+      this.histogram.record(latency(submittedAt, decidedAt), { sale: sale.saleId, outcome: 'rejected' });
     }
   }
 
-  /** The percentiles of the completions seen since the previous call, which starts a new window; undefined if none. */
-  takePercentiles(): Percentiles | undefined {
-    const window = this.window;
-    this.window = [];
-    if (window.length === 0) return undefined;
+  /**
+   * The percentiles of the sale's completions seen since the previous call for it, which starts a new window;
+   * undefined if none.
+   */
+  takePercentiles(sale: SaleKeys): Percentiles | undefined {
+    const window = this.windows.get(sale.saleId);
+    this.windows.delete(sale.saleId);
+    if (!window || window.length === 0) return undefined;
     const { p50, p95, p99 } = percentiles(window);
     return { p50, p95, p99 };
   }

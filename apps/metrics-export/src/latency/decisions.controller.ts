@@ -1,25 +1,25 @@
-import { Controller, type Type } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
+import { Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
 import type { Completion, Rejection } from '@popup-store/contracts';
-import type { SaleKeys } from '@popup-store/keys';
-import { BatchEventPattern } from '@popup-store/streams-transport';
+import { saleKeys, type StreamName } from '@popup-store/keys';
+import { BatchEventPattern, type RedisStreamsBatchContext } from '@popup-store/streams-transport';
 import { DecisionLatencies } from './decision-latencies';
 
-/** The handlers of the sale's completed and rejected streams, whose keys depend on SALE_ID: declared per sale, at boot. */
-export function decisionsController(sale: SaleKeys): Type<unknown> {
-  @Controller()
-  class DecisionsController {
-    constructor(private readonly latencies: DecisionLatencies) {}
+const COMPLETED: StreamName = 'completed';
+const REJECTED: StreamName = 'rejected';
 
-    @BatchEventPattern(sale.completed)
-    completed(@Payload() completions: Completion[]): void {
-      this.latencies.completed(completions);
-    }
+/** The handlers of the completed and rejected streams of every sale served; the context tells which sale. */
+@Controller()
+export class DecisionsController {
+  constructor(private readonly latencies: DecisionLatencies) {}
 
-    @BatchEventPattern(sale.rejected)
-    rejected(@Payload() rejections: Rejection[]): void {
-      this.latencies.rejected(rejections);
-    }
+  @BatchEventPattern(COMPLETED)
+  completed(@Payload() completions: Completion[], @Ctx() batch: RedisStreamsBatchContext): void {
+    this.latencies.completed(saleKeys(batch.getSource()), completions);
   }
-  return DecisionsController;
+
+  @BatchEventPattern(REJECTED)
+  rejected(@Payload() rejections: Rejection[], @Ctx() batch: RedisStreamsBatchContext): void {
+    this.latencies.rejected(saleKeys(batch.getSource()), rejections);
+  }
 }

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Meter } from '@opentelemetry/api';
 import { rejectionReasons } from '@popup-store/contracts';
-import type { SaleKeys } from '@popup-store/keys';
-import { METRICS_CONFIG, SALE_KEYS, type MetricsConfig } from '../app/metrics-config';
+import { METRICS_CONFIG, type MetricsConfig } from '../app/metrics-config';
 import { Sampler } from '../sampling/sampler';
 import { METER } from './meter.provider';
 import { SALE_METRICS, type SaleMetric } from './sale-metrics';
@@ -11,18 +10,14 @@ import { SALE_METRICS, type SaleMetric } from './sale-metrics';
 const STALE_AFTER_INTERVALS = 3;
 
 /**
- * The sampler's latest sample as OpenTelemetry observable instruments, read at each scrape. Counters come from
+ * The sampler's latest sample of each sale as OpenTelemetry observable instruments (labelled `sale`), read at each
+ * scrape. Counters come from
  * Redis's own counts (the sale's decision counters, each stream's entries-added), so they survive restarts of
  * this service.
  */
 @Injectable()
 export class SaleInstruments {
-  constructor(
-    @Inject(METER) meter: Meter,
-    @Inject(SALE_KEYS) sale: SaleKeys,
-    @Inject(METRICS_CONFIG) config: MetricsConfig,
-    sampler: Sampler,
-  ) {
+  constructor(@Inject(METER) meter: Meter, @Inject(METRICS_CONFIG) config: MetricsConfig, sampler: Sampler) {
     const gauge = ({ instrument, description }: SaleMetric) => meter.createObservableGauge(instrument, { description });
     const counter = ({ instrument, description }: SaleMetric) =>
       meter.createObservableCounter(instrument, { description });
@@ -38,30 +33,31 @@ export class SaleInstruments {
     const roomRate = gauge(SALE_METRICS.roomRate);
     const roomEstimateError = gauge(SALE_METRICS.roomEstimateError);
     const staleAfterMs = STALE_AFTER_INTERVALS * config.METRICS_INTERVAL_MS;
-    const base = { sale: sale.saleId };
 
     meter.addBatchObservableCallback(
       (result) => {
-        const sample = sampler.latest();
-        if (!sample || Date.now() - sample.readAt > staleAfterMs) return;
-        const { status, room, streams } = sample;
-        result.observe(stockLeft, status.left, base);
-        result.observe(stockInitial, status.stock, base);
-        result.observe(backlog, streams['customers']?.length ?? 0, base);
-        for (const [stream, { length, entriesAdded: added }] of Object.entries(streams)) {
-          result.observe(streamLength, length, { ...base, stream });
-          if (added !== undefined) result.observe(entriesAdded, added, { ...base, stream });
+        for (const { sale, sample } of sampler.latest()) {
+          if (Date.now() - sample.readAt > staleAfterMs) continue;
+          const base = { sale: sale.saleId };
+          const { status, room, streams } = sample;
+          result.observe(stockLeft, status.left, base);
+          result.observe(stockInitial, status.stock, base);
+          result.observe(backlog, streams['customers']?.length ?? 0, base);
+          for (const [stream, { length, entriesAdded: added }] of Object.entries(streams)) {
+            result.observe(streamLength, length, { ...base, stream });
+            if (added !== undefined) result.observe(entriesAdded, added, { ...base, stream });
+          }
+          result.observe(decisions, status.counts.completed, { ...base, outcome: 'completed' });
+          for (const reason of rejectionReasons) {
+            result.observe(decisions, status.counts[reason], { ...base, outcome: 'rejected', reason });
+          }
+          result.observe(roomWaiting, room.waiting, { ...base, where: 'line' });
+          result.observe(roomWaiting, room.early, { ...base, where: 'early' });
+          result.observe(roomAdmitted, room.admitted, base);
+          result.observe(roomAbandoned, room.abandoned, base);
+          result.observe(roomRate, room.on ? room.rate : 0, base);
+          if (room.estimateError !== null) result.observe(roomEstimateError, room.estimateError, base);
         }
-        result.observe(decisions, status.counts.completed, { ...base, outcome: 'completed' });
-        for (const reason of rejectionReasons) {
-          result.observe(decisions, status.counts[reason], { ...base, outcome: 'rejected', reason });
-        }
-        result.observe(roomWaiting, room.waiting, { ...base, where: 'line' });
-        result.observe(roomWaiting, room.early, { ...base, where: 'early' });
-        result.observe(roomAdmitted, room.admitted, base);
-        result.observe(roomAbandoned, room.abandoned, base);
-        result.observe(roomRate, room.on ? room.rate : 0, base);
-        if (room.estimateError !== null) result.observe(roomEstimateError, room.estimateError, base);
       },
       [
         stockLeft,

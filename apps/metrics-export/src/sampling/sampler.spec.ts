@@ -6,7 +6,7 @@ import { loadGears } from '@popup-store/gears-client';
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
 import { startTestRedis, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
-import { METRICS_CONFIG, SALE_KEYS, metricsConfig } from '../app/metrics-config';
+import { METRICS_CONFIG, metricsConfig } from '../app/metrics-config';
 import { RedisCloser, redisProvider } from '../app/redis.provider';
 import { DecisionLatencies } from '../latency/decision-latencies';
 import { METER } from '../otel/meter.provider';
@@ -44,7 +44,6 @@ describe('Sampler through Redis outages', () => {
     moduleRef = await Test.createTestingModule({
       providers: [
         { provide: METRICS_CONFIG, useValue: config },
-        { provide: SALE_KEYS, useValue: sale },
         { provide: METER, useValue: createNoopMeter() },
         redisProvider,
         RedisCloser,
@@ -55,6 +54,7 @@ describe('Sampler through Redis outages', () => {
     }).compile();
     moduleRef.useLogger(logs);
     await moduleRef.init();
+    await moduleRef.get(Sampler).serve(sale);
   });
 
   afterAll(async () => {

@@ -1,25 +1,52 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConsumerGroup, saleKeys } from './sale-keys';
-import { consumerGroups, producerOf, readsOf, SERVICES, TOPOLOGY, topologyMarkdown } from './topology';
+import {
+  consumerGroups,
+  groupsOf,
+  producerContracts,
+  producerOf,
+  readsOf,
+  saleStreams,
+  streamOfKey,
+  SERVICES,
+  TOPOLOGY,
+  topologyMarkdown,
+} from './topology';
 
 const sale = saleKeys('spring');
 
 describe('the stream topology', () => {
   it('gives every consuming service the streams it reads, with their contracts and groups', () => {
-    expect(readsOf(sale, 'order-generation')).toEqual({
+    expect(readsOf('order-generation')).toEqual({
       group: 'order-generation',
-      groups: { '{sale:spring}:customers': 'order-generation' },
-      streams: { '{sale:spring}:customers': expect.objectContaining({ name: 'customer' }) },
+      groups: { customers: 'order-generation' },
+      streams: { customers: expect.objectContaining({ name: 'customer' }) },
     });
-    expect(readsOf(sale, 'fulfilment-auditing').groups).toEqual({
-      '{sale:spring}:orders': 'fulfilment',
-      '{sale:spring}:completed': 'auditing',
+    expect(readsOf('fulfilment-auditing').groups).toEqual({ orders: 'fulfilment', completed: 'auditing' });
+    expect(Object.keys(readsOf('metrics-export').streams)).toEqual(['completed', 'rejected']);
+  });
+
+  it('gives the keys a service reads in one sale, and the group of each', () => {
+    expect(saleStreams(sale, 'fulfilment-auditing')).toEqual({
+      orders: '{sale:spring}:orders',
+      completed: '{sale:spring}:completed',
     });
-    expect(Object.keys(readsOf(sale, 'metrics-export').streams)).toEqual([
-      '{sale:spring}:completed',
-      '{sale:spring}:rejected',
+    expect(groupsOf(sale, 'metrics-export')).toEqual([
+      { stream: '{sale:spring}:completed', group: 'metrics' },
+      { stream: '{sale:spring}:rejected', group: 'metrics' },
     ]);
+  });
+
+  it("gives a writer to any sale the contract of each stream it appends to, by key, and refuses others' streams", () => {
+    const contractOf = producerContracts('order-generation');
+    expect(contractOf('{sale:spring}:orders')?.name).toBe('order');
+    expect(contractOf('{sale:autumn-2}:orders')?.name).toBe('order');
+    expect(contractOf('{sale:spring}:customers')).toBeUndefined();
+    expect(contractOf('orders')).toBeUndefined();
+    expect(producerContracts('fulfilment-auditing')('{sale:spring}:alerts')?.name).toBe('alert');
+    expect(streamOfKey('{sale:autumn-2}:orders')).toEqual({ saleId: 'autumn-2', stream: 'orders' });
+    expect(streamOfKey('{sale:spring}:state')).toBeUndefined();
   });
 
   it('gives every writer only what it appends itself: the gears write the decisions', () => {
@@ -39,7 +66,7 @@ describe('the stream topology', () => {
   });
 
   it('refuses a service that reads nothing', () => {
-    expect(() => readsOf(sale, 'customer-intake')).toThrow(/customer-intake reads no stream of the topology/);
+    expect(() => readsOf('customer-intake')).toThrow(/customer-intake reads no stream of the topology/);
   });
 
   it('is the table of docs/keys.md', () => {

@@ -84,23 +84,61 @@ export interface ConsumerRegistration {
 }
 
 /**
- * Everything `service` reads, as one streams transport server takes it: each stream with its contract, and the
- * group it is read in (a service may read several streams in several groups, as fulfilment-auditing does).
+ * Everything `service` reads, as one streams transport server takes it: its handlers name the streams
+ * (`customers`), each with its contract and the group it is read in (a service may read several streams in several
+ * groups, as fulfilment-auditing does); {@link saleStreams} gives the keys of those names for one sale.
  */
 export function readsOf(
-  sale: SaleKeys,
   service: ServiceName,
 ): ConsumerRegistration & { readonly groups: Record<string, ConsumerGroupName> } {
-  const reads = TOPOLOGY.flatMap((route) =>
-    route.readers.filter((reader) => reader.service === service).map((reader) => ({ route, reader })),
-  );
+  const reads = readersOf(service);
   const [first] = reads;
   if (!first) throw new Error(`${service} reads no stream of the topology`);
   return {
     group: first.reader.group,
-    groups: Object.fromEntries(reads.map(({ route, reader }) => [sale[route.stream], reader.group])),
-    streams: Object.fromEntries(reads.map(({ route }) => [sale[route.stream], route.contract])),
+    groups: Object.fromEntries(reads.map(({ route, reader }) => [route.stream, reader.group])),
+    streams: Object.fromEntries(reads.map(({ route }) => [route.stream, route.contract])),
   };
+}
+
+/** The keys of the streams `service` reads in `sale`, by stream name: what its streams server reads for the sale. */
+export function saleStreams(sale: SaleKeys, service: ServiceName): Record<string, string> {
+  return Object.fromEntries(readersOf(service).map(({ route }) => [route.stream, sale[route.stream]]));
+}
+
+/** Each stream `service` reads, in which group: what tells whether it has read a sale to its end. */
+export function groupsOf(sale: SaleKeys, service: ServiceName): { stream: string; group: ConsumerGroupName }[] {
+  return readersOf(service).map(({ route, reader }) => ({ stream: sale[route.stream], group: reader.group }));
+}
+
+function readersOf(service: ServiceName) {
+  return TOPOLOGY.flatMap((route) =>
+    route.readers.filter((reader) => reader.service === service).map((reader) => ({ route, reader })),
+  );
+}
+
+/**
+ * The contracts of the streams `service` appends to itself, as a function of the key, for a streams client that
+ * writes to any sale: `{sale:<id>}:<stream>` gets its stream's contract, any other key undefined (refused).
+ */
+export function producerContracts(service: ServiceName): (key: string) => Contract | undefined {
+  const written = new Map(
+    TOPOLOGY.filter((route) => route.writer === service && !route.throughGears).map((route) => [
+      route.stream as string,
+      route.contract,
+    ]),
+  );
+  return (key) => {
+    const stream = streamOfKey(key)?.stream;
+    return stream ? written.get(stream) : undefined;
+  };
+}
+
+/** The sale and stream name of a sale stream's key `{sale:<id>}:<stream>`; undefined for any other key. */
+export function streamOfKey(key: string): { readonly saleId: string; readonly stream: StreamName } | undefined {
+  const match = /^\{sale:([A-Za-z0-9_-]{1,64})\}:([a-z]+)$/.exec(key);
+  const route = match && TOPOLOGY.find((candidate) => candidate.stream === match[2]);
+  return match && route ? { saleId: match[1], stream: route.stream } : undefined;
 }
 
 /** The streams `service` appends to itself (not through the gears), with their contracts, as a streams client takes them. */

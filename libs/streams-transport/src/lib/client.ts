@@ -111,7 +111,8 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
   }
 
   private contractOf(stream: string): Contract {
-    const contract = this.settings.streams[stream];
+    const { streams } = this.settings;
+    const contract = typeof streams === 'function' ? streams(stream) : streams[stream];
     if (!contract) throw new Error(`no contract for stream "${stream}": add it to the client's streams option`);
     return contract;
   }

@@ -8,7 +8,11 @@ const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 describe('wire format', () => {
   it('writes v, data and the trace context, and reads them back', () => {
-    const fields = encodeEntry(customerContract, customer, { stream, maxDataBytes: 1024, carrier: { traceparent, tracestate: 'k=v' } });
+    const fields = encodeEntry(customerContract, customer, {
+      stream,
+      maxDataBytes: 1024,
+      carrier: { traceparent, tracestate: 'k=v' },
+    });
     expect(fields).toEqual([
       'v',
       '1',
@@ -41,18 +45,27 @@ describe('wire format', () => {
     });
     fc.assert(
       fc.property(order, (payload) => {
-        const decoded = decodeEntry(orderContract, encodeEntry(orderContract, payload, { stream, maxDataBytes: 4096 }), 4096);
+        const decoded = decodeEntry(
+          orderContract,
+          encodeEntry(orderContract, payload, { stream, maxDataBytes: 4096 }),
+          4096,
+        );
         expect(decoded).toMatchObject({ ok: true, data: payload });
       }),
     );
   });
 
   it('refuses to write a payload that breaks the contract, naming the field', () => {
-    const write = () => encodeEntry(customerContract, { ...customer, customerId: 'no spaces' }, { stream, maxDataBytes: 1024 });
+    const write = () =>
+      encodeEntry(customerContract, { ...customer, customerId: 'no spaces' }, { stream, maxDataBytes: 1024 });
     expect(write).toThrow(ContractViolationError);
     expect(write).toThrow(/customer v1: customerId: letters, digits/);
-    expect(() => encodeEntry(customerContract, { ...customer, extra: true } as never, { stream, maxDataBytes: 1024 })).toThrow(/extra/);
-    expect(() => encodeEntry(customerContract, customer, { stream, maxDataBytes: 10 })).toThrow(/over the 10-byte limit/);
+    expect(() =>
+      encodeEntry(customerContract, { ...customer, extra: true } as never, { stream, maxDataBytes: 1024 }),
+    ).toThrow(/extra/);
+    expect(() => encodeEntry(customerContract, customer, { stream, maxDataBytes: 10 })).toThrow(
+      /over the 10-byte limit/,
+    );
   });
 
   it('writes a trusted payload without parsing it again, still within the size limit', () => {
@@ -92,7 +105,11 @@ describe('wire format', () => {
 
   it('finds a duplicate among many fields, and gives every field by name, the first value of a repeated one', () => {
     const many = Array.from({ length: 20 }, (_, i) => [`f${i}`, String(i)]).flat();
-    const decoded = decodeEntry(customerContract, ['v', '1', 'data', JSON.stringify(customer), ...many, 'f7', 'again'], 1024);
+    const decoded = decodeEntry(
+      customerContract,
+      ['v', '1', 'data', JSON.stringify(customer), ...many, 'f7', 'again'],
+      1024,
+    );
     expect(decoded).toMatchObject({ ok: false, error: 'field "f7" appears more than once' });
     expect(decoded.fields).toMatchObject({ v: '1', f0: '0', f7: '7', f19: '19' });
     expect(Object.keys(decoded.fields)).toHaveLength(22);

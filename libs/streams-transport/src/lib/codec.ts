@@ -83,7 +83,12 @@ const MAX_TRACE_FIELD = 512;
 export const DEFAULT_MAX_DATA_BYTES = 65_536;
 
 /** The field names of an entry: the one place they are spelled (Lua's gears/src/includes/stream_entry.lua aside). */
-export const ENTRY_FIELDS = { version: 'v', data: 'data', traceparent: 'traceparent', tracestate: 'tracestate' } as const;
+export const ENTRY_FIELDS = {
+  version: 'v',
+  data: 'data',
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
+} as const;
 
 export interface EncodeOptions {
   /** The stream written to, named in a ContractViolationError. */

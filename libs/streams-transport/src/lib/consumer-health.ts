@@ -31,6 +31,11 @@ export class ConsumerHealth {
     this.failures.set(stream, reason);
   }
 
+  /** A stream no longer read (its source was let go): its last failure no longer counts. */
+  forget(stream: string): void {
+    this.failures.delete(stream);
+  }
+
   recreated(stream: string, group: string): void {
     this.onRecreated(stream, group);
   }

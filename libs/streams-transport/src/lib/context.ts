@@ -15,9 +15,15 @@ export interface StreamMessage<T = unknown> {
 }
 
 /** The context of a handler that takes one entry at a time (`@Ctx() context: RedisStreamsContext`). */
-export class RedisStreamsContext extends BaseRpcContext<[stream: string, message: StreamMessage]> {
+export class RedisStreamsContext extends BaseRpcContext<[stream: string, message: StreamMessage, source: string]> {
+  /** The key of the stream the entry was read from. */
   getStream(): string {
     return this.args[0];
+  }
+
+  /** The source the stream was read for (a sale id; see RedisStreamsServer.serve), `''` for the static one. */
+  getSource(): string {
+    return this.args[2];
   }
 
   getMessageId(): string {
@@ -34,9 +40,17 @@ export class RedisStreamsContext extends BaseRpcContext<[stream: string, message
 }
 
 /** The context of a batch handler (`@BatchEventPattern`): every entry of one read, in stream order. */
-export class RedisStreamsBatchContext extends BaseRpcContext<[stream: string, messages: readonly StreamMessage[]]> {
+export class RedisStreamsBatchContext extends BaseRpcContext<
+  [stream: string, messages: readonly StreamMessage[], source: string]
+> {
+  /** The key of the stream the entries were read from. */
   getStream(): string {
     return this.args[0];
+  }
+
+  /** The source the stream was read for (a sale id; see RedisStreamsServer.serve), `''` for the static one. */
+  getSource(): string {
+    return this.args[2];
   }
 
   getMessages(): readonly StreamMessage[] {

@@ -58,7 +58,7 @@ export async function drainStream<C extends Contract>(
   const processor = new EntryProcessor(
     redis,
     new StreamCommands(redis),
-    { stream, contract, handler, batch: true, acknowledgedBy },
+    { stream, source: '', contract, handler, batch: true, acknowledgedBy },
     {
       group,
       consumer,

@@ -14,7 +14,10 @@ import type { StreamCommands } from './stream-commands';
 
 /** A stream, its contract and the handler Nest registered for it. */
 export interface Route {
+  /** The stream's key. */
   readonly stream: string;
+  /** What the stream is read for (a sale id), handed to the handler in its context. */
+  readonly source: string;
   readonly contract: Contract;
   readonly handler: MessageHandler;
   /** The handler takes every entry of a read at once (`@BatchEventPattern`). */
@@ -118,10 +121,10 @@ export class EntryProcessor {
   }
 
   private async handleOne(message: StreamMessage, outcome: Outcome): Promise<void> {
-    const { stream, handler } = this.route;
+    const { stream, source, handler } = this.route;
     try {
       const ctx = startProcessSpan(stream, this.settings.group, message.id, message.carrier);
-      await inSpan(ctx, () => call(handler, message.data, new RedisStreamsContext([stream, message])));
+      await inSpan(ctx, () => call(handler, message.data, new RedisStreamsContext([stream, message, source])));
       outcome.acked.push(message.id);
     } catch (error) {
       this.failed([message], error, outcome);
@@ -129,7 +132,7 @@ export class EntryProcessor {
   }
 
   private async handleBatch(messages: StreamMessage[], outcome: Outcome): Promise<void> {
-    const { stream, handler } = this.route;
+    const { stream, source, handler } = this.route;
     try {
       const ctx = startBatchProcessSpan(
         stream,
@@ -137,7 +140,7 @@ export class EntryProcessor {
         messages.map((message) => message.carrier),
       );
       const data = messages.map((message) => message.data);
-      await inSpan(ctx, () => call(handler, data, new RedisStreamsBatchContext([stream, messages])));
+      await inSpan(ctx, () => call(handler, data, new RedisStreamsBatchContext([stream, messages, source])));
       if (this.route.acknowledgedBy === 'transport') for (const message of messages) outcome.acked.push(message.id);
     } catch (error) {
       this.failed(messages, error, outcome);

@@ -3,8 +3,11 @@ import { hostname } from 'node:os';
 import { DEFAULT_MAX_DATA_BYTES } from './codec';
 import type { RedisConnection } from './connection';
 
-/** Which contract each stream carries, by stream key. */
+/** Which contract each stream carries, by stream key (or, for a server, by the stream name its handlers use). */
 export type StreamContracts = Readonly<Record<string, Contract>>;
+
+/** The key a server reads for each stream name its handlers use, for one source (one sale). */
+export type SourceStreams = Readonly<Record<string, string>>;
 
 export interface RedisStreamsServerOptions {
   /** A Redis URL, ioredis options, or a ready Redis/Cluster client (used, never closed, by the server). */
@@ -12,14 +15,21 @@ export interface RedisStreamsServerOptions {
   /** The consumer group: one per consuming service, shared by all its processes. */
   group: string;
   /**
-   * Streams this server reads in another group than `group`, by stream key: a service with two jobs on two
-   * streams (fulfilment-auditing completes orders as `fulfilment` and audits completions as `auditing`).
+   * Streams this server reads in another group than `group`, by the stream name the handlers use: a service with
+   * two jobs on two streams (fulfilment-auditing completes orders as `fulfilment` and audits completions as
+   * `auditing`).
    */
   groups?: Readonly<Record<string, string>>;
   /** This process's name in the group. Default `${hostname()}-${process.pid}`. */
   consumer?: string;
-  /** The contract of every stream a handler listens to. */
+  /** The contract of every stream a handler listens to, by the name in its pattern. */
   streams: StreamContracts;
+  /**
+   * What is read from `listen` on, by source (a sale id): for each stream name a handler uses, the key read for
+   * that source. `serve` and `unserve` add and remove sources at runtime. Default `{ '': names }`: one source,
+   * `''`, reading each handler's stream name as its key (a server of fixed streams).
+   */
+  sources?: Readonly<Record<string, SourceStreams>>;
   /** Most entries one XREADGROUP (or XAUTOCLAIM) asks for. Default 100. */
   batchSize?: number;
   /** How long a read waits for new entries before it asks again. Default 2000 ms. */
@@ -58,8 +68,11 @@ export interface RedisStreamsServerOptions {
 export interface RedisStreamsClientOptions {
   /** A Redis URL, ioredis options, or a ready Redis/Cluster client (used, never closed, by the client). */
   connection: RedisConnection;
-  /** The contract of every stream the client writes to. */
-  streams: StreamContracts;
+  /**
+   * The contract of every stream the client writes to, by key; or a function of the key, for streams whose keys
+   * are known only as they are written (one per sale): undefined refuses the stream.
+   */
+  streams: StreamContracts | ((stream: string) => Contract | undefined);
   /** Largest `data` field written, in UTF-8 bytes. Default 65536. */
   maxDataBytes?: number;
   /**
@@ -75,7 +88,8 @@ export interface ReplicaAcks {
   readonly timeoutMs: number;
 }
 
-export type ServerSettings = Required<RedisStreamsServerOptions>;
+export type ServerSettings = Required<Omit<RedisStreamsServerOptions, 'sources'>> &
+  Pick<RedisStreamsServerOptions, 'sources'>;
 export type ClientSettings = Required<RedisStreamsClientOptions>;
 
 export function serverSettings(options: RedisStreamsServerOptions): ServerSettings {
