@@ -28,6 +28,8 @@ function sample(now: number, counts: SaleStatus['counts'], customersAdded: numbe
     admitted: 0,
     abandoned: 0,
     estimateError: null,
+    auto: false,
+    autoOnAt: null,
   };
   return { status, room, streams: { customers: { length: 4, entriesAdded: customersAdded } }, readAt: now };
 }
