@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpStatus, Inject, Param, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Put, UseGuards } from '@nestjs/common';
 import { GearsError, ROOM_DEFAULTS, SaleGears } from '@popup-store/gears-client';
 import type { Redis } from 'ioredis';
 import { createZodDto } from 'nestjs-zod';

@@ -67,7 +67,12 @@ export class SaleAdminController {
       const sales = await Promise.all(
         [...ids].map(async (saleId) => {
           const status = await new SaleGears(this.redis, saleKeys(saleId)).status();
-          return { saleId, default: saleId === this.defaultSale.saleId, changedAt: changedAt.get(saleId) ?? null, status };
+          return {
+            saleId,
+            default: saleId === this.defaultSale.saleId,
+            changedAt: changedAt.get(saleId) ?? null,
+            status,
+          };
         }),
       );
       return { sales };

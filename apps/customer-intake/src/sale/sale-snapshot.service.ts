@@ -86,7 +86,8 @@ export class SaleSnapshotService implements OnModuleInit, OnModuleDestroy {
       watched.latest.complete();
       this.watched.delete(saleId);
     }
-    for (const sale of sold.values()) if (!this.watched.has(sale.saleId)) this.watch(sale);
+    // A sale just added is read at once, not at the next refresh: its first shoppers are likely on their way.
+    for (const sale of sold.values()) if (!this.watched.has(sale.saleId)) void this.read(this.watch(sale));
   }
 
   private watch(sale: SaleKeys): Watched {

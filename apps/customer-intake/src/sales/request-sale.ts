@@ -18,7 +18,10 @@ const OPERATOR_ROUTES = '/api/admin/';
  * Sets `request.sale` from the route's `:sale` (or the default sale), or gives the 404 body for a sale this intake
  * does not sell. Runs in Fastify's `onRequest`, before the body is read: an unknown id costs a map lookup.
  */
-export function resolveRequestSale(request: FastifyRequest, roster: SaleRoster): ReturnType<typeof refusalBody> | undefined {
+export function resolveRequestSale(
+  request: FastifyRequest,
+  roster: SaleRoster,
+): ReturnType<typeof refusalBody> | undefined {
   if (request.routeOptions.url?.startsWith(OPERATOR_ROUTES)) return undefined;
   const requested = (request.params as { sale?: unknown } | undefined)?.sale;
   if (requested === undefined) {

@@ -50,11 +50,20 @@ describe('popup_configure_sale', () => {
     await addOrders(client, gears.sale, [{ orderId: 'o1', customerId: 'ann' }]);
     await drain([client], gears.sale, 10);
     expect((await gears.status()).soldOutAt).not.toBeNull();
-    await expect(gears.configure({ stock: 5, startsAt: now - 10, endsAt: now + 60_000, force: true })).resolves.toEqual({
-      soldBefore: 0,
+    await expect(gears.configure({ stock: 5, startsAt: now - 10, endsAt: now + 60_000, force: true })).resolves.toEqual(
+      {
+        soldBefore: 0,
+        run: 1,
+      },
+    );
+    expect(await gears.status()).toMatchObject({
+      phase: 'open',
+      stock: 5,
+      left: 5,
+      soldOutAt: null,
+      counts: { sold_out: 1 },
       run: 1,
     });
-    expect(await gears.status()).toMatchObject({ phase: 'open', stock: 5, left: 5, soldOutAt: null, counts: { sold_out: 1 }, run: 1 });
   });
 
   it('refuses to reconfigure a sale that sold units unless forced, which starts it over as a new run', async () => {
@@ -74,7 +83,11 @@ describe('popup_configure_sale', () => {
       detail: expect.stringContaining('1 units sold already'),
     });
     await expect(gears.configure({ stock: 9, ...window, force: true })).resolves.toEqual({ soldBefore: 1, run: 2 });
-    expect(await gears.status()).toMatchObject({ left: 9, run: 2, counts: { completed: 0, closed: 0, duplicate: 0, sold_out: 0 } });
+    expect(await gears.status()).toMatchObject({
+      left: 9,
+      run: 2,
+      counts: { completed: 0, closed: 0, duplicate: 0, sold_out: 0 },
+    });
     const live = runKeys(sale).filter((key) => key !== sale.state);
     expect(await client.exists(...live)).toBe(0);
     // The first run, whole, under its archive keys: its decision of o1, its undecided o2, its audit and report.
@@ -105,12 +118,15 @@ describe('popup_configure_sale', () => {
       [{ stock: 1, startsAt: 5, endsAt: 5 }, /0 <= startsAt < endsAt/],
       [{ stock: 1, startsAt: 0, endsAt: 2 ** 60 }, /0 <= startsAt < endsAt/],
     ] as const) {
-      await expect(gears.configure(config)).rejects.toMatchObject({ code: GearsErrorCode.BadArgument, detail: expect.stringMatching(detail) });
+      await expect(gears.configure(config)).rejects.toMatchObject({
+        code: GearsErrorCode.BadArgument,
+        detail: expect.stringMatching(detail),
+      });
     }
     const keys = configureSaleFunction.keys(gears.sale);
-    await expect(client.call('FCALL', 'popup_configure_sale', keys.length, ...keys, '1', '0', '1', 'yes')).rejects.toThrow(
-      /^ERR_POPUP_BAD_ARG force must be '0' or '1', got yes$/,
-    );
+    await expect(
+      client.call('FCALL', 'popup_configure_sale', keys.length, ...keys, '1', '0', '1', 'yes'),
+    ).rejects.toThrow(/^ERR_POPUP_BAD_ARG force must be '0' or '1', got yes$/);
     expect(await client.exists(gears.sale.state)).toBe(0);
   });
 });

@@ -24,7 +24,12 @@ export const configureSaleFunction: GearsFunction<SaleConfig, ConfiguredSale> = 
   name: 'popup_configure_sale',
   readOnly: false,
   keys: (sale) => runKeys(sale),
-  args: ({ stock, startsAt, endsAt, force = false }) => [String(stock), String(startsAt), String(endsAt), force ? '1' : '0'],
+  args: ({ stock, startsAt, endsAt, force = false }) => [
+    String(stock),
+    String(startsAt),
+    String(endsAt),
+    force ? '1' : '0',
+  ],
   parse: (reply) => {
     const [soldBefore, run] = reply as [number, number];
     return { soldBefore: Number(soldBefore), run: Number(run) };

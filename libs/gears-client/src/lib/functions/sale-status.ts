@@ -17,7 +17,12 @@ export interface SaleStatus {
   /** Redis TIME when the status was read. */
   readonly now: number;
   /** Decisions so far, by outcome. */
-  readonly counts: { readonly completed: number; readonly closed: number; readonly duplicate: number; readonly sold_out: number };
+  readonly counts: {
+    readonly completed: number;
+    readonly closed: number;
+    readonly duplicate: number;
+    readonly sold_out: number;
+  };
   /** The run: 1, then one more per start-over (`configure` with force); earlier runs are archived (docs/keys.md). */
   readonly run: number;
 }
