@@ -29,7 +29,11 @@ const REFUSAL_ROOM = 1000;
 
 export type AdmissionSettings = Pick<
   IntakeConfig,
-  'MAX_CONNECTIONS' | 'MAX_CONNECTIONS_PER_ADDRESS' | 'MAX_EVENT_LOOP_DELAY_MS' | 'MAX_IN_FLIGHT' | 'TRUSTED_PROXIES'
+  | 'MAX_CONNECTIONS'
+  | 'MAX_CONNECTIONS_PER_ADDRESS'
+  | 'MAX_EVENT_LOOP_DELAY_MS'
+  | 'MAX_IN_FLIGHT'
+  | 'TRUSTED_PROXIES'
 >;
 
 /** Why a request is not taken, answered before any work. */

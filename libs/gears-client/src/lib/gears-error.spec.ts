@@ -27,9 +27,7 @@ describe('toGearsError', () => {
   });
 
   it('recognises a missing library and leaves other errors alone', () => {
-    expect(toGearsError(new Error('ERR Function not found'), 'f')).toMatchObject({
-      code: GearsErrorCode.LibraryNotLoaded,
-    });
+    expect(toGearsError(new Error('ERR Function not found'), 'f')).toMatchObject({ code: GearsErrorCode.LibraryNotLoaded });
     const other = new Error('Connection is closed.');
     expect(toGearsError(other, 'f')).toBe(other);
     expect(toGearsError('text', 'f')).toBe('text');

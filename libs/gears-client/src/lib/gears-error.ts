@@ -56,14 +56,9 @@ export function toGearsError(error: unknown, fn: string): unknown {
     );
   }
   if (/^ERR Function not found/.test(message)) {
-    return new GearsError(
-      GearsErrorCode.LibraryNotLoaded,
-      fn,
-      'the popup library is not loaded: call loadGears first',
-      {
-        cause: error,
-      },
-    );
+    return new GearsError(GearsErrorCode.LibraryNotLoaded, fn, 'the popup library is not loaded: call loadGears first', {
+      cause: error,
+    });
   }
   return error;
 }

@@ -19,19 +19,11 @@ describe('loadGears', () => {
     const client = redis.client();
     await client.call('FUNCTION', 'FLUSH');
     expect(await loadedVersion(client)).toBeNull();
-    await expect(loadGears(client)).resolves.toEqual({
-      outcome: 'loaded',
-      version: POPUP_LIBRARY.version,
-      previous: null,
-    });
+    await expect(loadGears(client)).resolves.toEqual({ outcome: 'loaded', version: POPUP_LIBRARY.version, previous: null });
     await expect(loadGears(client)).resolves.toMatchObject({ outcome: 'unchanged', previous: POPUP_LIBRARY.version });
 
     const next = { version: 'next', source: POPUP_LIBRARY.source.replace(POPUP_LIBRARY.version, 'next') };
-    await expect(loadGears(client, next)).resolves.toEqual({
-      outcome: 'loaded',
-      version: 'next',
-      previous: POPUP_LIBRARY.version,
-    });
+    await expect(loadGears(client, next)).resolves.toEqual({ outcome: 'loaded', version: 'next', previous: POPUP_LIBRARY.version });
     expect(await loadedVersion(client)).toBe('next');
     await loadGears(client);
   });

@@ -27,10 +27,7 @@ export interface MasterLoad {
  * so on every live master, masters without slots included (Redis replicates the library to their replicas);
  * `GearsWatcher` does it again whenever a master appears.
  */
-export async function loadGears(
-  redis: RedisConnection,
-  library: GearsLibrary = POPUP_LIBRARY,
-): Promise<LoadGearsResult> {
+export async function loadGears(redis: RedisConnection, library: GearsLibrary = POPUP_LIBRARY): Promise<LoadGearsResult> {
   if (!(redis instanceof Cluster)) return loadOnNode(redis, library);
   const connections = new MasterConnections(redis);
   try {

@@ -21,13 +21,7 @@ describe('decideOrdersFunction arguments', () => {
   it('passes the sale keys in the order the Lua header lists them', () => {
     const sale = saleKeys('s');
     expect(decideOrdersFunction.keys(sale)).toEqual([
-      sale.state,
-      sale.buyers,
-      sale.decisions,
-      sale.orders,
-      sale.customers,
-      sale.completed,
-      sale.rejected,
+      sale.state, sale.buyers, sale.decisions, sale.orders, sale.customers, sale.completed, sale.rejected,
     ]);
   });
 
@@ -35,23 +29,7 @@ describe('decideOrdersFunction arguments', () => {
     const args = decideOrdersFunction.args({
       orders: [order(1, 'a'), order(2, 'b', { traceparent: 'tp', tracestate: 'ts' })],
     });
-    expect(args).toEqual([
-      'fulfilment',
-      '1-1',
-      'o1',
-      'a',
-      '1001',
-      '2-1',
-      '',
-      '',
-      '1-2',
-      'o2',
-      'b',
-      '1002',
-      '2-2',
-      'tp',
-      'ts',
-    ]);
+    expect(args).toEqual(['fulfilment', '1-1', 'o1', 'a', '1001', '2-1', '', '', '1-2', 'o2', 'b', '1002', '2-2', 'tp', 'ts']);
     expect(decideOrdersFunction.args({ orders: [order(1, 'a')], group: 'g' })[0]).toBe('g');
   });
 
@@ -59,22 +37,12 @@ describe('decideOrdersFunction arguments', () => {
     const orders = [order(1, 'a'), order(2, 'b', { traceparent: 'tp', tracestate: 'ts' })];
     expect(decideOrdersFunction.parse([['completed:1:5', 'rejected:duplicate:5'], [2]], { orders })).toStrictEqual([
       {
-        entryId: '1-1',
-        orderId: 'o1',
-        customerId: 'a',
-        decision: { outcome: 'completed', unit: 1, at: 5 },
-        replayed: false,
-        traceparent: undefined,
-        tracestate: undefined,
+        entryId: '1-1', orderId: 'o1', customerId: 'a', decision: { outcome: 'completed', unit: 1, at: 5 }, replayed: false,
+        traceparent: undefined, tracestate: undefined,
       },
       {
-        entryId: '1-2',
-        orderId: 'o2',
-        customerId: 'b',
-        decision: { outcome: 'rejected', reason: 'duplicate', at: 5 },
-        replayed: true,
-        traceparent: 'tp',
-        tracestate: 'ts',
+        entryId: '1-2', orderId: 'o2', customerId: 'b', decision: { outcome: 'rejected', reason: 'duplicate', at: 5 }, replayed: true,
+        traceparent: 'tp', tracestate: 'ts',
       },
     ]);
   });
@@ -98,11 +66,7 @@ describe('popup_decide_orders', () => {
     const gears = new SaleGears(client, sale);
     await gears.configure({ stock, startsAt: now - 1000, endsAt: now + 60_000 });
     await client.xgroup('CREATE', sale.orders, 'fulfilment', '0', 'MKSTREAM');
-    await addOrders(
-      client,
-      sale,
-      customers.map((customerId, i) => ({ orderId: `o${i + 1}`, customerId, ...trace })),
-    );
+    await addOrders(client, sale, customers.map((customerId, i) => ({ orderId: `o${i + 1}`, customerId, ...trace })));
     const read = (await client.xreadgroup('GROUP', 'fulfilment', 'c', 'STREAMS', sale.orders, '>')) as [
       string,
       [string, string[]][],
@@ -114,9 +78,9 @@ describe('popup_decide_orders', () => {
   it('checks closed, then duplicate, then stock, and records each decision once', async () => {
     const { sale, gears, orders } = await openSale(2, ['ann', 'ann', 'bob', 'cid', 'ann']);
     const decided = await gears.decide(orders);
-    expect(
-      decided.map((d) => (d.decision.outcome === 'completed' ? `unit ${d.decision.unit}` : d.decision.reason)),
-    ).toEqual(['unit 1', 'duplicate', 'unit 2', 'sold_out', 'duplicate']);
+    expect(decided.map((d) => d.decision.outcome === 'completed' ? `unit ${d.decision.unit}` : d.decision.reason)).toEqual([
+      'unit 1', 'duplicate', 'unit 2', 'sold_out', 'duplicate',
+    ]);
     const after = await snapshot(client, sale);
     expect(after.completed.map((r) => r.data)).toEqual([
       expect.objectContaining({ orderId: 'o1', customerId: 'ann', unit: 1 }),
@@ -149,11 +113,7 @@ describe('popup_decide_orders', () => {
     expect(after.completed[0]?.fields).toEqual({ v: '1', data: expect.any(String), traceparent });
     expect(after.rejected[0]?.fields).toEqual({ v: '1', data: expect.any(String), traceparent, tracestate: 'k=v' });
     expect(after.rejected[0]?.data).toEqual({
-      orderId: 'o2',
-      customerId: 'bob',
-      reason: 'sold_out',
-      submittedAt: orders[1]?.submittedAt,
-      decidedAt: expect.any(Number),
+      orderId: 'o2', customerId: 'bob', reason: 'sold_out', submittedAt: orders[1]?.submittedAt, decidedAt: expect.any(Number),
     });
   });
 
@@ -186,10 +146,7 @@ describe('popup_decide_orders', () => {
     const good = decideOrdersFunction.args({ orders });
     await refused(good.slice(0, -1), /7 fields per order/);
     await refused(['fulfilment'], /7 fields per order/);
-    await refused(
-      decideOrdersFunction.args({ orders: Array.from({ length: 1001 }, (_, i) => order(i, 'x')) }),
-      /1 to 1000/,
-    );
+    await refused(decideOrdersFunction.args({ orders: Array.from({ length: 1001 }, (_, i) => order(i, 'x')) }), /1 to 1000/);
     await refused([...good.slice(0, 1), 'not-an-id', ...good.slice(2)], /malformed stream id/);
     await refused([...good.slice(0, 4), '12.5', ...good.slice(5)], /submittedAt must be an integer/);
     await refused([...good.slice(0, 4), '0012', ...good.slice(5)], /submittedAt must be an integer/);
@@ -200,3 +157,4 @@ describe('popup_decide_orders', () => {
     expect(await snapshot(client, sale)).toEqual(before);
   });
 });
+
