@@ -113,8 +113,9 @@ describe('deploy/redis/users.acl', () => {
             /^(\+@all|allcommands|allkeys|~\*|\+@dangerous|\+@admin|\+flushall|\+config|\+keys)$/,
           ),
         ]);
-        // Every key pattern is one of the sales' keys.
-        if (/^\(?%?[RW]*~/.test(rule)) expect([user, rule]).toEqual([user, expect.stringMatching(/~\{sale:\*\}/)]);
+        // Every key pattern is one of the sales' keys, or the registry of sales (SALE_REGISTRY_KEY).
+        if (/^\(?%?[RW]*~/.test(rule))
+          expect([user, rule]).toEqual([user, expect.stringMatching(/~(\{sale:\*\}|popup:sales\)?$)/)]);
       }
     }
   });

@@ -17,7 +17,8 @@ export class SaleWatchService implements OnApplicationBootstrap, OnApplicationSh
   private readonly logger = new Logger(SaleWatchService.name);
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
-  private stockAlerted = false;
+  /** The run whose stock mismatch was alerted: once per run, and a new run is audited afresh. */
+  private stockAlertedRun: number | undefined;
   private lastFailure = '';
   private statusFailure: string | undefined = 'no status call yet';
 
@@ -56,8 +57,8 @@ export class SaleWatchService implements OnApplicationBootstrap, OnApplicationSh
         },
       );
       if (status.phase === 'unconfigured') return;
-      if (status.left + status.counts.completed !== status.stock && !this.stockAlerted) {
-        this.stockAlerted = true;
+      if (status.left + status.counts.completed !== status.stock && this.stockAlertedRun !== status.run) {
+        this.stockAlertedRun = status.run;
         await this.ledger.violated({
           kind: 'stock_mismatch',
           message: `stock does not add up: ${status.left} left + ${status.counts.completed} sold != ${status.stock}`,
