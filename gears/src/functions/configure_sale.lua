@@ -4,6 +4,8 @@
 -- (`{sale:<id>}:run:<n>:<name>`, so the same slot), and the new run starts from none of them: its buyers,
 -- decisions, streams (an earlier run's undecided orders are not decided from the new stock), audit and report.
 -- The archive keys are derived here from KEYS[1..12], not given: their run number is known only inside the call.
+-- The new run records when it began (runFrom, Redis TIME): popup_decide_orders leaves undecided an order whose
+-- customer entry is older, one an earlier run's reader was still carrying at the start-over.
 -- KEYS[1]  state         {sale:<id>}:state hash (its run field counts the start-overs, from 1)
 -- KEYS[2]  buyers        {sale:<id>}:buyers hash
 -- KEYS[3]  decisions     {sale:<id>}:decisions hash
@@ -25,6 +27,7 @@
 --   (units sold and not forced).
 --- @include "../includes/errors"
 --- @include "../includes/args"
+--- @include "../includes/now_ms"
 
 local RUN_KEYS = 12
 
@@ -70,6 +73,7 @@ local function configure_sale(keys, args)
       end
     end
     run = run + 1
+    rcall('HSET', state_key, 'runFrom', now_ms())
   end
   rcall('HSET', state_key, 'stock', stock, 'left', stock, 'startsAt', starts_at, 'endsAt', ends_at, 'state', 'open',
     'run', run)

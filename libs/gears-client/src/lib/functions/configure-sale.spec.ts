@@ -103,6 +103,14 @@ describe('popup_configure_sale', () => {
     await addOrders(client, sale, [{ orderId: 'o3', customerId: 'ann' }]);
     await drain([client], sale, 10);
     expect(await client.hget(sale.decisions, 'o3')).toMatch(/^completed:1:/);
+    // An order of the first run that a reader carried across the start-over (its customer entry older than the run):
+    // acknowledged and gone, decided by nobody, nothing of the new run touched.
+    await addOrders(client, sale, [{ orderId: 'carried', customerId: 'cal' }], new Map([['carried', '1-0']]));
+    await drain([client], sale, 10);
+    expect(await client.hget(sale.decisions, 'carried')).toBeNull();
+    expect(await client.xlen(sale.orders)).toBe(0);
+    expect(await client.xlen(sale.rejected)).toBe(0);
+    expect(await gears.status()).toMatchObject({ left: 8, counts: { completed: 1, closed: 0 } });
     // And a second start-over archives run 2 beside run 1.
     await expect(gears.configure({ stock: 1, ...window, force: true })).resolves.toEqual({ soldBefore: 1, run: 3 });
     expect(await client.hget(runArchive(sale, 2).decisions, 'o3')).toMatch(/^completed:1:/);
