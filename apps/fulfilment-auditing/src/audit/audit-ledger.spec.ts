@@ -40,7 +40,9 @@ describe('the audit ledger across a start-over', () => {
     expect(await client.hget(sale.auditBuyers, 'alice')).toBe('o2');
     // o1 again (a redelivery) raises nothing; a record of no run at all for unit 1 is a unit sold twice.
     await ledger.recordCompletions([{ orderId: 'o1', customerId: 'alice', unit: 1, submittedAt: at, completedAt: at }]);
-    await ledger.recordCompletions([{ orderId: 'forged', customerId: 'mal', unit: 1, submittedAt: at, completedAt: at }]);
+    await ledger.recordCompletions([
+      { orderId: 'forged', customerId: 'mal', unit: 1, submittedAt: at, completedAt: at },
+    ]);
     const raised = await readPayloads(client, sale.alerts, alertContract, { strict: true });
     expect(raised.map(({ kind }) => kind)).toEqual(['unit_sold_twice']);
     await alerts.close();
