@@ -11,6 +11,8 @@ declare module 'fastify' {
   }
 }
 
+/** The shopper's API: the routes a sale is resolved for (the storefront's `/s/:sale` page answers on its own). */
+const SHOPPER_ROUTES = '/api/';
 /** The operator's routes name sales that may not exist yet (a PUT creates one): they resolve their own. */
 const OPERATOR_ROUTES = '/api/admin/';
 
@@ -22,7 +24,8 @@ export function resolveRequestSale(
   request: FastifyRequest,
   roster: SaleRoster,
 ): ReturnType<typeof refusalBody> | undefined {
-  if (request.routeOptions.url?.startsWith(OPERATOR_ROUTES)) return undefined;
+  const route = request.routeOptions.url ?? '';
+  if (!route.startsWith(SHOPPER_ROUTES) || route.startsWith(OPERATOR_ROUTES)) return undefined;
   const requested = (request.params as { sale?: unknown } | undefined)?.sale;
   if (requested === undefined) {
     request.sale = roster.defaultSale;
