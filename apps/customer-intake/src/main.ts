@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app/app.module';
 import { intakeHttpAdapter } from './app/http-adapter';
 import { intakeConfig } from './app/intake-config';
+import { SaleRoster } from './sales/sale-roster';
 import { serveStorefront } from './storefront/storefront';
 
 async function bootstrap(): Promise<void> {
@@ -18,6 +19,7 @@ async function bootstrap(): Promise<void> {
   const storefront = {
     dir: config.STOREFRONT_DIR,
     saleId: config.SALE_ID,
+    sells: (saleId: string) => app.get(SaleRoster).find(saleId) !== undefined,
     // identity-dev's authorize endpoint is its issuer's /authorize; a real provider's is set explicitly.
     signInUrl:
       config.STOREFRONT_SIGN_IN_URL ??

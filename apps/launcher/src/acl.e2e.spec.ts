@@ -4,6 +4,7 @@ import {
   admissionPassKey,
   deadLetterStream,
   groupsOf,
+  runArchive,
   SALE_REGISTRY_KEY,
   saleKeys,
   type SaleKeys,
@@ -185,6 +186,23 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
     await expect(intake.redis.hset(sale.state, 'left', 99)).rejects.toThrow(/NOPERM/);
   });
 
+  it('lets the operator register a sale and start it over as a new run, and customer-intake read both', async () => {
+    const operator = as('operator');
+    const sale = await openSale(operator, 'acl-runs', 5);
+    await new SaleRegistry(operator).register(sale.saleId);
+    const intake = as('customer-intake');
+    expect((await new SaleRegistry(intake).list()).map(({ saleId }) => saleId)).toContain(sale.saleId);
+    // A unit sold, as the gears record it.
+    await operator.hset(sale.state, 'completed', 1, 'left', 4);
+    await operator.hset(sale.decisions, 'acl-o1', 'completed:1:1');
+    const now = Number((await operator.time())[0]) * 1000;
+    await expect(
+      new SaleGears(operator, sale).configure({ stock: 5, startsAt: now, endsAt: now + 60_000, force: true }),
+    ).resolves.toEqual({ soldBefore: 1, run: 2 });
+    expect(await intake.hget(runArchive(sale, 1).decisions, 'acl-o1')).toMatch(/^completed:1:/);
+    await expect(new SaleRegistry(intake).register(sale.saleId)).rejects.toThrow(/NOPERM/);
+  });
+
   it('runs the services over TLS with rediss:// URLs (the only address they are given), as their own users', async () => {
     const operator = as('operator');
     const sale = await openSale(operator, 'acl-tls', 5);
@@ -228,6 +246,9 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
     const refused: Record<User | 'default', string[][]> = {
       'customer-intake': [
         decide,
+        ['ZADD', 'popup:sales', '1', 'mallory'],
+        ['HSET', `${sale}:run:1:decisions`, 'o', 'completed:1:1'],
+        ['RENAME', `${sale}:decisions`, `${sale}:run:9:decisions`],
         ['HSET', `${sale}:buyers`, 'mallory', 'o:1'],
         ['DEL', `${sale}:buyers`],
         ['XADD', `${sale}:orders`, '*', 'field', 'value'],

@@ -2,7 +2,7 @@
 
 export type SalePhase = 'unconfigured' | 'closed' | 'scheduled' | 'open' | 'sold_out' | 'ended';
 
-/** `GET /api/sale` and each SSE `sale` event. */
+/** `GET /api/sales/:sale` and each SSE `sale` event. */
 export interface SaleView {
   readonly phase: SalePhase;
   readonly stock: number;
@@ -13,6 +13,8 @@ export interface SaleView {
   readonly waitingRoom?: boolean;
   /** Redis's TIME when the status was read. */
   readonly at: number;
+  /** The sale's run: one more at each start-over, when earlier purchases no longer hold. */
+  readonly run?: number;
 }
 
 /** An answer, whatever its status; `status` 0 when the network failed. */
@@ -41,14 +43,17 @@ async function call(path: string, init: RequestInit = {}): Promise<Answer> {
   }
 }
 
-export const readSale = () => call('/api/sale');
+/** The routes of one sale (`/api/sales/:sale`). */
+const saleRoute = (saleId: string) => `/api/sales/${encodeURIComponent(saleId)}`;
+
+export const readSale = (saleId: string) => call(saleRoute(saleId));
 
 /**
- * `POST /api/orders` for the signed-in customer. The same `idempotencyKey` on every attempt of one purchase, so
- * the store makes one order however often it arrives.
+ * `POST /api/sales/:sale/orders` for the signed-in customer. The same `idempotencyKey` on every attempt of one
+ * purchase, so the store makes one order however often it arrives.
  */
-export const placeOrder = (token: string, customerId: string, idempotencyKey: string, pass?: string) =>
-  call('/api/orders', {
+export const placeOrder = (saleId: string, token: string, customerId: string, idempotencyKey: string, pass?: string) =>
+  call(`${saleRoute(saleId)}/orders`, {
     method: 'POST',
     headers: {
       authorization: `Bearer ${token}`,
@@ -72,7 +77,7 @@ export interface LineUpdate {
 
 /** Joins the sale's line (or asks again where the customer stands). */
 export const joinLine = (token: string, saleId: string) =>
-  call(`/api/sales/${encodeURIComponent(saleId)}/queue`, {
+  call(`${saleRoute(saleId)}/queue`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}` },
   });
@@ -82,13 +87,21 @@ export function lineEvents(url: string, onLine: (update: LineUpdate) => void): (
   return liveEvents(url, { line: (data) => onLine(JSON.parse(data) as LineUpdate) });
 }
 
-/** `GET /api/orders/:id`: the ticket's status, for the customer who placed it. */
-export const readTicket = (token: string, orderId: string) =>
-  call(`/api/orders/${encodeURIComponent(orderId)}`, { headers: { authorization: `Bearer ${token}` } });
+/** `GET /api/sales/:sale/orders/:id`: the ticket's status, for the customer who placed it. */
+export const readTicket = (saleId: string, token: string, orderId: string) =>
+  call(`${saleRoute(saleId)}/orders/${encodeURIComponent(orderId)}`, { headers: { authorization: `Bearer ${token}` } });
 
 /** The sale's live status: one event at connect, then one per change of phase, stock, window or waiting room. */
-export function saleEvents(onSale: (sale: SaleView, receivedAt: number) => void, onDown: () => void): () => void {
-  return liveEvents('/api/sale/events', { sale: (data) => onSale(JSON.parse(data) as SaleView, Date.now()) }, onDown);
+export function saleEvents(
+  saleId: string,
+  onSale: (sale: SaleView, receivedAt: number) => void,
+  onDown: () => void,
+): () => void {
+  return liveEvents(
+    `${saleRoute(saleId)}/events`,
+    { sale: (data) => onSale(JSON.parse(data) as SaleView, Date.now()) },
+    onDown,
+  );
 }
 
 /** The first wait before opening a refused event stream again, and the longest. */

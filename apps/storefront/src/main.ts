@@ -8,7 +8,7 @@ import { View, type Model } from './view';
 
 /** What customer-intake writes into the page as it serves it (index.html's `storefront-config` meta). */
 interface StorefrontConfig {
-  /** The sale this store sells. */
+  /** The default sale, the page's at `/`. */
   readonly sale?: string;
   /** The identity provider's authorize endpoint. */
   readonly signInUrl?: string | null;
@@ -20,9 +20,11 @@ const TICK_MS = 200;
 const config = JSON.parse(
   document.querySelector<HTMLMetaElement>('meta[name="storefront-config"]')?.content || '{}',
 ) as StorefrontConfig;
-const saleId = config.sale ?? 'popup';
 const pathSale = /^\/s\/([^/]+)\/?$/.exec(location.pathname)?.[1];
-const knownSale = pathSale === undefined || decodeURIComponent(pathSale) === saleId;
+/** The page's sale: `/s/<sale>`'s, or the default one at `/`. */
+const saleId = pathSale === undefined ? (config.sale ?? 'popup') : decodeURIComponent(pathSale);
+/** Until the store says it does not sell this sale (404 `unknown_sale`). */
+let knownSale = true;
 
 const storage = sessionStorage;
 const clock = new ServerClock();
@@ -48,10 +50,10 @@ const view = new View({
 
 function startPurchase(current: Session): Purchase {
   return new Purchase({
-    placeOrder: (key, pass) => placeOrder(current.token, current.customerId, key, pass),
+    placeOrder: (key, pass) => placeOrder(saleId, current.token, current.customerId, key, pass),
     joinLine: () => joinLine(current.token, saleId),
     followLine: (events, onUpdate) => lineEvents(events, onUpdate),
-    readTicket: (orderId) => readTicket(current.token, orderId),
+    readTicket: (orderId) => readTicket(saleId, current.token, orderId),
     storage,
     storageKey: `popup.purchase.${saleId}.${current.customerId}`,
     now: Date.now,
@@ -89,14 +91,17 @@ let signInLink: string | undefined;
 
 if (session) purchase = startPurchase(session);
 render();
-if (knownSale) {
-  void readSale().then((answer) => {
-    if (answer.status === 200) onSale(answer.body as unknown as SaleView, answer.receivedAt);
-    else if (!sale) down = true;
-  });
-  saleEvents(onSale, () => {
-    down = true;
+const stopEvents = saleEvents(saleId, onSale, () => {
+  down = true;
+  render();
+});
+const ticking = setInterval(render, TICK_MS);
+void readSale(saleId).then((answer) => {
+  if (answer.status === 200) onSale(answer.body as unknown as SaleView, answer.receivedAt);
+  else if (answer.status === 404 && answer.body['reason'] === 'unknown_sale') {
+    knownSale = false;
+    stopEvents();
+    clearInterval(ticking);
     render();
-  });
-  setInterval(render, TICK_MS);
-}
+  } else if (!sale) down = true;
+});

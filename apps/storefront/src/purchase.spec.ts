@@ -73,6 +73,18 @@ describe('Purchase', () => {
     expect(keys).toHaveLength(1);
   });
 
+  it('stops following a ticket of an earlier run of the sale (410 earlier_run)', async () => {
+    const { purchase } = purchaseWith(
+      [answer(202, { orderId: '1.t-9', status: 'pending' })],
+      [answer(200, { status: 'pending' }), answer(410, { reason: 'earlier_run' })],
+    );
+    purchase.buy();
+    expect(await settled(purchase, 'failed')).toEqual({
+      step: 'failed',
+      reason: 'the sale started over before this order was decided',
+    });
+  });
+
   it('retries a 429, a 503 and a lost answer after their Retry-After with the same key', async () => {
     const { purchase, keys, waits } = purchaseWith(
       [answer(429, { reason: 'busy' }, 3000), answer(503, {}, 1000), answer(0), answer(202, { orderId: 't-2' })],

@@ -205,6 +205,9 @@ export class Purchase {
         return this.set({ step: 'signed-out' });
       } else if (answer.status === 404) {
         return this.set({ step: 'failed', reason: 'the store does not know this ticket' });
+      } else if (answer.status === 410) {
+        // 410 earlier_run: the sale started over before deciding this order; it never will be.
+        return this.set({ step: 'failed', reason: 'the sale started over before this order was decided' });
       } else if (answer.retryAfterMs !== undefined) {
         pollMs = Math.max(pollMs, answer.retryAfterMs);
         continue;

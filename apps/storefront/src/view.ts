@@ -109,7 +109,7 @@ function words(state: DisplayState, model: Model): Words {
     case 'unavailable':
       return { message: 'The store cannot be reached', detail: 'This page reconnects on its own.' };
     case 'no-sale':
-      return { message: 'There is no sale here', detail: `This store sells the sale “${model.saleId}”.` };
+      return { message: 'There is no sale here', detail: `This store does not sell the sale “${model.saleId}”.` };
     case 'unconfigured':
       return { message: 'Nothing on sale yet', detail: 'Come back when the sale is announced.' };
     case 'scheduled':

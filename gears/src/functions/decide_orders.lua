@@ -4,7 +4,9 @@
 -- unit may order again (after 'closed' before the start, or 'sold_out'): the rule is one unit per customer.
 -- Each decision is recorded in the decisions hash with the order's entry acknowledged and deleted in the same
 -- atomic call, so an order delivered again (a retried FCALL, a producer's duplicate) changes nothing and gets
--- its first decision back.
+-- its first decision back. An order whose customer entry is older than the run (the state's runFrom: a reader
+-- carried it across a start-over) is an earlier run's: it is not decided from this run's stock; its entry is
+-- acknowledged and deleted, nothing else written, and it is answered 'rejected:closed' among the replayed.
 -- KEYS[1] state      {sale:<id>}:state hash (left, soldOutAt and the counters are updated)
 -- KEYS[2] buyers     {sale:<id>}:buyers hash (customerId -> '<orderId>:<unit>')
 -- KEYS[3] decisions  {sale:<id>}:decisions hash (orderId -> decision)
@@ -18,7 +20,7 @@
 --   customerEntryId, traceparent, tracestate ('' when absent)
 -- Returns: { decisions, replayed }: decisions holds one decision per order, in ARGV order, each
 --   'completed:<unit>:<at>' or 'rejected:<reason>:<at>'; replayed lists the positions (from 1) of the orders
---   decided before, whose decision is the earlier one and for which nothing was written.
+--   for which nothing was written: decided before (the decision is the earlier one) or of an earlier run.
 -- Errors: ERR_POPUP_BAD_ARG (wrong key count, argument count not 1 + 7k, more than 1000 orders, a malformed
 --   stream id, an empty id, a submittedAt not an integer >= 0); nothing is written then.
 --- @include "../includes/errors"
@@ -53,6 +55,11 @@ local function check_orders(args)
     end
   end
   return count
+end
+
+-- Whether a customer entry (its stream id, checked) was written before the sale's run began.
+local function of_earlier_run(sale, customer_entry_id)
+  return sale.runFrom ~= nil and tonumber(string.match(customer_entry_id, '^(%d+)')) < sale.runFrom
 end
 
 local function decide_orders(keys, args)
@@ -100,6 +107,9 @@ local function decide_orders(keys, args)
   for k = 1, count do
     local order_id, customer_id = order_ids[k], customer_ids[k]
     local decision = decided[order_id] or earlier[k]
+    if not decision and of_earlier_run(sale, args[2 + (k - 1) * ORDER_FIELDS + 4]) then
+      decision = 'rejected:closed' .. at
+    end
     if decision then
       replayed[#replayed + 1] = k
     else

@@ -4,7 +4,7 @@
 -- ARGV: none.
 -- Returns: a flat field/value array: phase ('unconfigured', 'closed', 'scheduled', 'open', 'sold_out' or
 --   'ended'), state, stock, left, startsAt, endsAt, soldOutAt (-1 when not sold out), now, completed, closed,
---   duplicate, sold_out.
+--   duplicate, sold_out, run (1, then one more per start-over).
 -- Errors: ERR_POPUP_BAD_ARG (wrong number of keys or arguments).
 --- @include "../includes/errors"
 --- @include "../includes/now_ms"
@@ -30,6 +30,7 @@ local function sale_status(keys, args)
     'closed', sale.closed,
     'duplicate', sale.duplicate,
     'sold_out', sale.sold_out,
+    'run', sale.run,
   }
 end
 

@@ -1,8 +1,8 @@
--- The {sale:<id>}:state hash: configuration (stock, startsAt, endsAt, state) and live counters.
+-- The {sale:<id>}:state hash: configuration (stock, startsAt, endsAt, state), the run (start-overs) and live counters.
 --- @include "args"
 
 local SALE_FIELDS = { 'stock', 'left', 'startsAt', 'endsAt', 'state', 'soldOutAt',
-  'completed', 'closed', 'duplicate', 'sold_out' }
+  'completed', 'closed', 'duplicate', 'sold_out', 'run', 'runFrom' }
 
 -- The sale as a table; configured is false when the hash has never been set up by popup_configure_sale.
 local function read_sale(state_key)
@@ -18,6 +18,10 @@ local function read_sale(state_key)
     closed = tonumber(values[8]) or 0,
     duplicate = tonumber(values[9]) or 0,
     sold_out = tonumber(values[10]) or 0,
+    -- A sale configured before runs were counted is in its first.
+    run = tonumber(values[11]) or 1,
+    -- When the run began (ms, Redis TIME; nil in a first run): a customer entry older than that is an earlier run's.
+    runFrom = tonumber(values[12]),
   }
   sale.configured = sale.startsAt ~= nil
   return sale

@@ -1,13 +1,12 @@
-import { Body, Controller, Get, HttpStatus, Inject, Param, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Put, UseGuards } from '@nestjs/common';
 import { GearsError, ROOM_DEFAULTS, SaleGears } from '@popup-store/gears-client';
-import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { SALE_KEYS } from '../app/intake-config';
 import { ADMIN_REDIS } from '../app/redis.provider';
-import { assertSellsSale, redisAway, refusal } from '../orders/refusal';
+import { redisAway } from '../orders/refusal';
 import { AdminTokenGuard } from './admin-token.guard';
+import { operatorSale } from './sale-admin.controller';
 
 /** `PUT /api/admin/sales/:sale/room`: the waiting room's settings; what is left out keeps its default. */
 export class RoomSettingsDto extends createZodDto(
@@ -27,21 +26,14 @@ export class RoomSettingsDto extends createZodDto(
 @Controller('admin/sales/:sale/room')
 @UseGuards(AdminTokenGuard)
 export class RoomAdminController {
-  private readonly gears: SaleGears;
-
-  constructor(
-    @Inject(ADMIN_REDIS) redis: Redis,
-    @Inject(SALE_KEYS) private readonly sale: SaleKeys,
-  ) {
-    this.gears = new SaleGears(redis, sale);
-  }
+  constructor(@Inject(ADMIN_REDIS) private readonly redis: Redis) {}
 
   @Put()
   async configure(@Param('sale') sale: string, @Body() settings: RoomSettingsDto) {
-    assertSellsSale(this.sale.saleId, sale);
+    const gears = new SaleGears(this.redis, operatorSale(sale));
     try {
-      const wasOn = await this.gears.configureRoom({ ...ROOM_DEFAULTS, ...settings });
-      return { wasOn, status: await this.gears.roomStatus() };
+      const wasOn = await gears.configureRoom({ ...ROOM_DEFAULTS, ...settings });
+      return { wasOn, status: await gears.roomStatus() };
     } catch (error) {
       throw error instanceof GearsError ? error : redisAway();
     }
@@ -49,8 +41,7 @@ export class RoomAdminController {
 
   @Get()
   async status(@Param('sale') sale: string) {
-    assertSellsSale(this.sale.saleId, sale);
-    return this.gears.roomStatus().catch(() => {
+    return new SaleGears(this.redis, operatorSale(sale)).roomStatus().catch(() => {
       throw redisAway();
     });
   }

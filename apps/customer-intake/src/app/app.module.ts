@@ -1,9 +1,8 @@
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { saleKeys } from '@popup-store/keys';
-import type { RedisStreamsClient } from '@popup-store/streams-transport';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminTokenGuard } from '../admin/admin-token.guard';
 import { AddressLimitGuard } from '../customers/address-limit.guard';
@@ -32,7 +31,8 @@ import { WaitingRoom } from '../queue/waiting-room.service';
 import { BoundedThrottlerStorage } from '../orders/bounded-throttler-storage';
 import { INTAKE_CONFIG, SALE_KEYS, type IntakeConfig } from './intake-config';
 import { adminRedisProvider, RedisCloser, redisProvider } from './redis.provider';
-import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider';
+import { CustomerStreams } from './streams-client.provider';
+import { SaleRoster } from '../sales/sale-roster';
 
 @Module({
   controllers: [
@@ -51,7 +51,8 @@ import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider
     TicketIds,
     redisProvider,
     adminRedisProvider,
-    streamsClientProvider,
+    CustomerStreams,
+    SaleRoster,
     RedisCloser,
     SaleSnapshotService,
     SaleEventStreams,
@@ -67,9 +68,7 @@ import { STREAMS_CLIENT, streamsClientProvider } from './streams-client.provider
     { provide: APP_FILTER, useClass: RefusalFilter },
   ],
 })
-export class AppModule implements OnApplicationShutdown {
-  constructor(@Inject(STREAMS_CLIENT) private readonly streams: RedisStreamsClient) {}
-
+export class AppModule {
   static register(config: IntakeConfig): DynamicModule {
     return {
       module: AppModule,
@@ -94,9 +93,5 @@ export class AppModule implements OnApplicationShutdown {
         { provide: SALE_KEYS, useValue: saleKeys(config.SALE_ID) },
       ],
     };
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.streams.close();
   }
 }

@@ -40,6 +40,11 @@ export const intakeConfig = (env: NodeJS.ProcessEnv = process.env) => {
       TRUSTED_PROXIES: commaList.optional(),
       /** How often the cached sale status (state, stock, backlog) is refreshed from Redis. */
       STATUS_REFRESH_MS: positiveInt(100),
+      /**
+       * How often the sales served (the default sale and the registry, `popup:sales`) are read again: a sale the
+       * operator creates on another intake is sold here at most this much later (404 `unknown_sale` until then).
+       */
+      SALE_REGISTRY_REFRESH_MS: positiveInt(1000),
       /** Redis commands slower than this fail, so a request answers 503 instead of hanging. */
       REDIS_TIMEOUT_MS: positiveInt(1000),
       /**

@@ -1,13 +1,11 @@
 import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
-import type { ClientProxy } from '@nestjs/microservices';
 import { trace } from '@opentelemetry/api';
-import { SaleGears, type Decision } from '@popup-store/gears-client';
-import { idempotencyKey, type SaleKeys } from '@popup-store/keys';
+import { orderDecision, type Decision } from '@popup-store/gears-client';
+import { idempotencyKey, runArchive, type SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
-import { lastValueFrom } from 'rxjs';
-import { INTAKE_CONFIG, SALE_KEYS, type IntakeConfig } from '../app/intake-config';
+import { INTAKE_CONFIG, type IntakeConfig } from '../app/intake-config';
 import { REDIS } from '../app/redis.provider';
-import { STREAMS_CLIENT } from '../app/streams-client.provider';
+import { CustomerStreams } from '../app/streams-client.provider';
 import { SaleSnapshotService } from '../sale/sale-snapshot.service';
 import { redisAway, refusal, RetryLaterException } from './refusal';
 import { TicketIds } from './ticket-ids';
@@ -53,46 +51,43 @@ interface IdempotencyRecord {
  */
 @Injectable()
 export class OrderDeskService {
-  private readonly gears: SaleGears;
-
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
-    @Inject(SALE_KEYS) private readonly sale: SaleKeys,
-    @Inject(STREAMS_CLIENT) private readonly streams: ClientProxy,
+    private readonly streams: CustomerStreams,
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
     private readonly snapshot: SaleSnapshotService,
     private readonly tickets: TicketIds,
-  ) {
-    this.gears = new SaleGears(redis, sale);
-  }
+  ) {}
 
   /**
    * Takes `customerId`'s order: 202 with a ticket. With an Idempotency-Key, the first request of that key writes
    * the order and every later one (concurrent ones included) gets the same ticket and writes nothing; the key
    * with another body is a 422.
    */
-  async take(customerId: string, idempotency?: Idempotency): Promise<Ticket> {
-    const snapshot = this.snapshot.current();
+  async take(sale: SaleKeys, customerId: string, idempotency?: Idempotency): Promise<Ticket> {
+    const snapshot = this.snapshot.current(sale);
     if (!snapshot) throw redisAway();
     if (snapshot.backlog >= this.config.MAX_BACKLOG) {
       throw new RetryLaterException(HttpStatus.TOO_MANY_REQUESTS, 'busy', 'too many orders are waiting; retry shortly');
     }
+    // The run as last read: an order taken across a start-over may carry the earlier run (see status()).
+    const run = snapshot.status.run;
     const ticket: Ticket = {
       orderId: idempotency
-        ? this.tickets.forIdempotencyKey(customerId, idempotency.key)
-        : this.tickets.issue(customerId),
+        ? this.tickets.forIdempotencyKey(sale, run, customerId, idempotency.key)
+        : this.tickets.issue(sale, run, customerId),
       status: 'pending',
       submittedAt: Date.now(),
     };
     // The request's span names the order, so its trace can be found by order or customer id.
     trace.getActiveSpan()?.setAttributes({ 'popup.order.id': ticket.orderId, 'popup.customer.id': customerId });
-    const recordKey = idempotency && idempotencyKey(this.sale, customerId, idempotency.key);
+    const recordKey = idempotency && idempotencyKey(sale, customerId, idempotency.key);
     let recorded = false;
     try {
       if (recordKey && idempotency) {
         const [earlier, served] = await Promise.all([
           this.redis.get(recordKey),
-          this.redis.hexists(this.sale.buyers, customerId),
+          this.redis.hexists(sale.buyers, customerId),
         ]);
         if (earlier) return replay(earlier, idempotency);
         if (served) throw alreadyServed(customerId);
@@ -106,14 +101,14 @@ export class OrderDeskService {
         );
         if (set === null) return replay(await this.redis.get(recordKey), idempotency);
         recorded = true;
-        await this.write(ticket, customerId);
+        await this.write(sale, ticket, customerId);
       } else {
         // The buyer check before the XADD, not beside it: sent together, a customer who holds a unit was told 409
         // while an order was written for them anyway (decided `duplicate`, but counted as accepted with no ticket
         // given: the report's accepted orders no longer matched the tickets). One atomic call for both needs a
         // function naming the buyers hash, which customer-intake's Redis user may only read.
-        if (await this.redis.hexists(this.sale.buyers, customerId)) throw alreadyServed(customerId);
-        await this.write(ticket, customerId);
+        if (await this.redis.hexists(sale.buyers, customerId)) throw alreadyServed(customerId);
+        await this.write(sale, ticket, customerId);
       }
     } catch (error) {
       // The key's record promises an order: without one, a retry must be free to write it.
@@ -124,24 +119,37 @@ export class OrderDeskService {
     return ticket;
   }
 
-  private async write(ticket: Ticket, customerId: string): Promise<void> {
-    const order = { orderId: ticket.orderId, customerId, submittedAt: ticket.submittedAt };
-    await lastValueFrom(this.streams.emit(this.sale.customers, order));
+  private async write(sale: SaleKeys, ticket: Ticket, customerId: string): Promise<void> {
+    await this.streams.write(sale, { orderId: ticket.orderId, customerId, submittedAt: ticket.submittedAt });
   }
 
   /**
-   * Where `customerId`'s order stands; `pending` until the gears decide it. A ticket of another customer, or
-   * one never issued, is a 404 without a Redis read.
+   * Where `customerId`'s order in `sale` stands; `pending` until the gears decide it. A ticket of another customer
+   * or another sale, or one never issued, is a 404 without a Redis read. A ticket of an earlier run answers its
+   * decision there, or 410 `earlier_run` when that run ended without deciding it (a start-over).
    */
-  async status(customerId: string, orderId: string): Promise<OrderStatus> {
-    if (!this.tickets.belongsTo(orderId, customerId)) {
-      throw refusal(HttpStatus.NOT_FOUND, 'not_found', 'no such ticket for this customer');
-    }
+  async status(sale: SaleKeys, customerId: string, orderId: string): Promise<OrderStatus> {
+    const run = this.tickets.runOf(orderId, sale, customerId);
+    if (run === undefined) throw refusal(HttpStatus.NOT_FOUND, 'not_found', 'no such ticket for this customer');
+    const live = this.snapshot.current(sale)?.status.run;
     let decision: Decision | null;
     try {
-      decision = await this.gears.decision(orderId);
+      // An order taken across the start-over went into the new run's streams: its decision is the live run's.
+      decision =
+        live !== undefined && run < live
+          ? ((await orderDecision(this.redis, runArchive(sale, run), orderId)) ??
+            (await orderDecision(this.redis, sale, orderId)))
+          : await orderDecision(this.redis, sale, orderId);
     } catch {
       throw redisAway();
+    }
+    if (!decision && live !== undefined && run < live) {
+      throw refusal(
+        HttpStatus.GONE,
+        'earlier_run',
+        `this order was taken in run ${run} of the sale, which started over (run ${live}) before deciding it`,
+        { run, currentRun: live },
+      );
     }
     if (!decision) return { orderId, status: 'pending' };
     return decision.outcome === 'completed'

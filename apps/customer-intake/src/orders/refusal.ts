@@ -51,10 +51,3 @@ export class SignInRequired extends HttpException {
         : `Bearer realm="popup-store", error="invalid_token", error_description="${message.replace(/[^\x20-\x7e]|["\\]/g, '')}"`;
   }
 }
-
-/** 404 `no_sale` for a route's `:sale` that is not the sale this intake sells (until intake serves many sales). */
-export function assertSellsSale(sold: string, requested: string): void {
-  if (requested !== sold) {
-    throw refusal(HttpStatus.NOT_FOUND, 'no_sale', `this store sells the sale ${sold}, not ${requested}`);
-  }
-}

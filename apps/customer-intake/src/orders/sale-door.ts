@@ -2,6 +2,8 @@ import { HttpStatus, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyAdapter } from '@nestjs/platform-fastify';
 import { SaleSnapshotService, type SaleSnapshot } from '../sale/sale-snapshot.service';
+import { resolveRequestSale } from '../sales/request-sale';
+import { SaleRoster } from '../sales/sale-roster';
 import { redisAway, refusalBody } from './refusal';
 
 /** Route config (`@RouteConfig(SALE_DOOR)`) of the endpoints that only make sense while the sale is open. */
@@ -20,22 +22,29 @@ interface Sign {
 }
 
 /**
- * The sign on the door: while the sale is not open, or its status cannot be read, a request to a guarded route
- * is refused from the cached status in Fastify's `onRequest` hook, before its body is read and before Nest
- * routes it. After a sell-out nine requests in ten are such refusals, and through Nest's middleware, guard,
- * pipe and exception filter each cost about as much as taking an order (the bench's profile of customer-intake:
- * HttpException construction 5%, Nest's router, guards and pipes 11%, the throttler 5%).
+ * The sign on the door: a request for a sale this intake does not sell is a 404 `unknown_sale`, and while the
+ * sale is not open, or its status cannot be read, a request to a guarded route is refused from the cached status
+ * — both in Fastify's `onRequest` hook, before its body is read and before Nest routes it. After a sell-out nine
+ * requests in ten are such refusals, and through Nest's middleware, guard, pipe and exception filter each cost
+ * about as much as taking an order (the bench's profile of customer-intake: HttpException construction 5%, Nest's
+ * router, guards and pipes 11%, the throttler 5%).
  */
 @Injectable()
 export class SaleDoor implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost<FastifyAdapter>,
     private readonly snapshot: SaleSnapshotService,
+    private readonly roster: SaleRoster,
   ) {}
 
   onModuleInit(): void {
     this.adapterHost.httpAdapter.getInstance().addHook('onRequest', (request, reply, done) => {
-      const sign = request.routeOptions.config.saleDoor ? closedSign(this.snapshot.current()) : undefined;
+      const unknown = resolveRequestSale(request, this.roster);
+      if (unknown) return void reply.status(unknown.statusCode).send(unknown);
+      const sign =
+        request.routeOptions.config.saleDoor && request.sale
+          ? closedSign(this.snapshot.current(request.sale))
+          : undefined;
       if (!sign) return done();
       if (sign.retryAfterSeconds) void reply.header('retry-after', String(sign.retryAfterSeconds));
       void reply.status(sign.status).send(sign.body);

@@ -2,7 +2,7 @@ import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import type { SaleKeys } from '@popup-store/keys';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import { INTAKE_CONFIG, SALE_KEYS, type IntakeConfig } from '../app/intake-config';
+import { INTAKE_CONFIG, type IntakeConfig } from '../app/intake-config';
 import { refusal } from '../orders/refusal';
 
 /** What a pass or a queue token is for: one cannot stand in for the other. */
@@ -29,10 +29,7 @@ export interface AdmissionPass {
 export class AdmissionPasses {
   private readonly key: Uint8Array;
 
-  constructor(
-    @Inject(INTAKE_CONFIG) config: IntakeConfig,
-    @Inject(SALE_KEYS) private readonly sale: SaleKeys,
-  ) {
+  constructor(@Inject(INTAKE_CONFIG) config: IntakeConfig) {
     const secret = config.TICKET_SECRET ? Buffer.from(config.TICKET_SECRET) : randomBytes(32);
     if (!config.TICKET_SECRET) {
       new Logger(AdmissionPasses.name).warn(
@@ -43,45 +40,45 @@ export class AdmissionPasses {
     this.key = new Uint8Array(hkdfSync('sha256', secret, '', 'popup-store waiting room', 32));
   }
 
-  /** The pass of an admitted customer, lapsing at `until` (ms). */
-  issuePass(customer: string, until: number): Promise<string> {
-    return this.sign('admission', customer, Math.floor(until / 1000), randomUUID());
+  /** The pass of a customer admitted to `sale`'s line, lapsing at `until` (ms). */
+  issuePass(sale: SaleKeys, customer: string, until: number): Promise<string> {
+    return this.sign(sale, 'admission', customer, Math.floor(until / 1000), randomUUID());
   }
 
-  /** The token a customer's live line updates are opened with. */
-  issueQueueToken(customer: string): Promise<string> {
-    return this.sign('queue', customer, Math.floor(Date.now() / 1000) + QUEUE_TOKEN_SECONDS);
+  /** The token a customer's live updates of `sale`'s line are opened with. */
+  issueQueueToken(sale: SaleKeys, customer: string): Promise<string> {
+    return this.sign(sale, 'queue', customer, Math.floor(Date.now() / 1000) + QUEUE_TOKEN_SECONDS);
   }
 
-  /** The pass of `customer`, or a 403 naming what is wrong with it. */
-  async checkPass(pass: string, customer: string): Promise<AdmissionPass> {
-    const claims = await this.verify(pass, 'admission', 'pass');
+  /** The pass of `customer` for `sale`, or a 403 naming what is wrong with it. */
+  async checkPass(sale: SaleKeys, pass: string, customer: string): Promise<AdmissionPass> {
+    const claims = await this.verify(sale, pass, 'admission', 'pass');
     if (claims.sub !== customer) {
       throw refusal(HttpStatus.FORBIDDEN, 'pass_not_yours', 'this admission pass was issued to another customer');
     }
     return { customer, id: claims.jti as string, expiresAt: (claims.exp as number) * 1000 };
   }
 
-  /** The customer a queue token was issued to, or a 403. */
-  async queueTokenCustomer(token: string): Promise<string> {
-    return (await this.verify(token, 'queue', 'queue_token')).sub as string;
+  /** The customer a queue token of `sale` was issued to, or a 403. */
+  async queueTokenCustomer(sale: SaleKeys, token: string): Promise<string> {
+    return (await this.verify(sale, token, 'queue', 'queue_token')).sub as string;
   }
 
-  private sign(purpose: Purpose, customer: string, exp: number, id?: string): Promise<string> {
-    const jwt = new SignJWT({ sale: this.sale.saleId, use: purpose })
+  private sign(sale: SaleKeys, purpose: Purpose, customer: string, exp: number, id?: string): Promise<string> {
+    const jwt = new SignJWT({ sale: sale.saleId, use: purpose })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(customer)
       .setExpirationTime(exp);
     return (id ? jwt.setJti(id) : jwt).sign(this.key);
   }
 
-  private async verify(token: string, purpose: Purpose, what: 'pass' | 'queue_token') {
+  private async verify(sale: SaleKeys, token: string, purpose: Purpose, what: 'pass' | 'queue_token') {
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] });
       if (payload['use'] !== purpose || (purpose === 'admission' && typeof payload.jti !== 'string')) {
         throw refusal(HttpStatus.FORBIDDEN, `${what}_invalid`, `not a ${what.replace('_', ' ')} of this store`);
       }
-      if (payload['sale'] !== this.sale.saleId) {
+      if (payload['sale'] !== sale.saleId) {
         throw refusal(HttpStatus.FORBIDDEN, `${what}_other_sale`, `this ${what.replace('_', ' ')} is for another sale`);
       }
       return payload;

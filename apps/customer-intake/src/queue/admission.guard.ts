@@ -2,7 +2,6 @@ import { HttpStatus, Inject, Injectable, type CanActivate, type ExecutionContext
 import { admissionPassKey, type SaleKeys } from '@popup-store/keys';
 import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import { SALE_KEYS } from '../app/intake-config';
 import { REDIS } from '../app/redis.provider';
 import { redisAway, refusal } from '../orders/refusal';
 import { AdmissionPasses } from './admission-passes';
@@ -13,7 +12,7 @@ import { WaitingRoom } from './waiting-room.service';
  * `not_admitted` without one, and the pass's own reason when it is another customer's, lapsed, forged, or used.
  * A pass buys once: the first order that shows it claims it in Redis (SET NX, for as long as the pass lasts),
  * recording the order's Idempotency-Key, so a retry of that same order still passes and any other is refused.
- * Runs after SignedInGuard.
+ * Runs after SignedInGuard, on a route the sale door resolved the sale of.
  */
 @Injectable()
 export class AdmissionGuard implements CanActivate {
@@ -21,12 +20,12 @@ export class AdmissionGuard implements CanActivate {
     private readonly room: WaitingRoom,
     private readonly papers: AdmissionPasses,
     @Inject(REDIS) private readonly redis: Redis,
-    @Inject(SALE_KEYS) private readonly sale: SaleKeys,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (!this.room.admitting()) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const sale = request.sale as SaleKeys;
+    if (!this.room.admitting(sale)) return true;
     const header = request.headers['admission-pass'];
     if (typeof header !== 'string' || header === '') {
       throw refusal(
@@ -35,10 +34,10 @@ export class AdmissionGuard implements CanActivate {
         'the waiting room is on: join the line (POST /api/sales/:sale/queue) and order with its pass',
       );
     }
-    const pass = await this.papers.checkPass(header, request.customer as string);
+    const pass = await this.papers.checkPass(sale, header, request.customer as string);
     const order = String(request.headers['idempotency-key'] ?? '');
     const claimedBy = await this.redis
-      .set(admissionPassKey(this.sale, pass.id), order, 'PXAT', pass.expiresAt, 'NX', 'GET')
+      .set(admissionPassKey(sale, pass.id), order, 'PXAT', pass.expiresAt, 'NX', 'GET')
       .catch(() => {
         throw redisAway();
       });

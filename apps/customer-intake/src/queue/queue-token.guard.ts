@@ -1,4 +1,5 @@
 import { HttpStatus, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { SaleKeys } from '@popup-store/keys';
 import type { FastifyRequest } from 'fastify';
 import { refusal } from '../orders/refusal';
 import { AdmissionPasses } from './admission-passes';
@@ -21,7 +22,7 @@ export class QueueTokenGuard implements CanActivate {
         'open the line with ?token=<the queue token of POST .../queue>',
       );
     }
-    request.customer = await this.papers.queueTokenCustomer(token);
+    request.customer = await this.papers.queueTokenCustomer(request.sale as SaleKeys, token);
     return true;
   }
 }

@@ -1,23 +1,12 @@
-import {
-  Controller,
-  HttpCode,
-  HttpStatus,
-  Inject,
-  type MessageEvent,
-  Param,
-  Post,
-  Req,
-  Sse,
-  UseGuards,
-} from '@nestjs/common';
+import { Controller, HttpCode, HttpStatus, type MessageEvent, Post, Req, Sse, UseGuards } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { HELD_OPEN } from '../limits/admission';
 import type { SaleKeys } from '@popup-store/keys';
 import { map, type Observable } from 'rxjs';
-import { SALE_KEYS } from '../app/intake-config';
 import { SignedIn, SignedInGuard } from '../customers/signed-in.guard';
-import { assertSellsSale, redisAway, refusal, RetryLaterException } from '../orders/refusal';
+import { redisAway, RetryLaterException } from '../orders/refusal';
+import { ForSale } from '../sales/request-sale';
 import { AdmissionPasses } from './admission-passes';
 import { QueueTokenGuard } from './queue-token.guard';
 import { WaitingRoom, type LineUpdate } from './waiting-room.service';
@@ -28,7 +17,6 @@ export class QueueController {
   constructor(
     private readonly room: WaitingRoom,
     private readonly papers: AdmissionPasses,
-    @Inject(SALE_KEYS) private readonly sale: SaleKeys,
   ) {}
 
   /**
@@ -38,13 +26,12 @@ export class QueueController {
   @Post()
   @HttpCode(HttpStatus.OK)
   @UseGuards(SignedInGuard)
-  async join(@Param('sale') sale: string, @SignedIn() customer: string) {
-    assertSellsSale(this.sale.saleId, sale);
-    const update: LineUpdate = await this.room.join(customer).catch((error: unknown) => {
+  async join(@ForSale() sale: SaleKeys, @SignedIn() customer: string) {
+    const update: LineUpdate = await this.room.join(sale, customer).catch((error: unknown) => {
       throw error instanceof RetryLaterException ? error : redisAway();
     });
-    const queueToken = await this.papers.issueQueueToken(customer);
-    return { ...update, queueToken, events: `/api/sales/${sale}/queue/events?token=${queueToken}` };
+    const queueToken = await this.papers.issueQueueToken(sale, customer);
+    return { ...update, queueToken, events: `/api/sales/${sale.saleId}/queue/events?token=${queueToken}` };
   }
 
   /** Server-sent events: `line` updates, at once and on every change; listening keeps the customer's place. */
@@ -52,11 +39,10 @@ export class QueueController {
   @RouteConfig(HELD_OPEN)
   @UseGuards(QueueTokenGuard)
   events(
-    @Param('sale') sale: string,
+    @ForSale() sale: SaleKeys,
     @SignedIn() customer: string,
     @Req() request: FastifyRequest,
   ): Observable<MessageEvent> {
-    assertSellsSale(this.sale.saleId, sale);
-    return this.room.updates(customer, request.ip).pipe(map((update) => ({ type: 'line', data: update })));
+    return this.room.updates(sale, customer, request.ip).pipe(map((update) => ({ type: 'line', data: update })));
   }
 }

@@ -172,7 +172,7 @@ describe('the waiting room at the front door', () => {
       url: '/api/sales/another-sale/queue',
       headers: { authorization: await identity.bearer('frank') },
     });
-    expect(elsewhere.json()).toMatchObject({ statusCode: 404, reason: 'no_sale' });
+    expect(elsewhere.json()).toMatchObject({ statusCode: 404, reason: 'unknown_sale' });
     const anonymous = await door.app.inject({ method: 'POST', url: `/api/sales/${door.sale.saleId}/queue` });
     expect(anonymous.statusCode).toBe(401);
   });

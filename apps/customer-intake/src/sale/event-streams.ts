@@ -1,6 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { MessageEvent } from '@nestjs/common';
-import { combineLatest, interval, map, merge, share, shareReplay, throttleTime, type Observable } from 'rxjs';
+import type { SaleKeys } from '@popup-store/keys';
+import { combineLatest, finalize, interval, map, merge, share, shareReplay, throttleTime, type Observable } from 'rxjs';
 import { INTAKE_CONFIG, type IntakeConfig } from '../app/intake-config';
 import { AddressCounts } from '../limits/address-counts';
 import { RetryLaterException } from '../orders/refusal';
@@ -8,36 +9,27 @@ import { WaitingRoom } from '../queue/waiting-room.service';
 import { SaleSnapshotService, type SaleSnapshot } from './sale-snapshot.service';
 
 /**
- * The sale's event streams: one shared source for all of them (each change serialised once, at most one per
- * SALE_EVENTS_INTERVAL_MS, and one heartbeat timer), and bounds on how many are open, in total and per client
- * address. A stream whose client stops reading is closed by Nest's `maxPendingDataLength` (see SaleController).
+ * The sales' event streams: one shared source per sale for all of its streams (each change serialised once, at
+ * most one per SALE_EVENTS_INTERVAL_MS), one heartbeat timer for all, and bounds on how many are open, in total
+ * and per client address, across sales. A stream whose client stops reading is closed by Nest's
+ * `maxPendingDataLength` (see SaleController). Sources exist only for the sales the roster sells.
  */
 @Injectable()
 export class SaleEventStreams {
   private readonly open: AddressCounts;
-  private readonly events: Observable<MessageEvent>;
+  private readonly sources = new Map<string, Observable<MessageEvent>>();
+  private readonly heartbeats: Observable<MessageEvent>;
 
   constructor(
-    snapshot: SaleSnapshotService,
-    room: WaitingRoom,
+    private readonly snapshot: SaleSnapshotService,
+    private readonly room: WaitingRoom,
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
   ) {
     this.open = new AddressCounts(config.MAX_EVENT_STREAMS, config.MAX_EVENT_STREAMS_PER_ADDRESS);
-    const sale = combineLatest([snapshot.changes(), room.admittingChanges()]).pipe(
-      throttleTime(config.SALE_EVENTS_INTERVAL_MS, undefined, { leading: true, trailing: true }),
-      // A string is written as it is: the JSON is made once per change, not once per stream.
-      map(([current, waitingRoom]): MessageEvent => ({
-        type: 'sale',
-        data: JSON.stringify(saleView(current, waitingRoom)),
-      })),
-      // A stream that opens gets the latest event at once; the source stops when the last stream closes.
-      shareReplay({ bufferSize: 1, refCount: true }),
-    );
-    const heartbeats = interval(config.SALE_EVENTS_HEARTBEAT_MS).pipe(
+    this.heartbeats = interval(config.SALE_EVENTS_HEARTBEAT_MS).pipe(
       map((): MessageEvent => ({ comment: 'heartbeat' }) as MessageEvent),
       share(),
     );
-    this.events = merge(sale, heartbeats);
   }
 
   /** Streams open, and addresses holding them. */
@@ -45,8 +37,8 @@ export class SaleEventStreams {
     return this.open.size;
   }
 
-  /** The events for one more stream from `address`, its place given back on `closed`; or a refusal. */
-  follow(address: string, closed: AbortSignal): Observable<MessageEvent> {
+  /** The events of `sale` for one more stream from `address`, its place given back on `closed`; or a refusal. */
+  follow(sale: SaleKeys, address: string, closed: AbortSignal): Observable<MessageEvent> {
     const taken = this.open.take(address);
     if (taken === 'total') {
       throw new RetryLaterException(
@@ -65,7 +57,28 @@ export class SaleEventStreams {
       );
     }
     closed.addEventListener('abort', taken, { once: true });
-    return this.events;
+    return this.source(sale);
+  }
+
+  /** The sale's shared source; it stops when its last stream closes, and is forgotten with it. */
+  private source(sale: SaleKeys): Observable<MessageEvent> {
+    const known = this.sources.get(sale.saleId);
+    if (known) return known;
+    const events = combineLatest([this.snapshot.changes(sale), this.room.admittingChanges(sale)]).pipe(
+      throttleTime(this.config.SALE_EVENTS_INTERVAL_MS, undefined, { leading: true, trailing: true }),
+      // A string is written as it is: the JSON is made once per change, not once per stream.
+      map(([current, waitingRoom]): MessageEvent => ({
+        type: 'sale',
+        data: JSON.stringify(saleView(current, waitingRoom)),
+      })),
+      // Runs when the last stream of the sale closes: a sale nobody follows keeps no source.
+      finalize(() => this.sources.delete(sale.saleId)),
+      // A stream that opens gets the latest event at once; the source stops when the last stream closes.
+      shareReplay({ bufferSize: 1, refCount: true }),
+    );
+    const source = merge(events, this.heartbeats);
+    this.sources.set(sale.saleId, source);
+    return source;
   }
 }
 
@@ -82,6 +95,7 @@ export function saleView({ status, backlog }: SaleSnapshot, waitingRoom: boolean
     window: { startsAt: status.startsAt, endsAt: status.endsAt },
     soldOutAt: status.soldOutAt,
     counts: status.counts,
+    run: status.run,
     backlog,
     waitingRoom,
     at: status.now,

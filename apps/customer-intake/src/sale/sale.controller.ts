@@ -1,17 +1,20 @@
 import { Controller, Get, HttpStatus, type MessageEvent, Req, Sse, SseSignal } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
+import type { SaleKeys } from '@popup-store/keys';
 import type { FastifyRequest } from 'fastify';
 import type { Observable } from 'rxjs';
 import { HELD_OPEN } from '../limits/admission';
 import { WaitingRoom } from '../queue/waiting-room.service';
 import { RetryLaterException } from '../orders/refusal';
+import { ForSale } from '../sales/request-sale';
 import { SaleEventStreams, saleView } from './event-streams';
 import { SaleSnapshotService } from './sale-snapshot.service';
 
 /** Characters of events a stream's client may leave unread (a few hundred events) before Nest closes it. */
 const MAX_UNREAD = 64 * 1024;
 
-@Controller('sale')
+/** `/api/sales/:sale`, and `/api/sale` for the default sale. */
+@Controller(['sales/:sale', 'sale'])
 export class SaleController {
   constructor(
     private readonly snapshot: SaleSnapshotService,
@@ -21,8 +24,8 @@ export class SaleController {
 
   /** State, stock left, window and counts. */
   @Get()
-  current() {
-    const snapshot = this.snapshot.current();
+  current(@ForSale() sale: SaleKeys) {
+    const snapshot = this.snapshot.current(sale);
     if (!snapshot) {
       throw new RetryLaterException(
         HttpStatus.SERVICE_UNAVAILABLE,
@@ -30,7 +33,7 @@ export class SaleController {
         'the sale status cannot be read now',
       );
     }
-    return saleView(snapshot, this.room.admitting());
+    return saleView(snapshot, this.room.admitting(sale));
   }
 
   /**
@@ -40,7 +43,11 @@ export class SaleController {
    */
   @Sse('events', { maxPendingDataLength: MAX_UNREAD })
   @RouteConfig(HELD_OPEN)
-  events(@Req() request: FastifyRequest, @SseSignal() closed: AbortSignal): Observable<MessageEvent> {
-    return this.streams.follow(request.ip, closed);
+  events(
+    @ForSale() sale: SaleKeys,
+    @Req() request: FastifyRequest,
+    @SseSignal() closed: AbortSignal,
+  ): Observable<MessageEvent> {
+    return this.streams.follow(sale, request.ip, closed);
   }
 }

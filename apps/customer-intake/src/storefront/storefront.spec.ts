@@ -22,6 +22,7 @@ describe('the storefront on intake’s origin', () => {
     const served = await serveStorefront(app, {
       dir,
       saleId: 'spring',
+      sells: (saleId) => saleId === 'spring' || saleId === 'summer',
       signInUrl: 'http://idp.test/authorize?x="<y>"',
     });
     expect(served).toBe(dir);
@@ -56,8 +57,9 @@ describe('the storefront on intake’s origin', () => {
     expect(again.body).toBe('');
   });
 
-  it('serves the page for its own sale at /s/:sale, and 404 with the page (which says so) for another', async () => {
+  it('serves the page for each sale it sells at /s/:sale, and 404 with the page (which says so) for another', async () => {
     expect((await get('/s/spring')).statusCode).toBe(200);
+    expect((await get('/s/summer')).statusCode).toBe(200);
     const other = await get('/s/autumn');
     expect(other.statusCode).toBe(404);
     expect(other.body).toContain('storefront-config');

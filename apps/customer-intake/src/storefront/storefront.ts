@@ -8,8 +8,10 @@ import { join } from 'node:path';
 export interface StorefrontSettings {
   /** The storefront's build: index.html and hashed files under assets/. */
   readonly dir: string | undefined;
-  /** The sale this intake sells, the page's `/` and its one `/s/:sale`. */
+  /** The default sale: the page at `/`. */
   readonly saleId: string;
+  /** Whether this intake sells a sale, whose page `/s/:sale` is then; only the default sale when left out. */
+  readonly sells?: (saleId: string) => boolean;
   /** The identity provider's authorize endpoint the page sends shoppers to. */
   readonly signInUrl: string | undefined;
 }
@@ -36,8 +38,8 @@ const PAGE_HEADERS = {
 };
 
 /**
- * Serves the storefront on intake's own origin: the page at `/` and `/s/<sale>` (404 with the same page, which
- * says so, for a sale this intake does not sell), its assets at `/assets/`. The page's settings (the sale, where
+ * Serves the storefront on intake's own origin: the page at `/` (the default sale) and `/s/<sale>` (404 with the
+ * same page, which says so, for a sale this intake does not sell), its assets at `/assets/`. The page's settings (the sale, where
  * to sign in) are written into its `storefront-config` meta here, so one build serves any deployment and the page
  * needs no request to learn them. Resolves the folder it serves, or undefined, serving nothing, when the storefront has not been built.
  */
@@ -58,6 +60,7 @@ export async function serveStorefront(
     return reply.status(status).send(page);
   };
 
+  const sells = settings.sells ?? ((saleId: string) => saleId === settings.saleId);
   const plugin: FastifyPluginAsync = async (fastify) => {
     await fastify.register(fastifyStatic, {
       root: join(dir, 'assets'),
@@ -70,7 +73,7 @@ export async function serveStorefront(
     });
     fastify.get('/', (request, reply) => sendPage(request, reply, 200));
     fastify.get<{ Params: { sale: string } }>('/s/:sale', (request, reply) =>
-      sendPage(request, reply, request.params.sale === settings.saleId ? 200 : 404),
+      sendPage(request, reply, sells(request.params.sale) ? 200 : 404),
     );
   };
   await app.getHttpAdapter().getInstance().register(plugin);

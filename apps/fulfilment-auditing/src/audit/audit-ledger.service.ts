@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Alert, Completion } from '@popup-store/contracts';
-import type { SaleKeys } from '@popup-store/keys';
+import { runArchive, type SaleKeys } from '@popup-store/keys';
 import type { RedisStreamsClient } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
@@ -47,10 +47,17 @@ export class AuditLedgerService {
     await lastValueFrom(this.alerts.emit(sale.alerts, { ...alert, at: Date.now() }));
   }
 
-  /** Among completions whose customer or unit was already claimed, those claimed by another order. */
+  /**
+   * Among completions whose customer or unit was already claimed, those claimed by another order of the same run.
+   * A start-over (a new run) archives the ledger with the completed stream, but a batch of the earlier run read
+   * just before may still be entered after it. An order the live run never decided and the run before did is of
+   * that earlier run: its claim is no evidence (the later order takes it over) and it raises nothing itself. A
+   * record of no run at all (forged) is still a violation.
+   */
   private async violationsAmong(sale: SaleKeys, taken: { completion: Completion; buyer: boolean; unit: boolean }[]) {
     const violations: Omit<Alert, 'at'>[] = [];
-    for (const { completion, buyer, unit } of taken) {
+    for (const { completion, ...claimed } of taken) {
+      let { buyer, unit } = claimed;
       const [buyerOrder, unitOrder] = await this.redis
         .multi()
         .hget(sale.auditBuyers, completion.customerId)
@@ -61,6 +68,20 @@ export class AuditLedgerService {
           if (!replies || failed) throw failed ?? new Error('the audit read got no reply');
           return replies.map(([, value]) => value as string | null);
         });
+      const earlier = await this.ofEarlierRun(sale, [completion.orderId, buyerOrder, unitOrder]);
+      if (earlier.has(completion.orderId)) continue;
+      if (earlier.size > 0) {
+        const takeOver = this.redis.multi();
+        if (buyerOrder !== null && earlier.has(buyerOrder)) {
+          takeOver.hset(sale.auditBuyers, completion.customerId, completion.orderId);
+          buyer = false;
+        }
+        if (unitOrder !== null && earlier.has(unitOrder)) {
+          takeOver.hset(sale.auditUnits, String(completion.unit), completion.orderId);
+          unit = false;
+        }
+        await takeOver.exec();
+      }
       if (buyer && buyerOrder !== completion.orderId) {
         violations.push({
           kind: 'customer_served_twice',
@@ -77,5 +98,18 @@ export class AuditLedgerService {
       }
     }
     return violations;
+  }
+
+  /** Which of `orders` the run before the live one decided and the live one did not (none in a first run). */
+  private async ofEarlierRun(sale: SaleKeys, orders: (string | null)[]): Promise<Set<string>> {
+    const named = [...new Set(orders.filter((order): order is string => order !== null))];
+    const [run] = await this.redis.hmget(sale.state, 'run');
+    const previous = Number(run ?? 1) - 1;
+    if (previous < 1) return new Set();
+    const [live, before] = await Promise.all([
+      this.redis.hmget(sale.decisions, ...named),
+      this.redis.hmget(runArchive(sale, previous).decisions, ...named),
+    ]);
+    return new Set(named.filter((_, i) => live[i] === null && before[i] !== null));
   }
 }

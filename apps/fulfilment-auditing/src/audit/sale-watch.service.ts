@@ -11,7 +11,8 @@ import { AuditLedgerService } from './audit-ledger.service';
 /** One sale being watched, and what its watch remembers between checks. */
 interface Watched {
   readonly sale: SaleKeys;
-  stockAlerted: boolean;
+  /** The run whose stock mismatch was alerted: once per run, and a new run is audited afresh. */
+  stockAlertedRun: number | undefined;
   lastFailure: string;
 }
 
@@ -51,7 +52,8 @@ export class SaleWatchService implements SaleWork, OnApplicationBootstrap, OnApp
   }
 
   async serve(sale: SaleKeys): Promise<void> {
-    if (!this.watched.has(sale.saleId)) this.watched.set(sale.saleId, { sale, stockAlerted: false, lastFailure: '' });
+    if (!this.watched.has(sale.saleId))
+      this.watched.set(sale.saleId, { sale, stockAlertedRun: undefined, lastFailure: '' });
   }
 
   /** A last check (the sale is closed and read to its end: it writes the report), then the watch ends. */
@@ -83,8 +85,8 @@ export class SaleWatchService implements SaleWork, OnApplicationBootstrap, OnApp
           },
         );
       if (status.phase === 'unconfigured') return;
-      if (status.left + status.counts.completed !== status.stock && !watched.stockAlerted) {
-        watched.stockAlerted = true;
+      if (status.left + status.counts.completed !== status.stock && watched.stockAlertedRun !== status.run) {
+        watched.stockAlertedRun = status.run;
         await this.ledger.violated(sale, {
           kind: 'stock_mismatch',
           message: `stock does not add up: ${status.left} left + ${status.counts.completed} sold != ${status.stock}`,

@@ -17,6 +17,7 @@ function sample(now: number, counts: SaleStatus['counts'], customersAdded: numbe
     soldOutAt: null,
     now,
     counts,
+    run: 1,
   };
   const room = {
     on: false,

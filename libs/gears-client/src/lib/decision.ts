@@ -20,8 +20,15 @@ export function parseDecision(text: string): Decision {
     : { outcome: 'rejected', reason: reason as RejectionReason, at: Number(at) };
 }
 
-/** The decision on one order, or null while it is undecided (or unknown): one HGET, for `GET /api/orders/:id`. */
-export async function orderDecision(redis: RedisConnection, sale: SaleKeys, orderId: string): Promise<Decision | null> {
+/**
+ * The decision on one order, or null while it is undecided (or unknown): one HGET, for `GET /api/orders/:id`; of
+ * the live run (a sale's keys) or of an earlier one (its `runArchive`).
+ */
+export async function orderDecision(
+  redis: RedisConnection,
+  sale: Pick<SaleKeys, 'decisions'>,
+  orderId: string,
+): Promise<Decision | null> {
   const text = await redis.hget(sale.decisions, orderId);
   return text === null ? null : parseDecision(text);
 }

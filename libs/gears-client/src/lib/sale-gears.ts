@@ -1,6 +1,6 @@
 import type { SaleKeys } from '@popup-store/keys';
 import { orderDecision, type Decision } from './decision';
-import { configureSaleFunction, type SaleConfig } from './functions/configure-sale';
+import { configureSaleFunction, type ConfiguredSale, type SaleConfig } from './functions/configure-sale';
 import { decideOrdersFunction, type DecidedOrder, type OrderToDecide } from './functions/decide-orders';
 import { saleStatusFunction, type SaleStatus } from './functions/sale-status';
 import { setSaleStateFunction, type SaleState } from './functions/set-sale-state';
@@ -28,8 +28,8 @@ export class SaleGears {
     private readonly options: CallOptions = {},
   ) {}
 
-  /** Sets stock and window and opens the sale; the units sold before (0 unless `force`). */
-  configure(config: SaleConfig): Promise<number> {
+  /** Sets stock and window and opens the sale; with `force`, a sale that sold units starts over as a new run. */
+  configure(config: SaleConfig): Promise<ConfiguredSale> {
     return callGears(this.redis, configureSaleFunction, this.sale, config, this.options);
   }
 

@@ -148,3 +148,43 @@ export function admissionPassKey(sale: SaleKeys, passId: string): string {
  * its own slot, written beside (never in the same call as) a sale's gears.
  */
 export const SALE_REGISTRY_KEY = 'popup:sales';
+
+/** The records of one earlier run of a sale, which `popup_configure_sale` archives when it starts the sale over. */
+export type RunArchive = Pick<
+  SaleKeys,
+  | 'state'
+  | 'buyers'
+  | 'decisions'
+  | 'customers'
+  | 'orders'
+  | 'completed'
+  | 'rejected'
+  | 'alerts'
+  | 'audit'
+  | 'auditBuyers'
+  | 'auditUnits'
+  | 'report'
+>;
+
+/**
+ * Where run `run` of a sale lies once the sale started over: each of its keys renamed `{sale:<id>}:run:<run>:<name>`
+ * (same hash tag, same slot). The gears derive the same names (configure_sale.lua).
+ */
+export function runArchive(sale: SaleKeys, run: number): RunArchive {
+  if (!Number.isSafeInteger(run) || run < 1) throw new RangeError(`a run is an integer >= 1, got ${run}`);
+  const archived = (key: string) => `${sale.tag}:run:${run}:${key.slice(sale.tag.length + 1)}`;
+  return {
+    state: archived(sale.state),
+    buyers: archived(sale.buyers),
+    decisions: archived(sale.decisions),
+    customers: archived(sale.customers),
+    orders: archived(sale.orders),
+    completed: archived(sale.completed),
+    rejected: archived(sale.rejected),
+    alerts: archived(sale.alerts),
+    audit: archived(sale.audit),
+    auditBuyers: archived(sale.auditBuyers),
+    auditUnits: archived(sale.auditUnits),
+    report: archived(sale.report),
+  };
+}

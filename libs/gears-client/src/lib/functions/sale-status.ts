@@ -17,7 +17,14 @@ export interface SaleStatus {
   /** Redis TIME when the status was read. */
   readonly now: number;
   /** Decisions so far, by outcome. */
-  readonly counts: { readonly completed: number; readonly closed: number; readonly duplicate: number; readonly sold_out: number };
+  readonly counts: {
+    readonly completed: number;
+    readonly closed: number;
+    readonly duplicate: number;
+    readonly sold_out: number;
+  };
+  /** The run: 1, then one more per start-over (`configure` with force); earlier runs are archived (docs/keys.md). */
+  readonly run: number;
 }
 
 /** `popup_sale_status` (read-only): the whole status in one round trip. */
@@ -47,6 +54,7 @@ export const saleStatusFunction: GearsFunction<void, SaleStatus> = {
         duplicate: num('duplicate'),
         sold_out: num('sold_out'),
       },
+      run: num('run'),
     };
   },
 };
