@@ -17,6 +17,8 @@ export class RoomSettingsDto extends createZodDto(
     timeoutMs: z.int().min(1000).max(3_600_000).optional(),
     admitMs: z.int().min(1000).max(3_600_000).optional(),
     autoFloor: z.int().min(1).max(1_000_000).optional(),
+    /** A room left off turns itself on once arrivals pass the admission rate. */
+    auto: z.boolean().optional(),
     /** Empty the line and its counters (a sale started over). */
     reset: z.boolean().optional(),
   }),

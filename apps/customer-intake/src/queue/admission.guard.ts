@@ -12,7 +12,8 @@ import { WaitingRoom } from './waiting-room.service';
  * `not_admitted` without one, and the pass's own reason when it is another customer's, lapsed, forged, or used.
  * A pass buys once: the first order that shows it claims it in Redis (SET NX, for as long as the pass lasts),
  * recording the order's Idempotency-Key, so a retry of that same order still passes and any other is refused.
- * Runs after SignedInGuard, on a route the sale door resolved the sale of.
+ * Runs after SignedInGuard, on a route the sale door resolved the sale of. Every order it lets through without a
+ * pass is an arrival the room counts, to turn itself on when `auto` is set.
  */
 @Injectable()
 export class AdmissionGuard implements CanActivate {
@@ -25,7 +26,10 @@ export class AdmissionGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const sale = request.sale as SaleKeys;
-    if (!this.room.admitting(sale)) return true;
+    if (!this.room.admitting(sale)) {
+      this.room.arrived(sale);
+      return true;
+    }
     const header = request.headers['admission-pass'];
     if (typeof header !== 'string' || header === '') {
       throw refusal(

@@ -35,6 +35,8 @@ interface Line {
   readonly lastSent: Map<string, { key: string; at: number }>;
   readonly passes: Map<string, { pass: string; until: number }>;
   readonly admittingNow: BehaviorSubject<boolean>;
+  /** Order requests for the sale since the last watch: reported with it, for a room that turns itself on. */
+  arrivals: number;
 }
 
 /**
@@ -78,6 +80,15 @@ export class WaitingRoom implements OnModuleInit, OnModuleDestroy {
   /** Whether orders for `sale` need a pass: its room is on and its line not closed (as of the last watch). */
   admitting(sale: SaleKeys): boolean {
     return this.lines.get(sale.saleId)?.admittingNow.value ?? false;
+  }
+
+  /**
+   * An order request for `sale` reached its door: counted here and reported with the next watch, so a room left
+   * off with `auto` set turns itself on once every intake's arrivals pass the admission rate (no Redis call here).
+   */
+  arrived(sale: SaleKeys): void {
+    const line = this.lines.get(sale.saleId);
+    if (line) line.arrivals++;
   }
 
   /** {@link admitting} now and at every change, for the sale's event stream. */
@@ -148,6 +159,7 @@ export class WaitingRoom implements OnModuleInit, OnModuleDestroy {
         lastSent: new Map(),
         passes: new Map(),
         admittingNow: new BehaviorSubject(false),
+        arrivals: 0,
       };
       this.lines.set(sale.saleId, line);
     }
@@ -176,13 +188,17 @@ export class WaitingRoom implements OnModuleInit, OnModuleDestroy {
     const sale = line.gears.sale;
     // No sale read yet (starting, or Redis away): nothing to bring up to date with.
     if (!this.snapshot.current(sale)) return;
+    // Reported once, with the first call; given back if that call fails, for the next watch to report.
+    let arrivals = line.arrivals;
+    line.arrivals = 0;
     try {
       const customers = [...line.listeners.keys()];
       let first = true;
       for (let i = 0; first || i < customers.length; i += MAX_WATCHED) {
         first = false;
         const chunk = customers.slice(i, i + MAX_WATCHED);
-        const watch = await line.gears.watchRoom(this.saleAsRead(sale), chunk);
+        const watch = await line.gears.watchRoom(this.saleAsRead(sale), chunk, arrivals);
+        arrivals = 0;
         line.admittingNow.next(watch.on && !watch.closed);
         await Promise.all(
           chunk.map(async (customer, k) =>
@@ -191,6 +207,7 @@ export class WaitingRoom implements OnModuleInit, OnModuleDestroy {
         );
       }
     } catch (error) {
+      line.arrivals += arrivals;
       this.logger.warn(
         `sale ${sale.saleId}: cannot watch the waiting room: ${error instanceof Error ? error.message : error}`,
       );

@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadGears } from '@popup-store/gears-client';
+import { loadGears, SaleGears } from '@popup-store/gears-client';
 import { startTestRedis, eventually, type TestRedis } from '@popup-store/redis-harness';
 import type { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
@@ -77,7 +77,8 @@ describe('the waiting room at the front door', () => {
 
   it('refuses an order without its own, live, unused pass while the room is on', async () => {
     const door = await intake();
-    expect((await door.room({ on: true, admitPerSecond: 1000, admitMs: 1000 })).statusCode).toBe(200);
+    // Passes of 3 s: long enough for a loaded machine to use one, short enough to see one lapse.
+    expect((await door.room({ on: true, admitPerSecond: 1000, admitMs: 3000 })).statusCode).toBe(200);
     await eventually(async () => (await door.order('ada')).statusCode === 403, 'intake notices the room');
     expect((await door.order('ada')).json()).toMatchObject({ reason: 'not_admitted' });
 
@@ -85,7 +86,7 @@ describe('the waiting room at the front door', () => {
     expect(ada.pass).toEqual(expect.any(String));
     expect(ada.passExpiresAt).toBeGreaterThan(Date.now());
     const first = await door.order('ada', { 'admission-pass': ada.pass as string, 'idempotency-key': 'k1' });
-    expect(first.statusCode).toBe(202);
+    expect([first.statusCode, first.json().reason]).toEqual([202, undefined]);
     // The same order again (its Idempotency-Key) passes and gets its ticket; another order with the pass does not.
     const retry = await door.order('ada', { 'admission-pass': ada.pass as string, 'idempotency-key': 'k1' });
     expect(retry.statusCode).toBe(202);
@@ -108,6 +109,29 @@ describe('the waiting room at the front door', () => {
     const late = await door.order('carol', { 'admission-pass': carol.pass as string });
     expect([late.statusCode, late.json().reason]).toEqual([403, 'pass_expired']);
   }, 30_000);
+
+  it('turns the room on by itself (auto) once the orders arriving pass the admission rate', async () => {
+    const door = await intake();
+    expect((await door.room({ on: false, auto: true, admitPerSecond: 5 })).statusCode).toBe(200);
+    // Twelve shoppers within a second, more than 5 admissions a second: each is let in until the next watch
+    // reports them, then the door asks for a pass.
+    const first = await Promise.all(Array.from({ length: 12 }, (_, i) => door.order(`rush-${i}`)));
+    expect(first.map((answer) => answer.statusCode)).toEqual(Array(12).fill(202));
+    await eventually(async () => (await door.order('late')).statusCode === 403, 'the room on by itself');
+    expect((await door.order('later')).json()).toMatchObject({ reason: 'not_admitted' });
+    const status = await new SaleGears(client, door.sale).roomStatus();
+    expect(status).toMatchObject({ on: true, auto: true });
+    expect(status.autoOnAt).toBeGreaterThan(0);
+    expect((await door.join('later')).json()).toMatchObject({ where: 'waiting' });
+  });
+
+  it('stays off with auto set while fewer arrive than it admits', async () => {
+    const door = await intake();
+    expect((await door.room({ on: false, auto: true, admitPerSecond: 1000 })).statusCode).toBe(200);
+    for (let i = 0; i < 10; i++) expect((await door.order(`calm-${i}`)).statusCode).toBe(202);
+    await sleep(300);
+    expect((await door.order('calm-late')).statusCode).toBe(202);
+  });
 
   it('refuses a pass of another sale', async () => {
     const secret = await intake();
