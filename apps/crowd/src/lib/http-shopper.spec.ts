@@ -80,7 +80,14 @@ describe('HttpShopper', () => {
     expect(tally.accepted).toHaveLength(0);
   });
 
-  it('queues with --waiting-room: joins, asks again until admitted, orders with the pass', async () => {
+  it.each([
+    ['with --waiting-room: joins first', true, []],
+    [
+      'without: a 403 not_admitted (a room turned on by itself) sends it to the line',
+      false,
+      ['POST /api/sales/spring/orders'],
+    ],
+  ])('queues %s, asks again until admitted, orders with the pass', async (_, waitingRoom, before) => {
     // A line of its own: two answers "waiting", then the admission; an order needs the pass.
     const asked: string[] = [];
     const line = createServer((request, response) => {
@@ -89,7 +96,7 @@ describe('HttpShopper', () => {
         asked.push(`${request.method} ${request.url} ${request.headers['admission-pass'] ?? ''}`.trim());
         response.setHeader('content-type', 'application/json');
         if (request.url === '/api/sales/spring/queue') {
-          const turn = asked.filter((a) => a.startsWith('POST /api/sales')).length;
+          const turn = asked.filter((a) => a === 'POST /api/sales/spring/queue').length;
           response.end(
             JSON.stringify(
               turn < 3
@@ -111,12 +118,13 @@ describe('HttpShopper', () => {
       maxRetries: 3,
       sale: 'spring',
       authorization: () => 'Bearer t',
-      waitingRoom: true,
+      waitingRoom,
     });
     const { tally } = await playCrowd([{ at: 0, customerId: 'q' }], (id, at, t) => shopper.order(id, at, t));
     await shopper.close();
     await new Promise((resolve) => line.close(resolve));
     expect(asked).toEqual([
+      ...before,
       'POST /api/sales/spring/queue',
       'POST /api/sales/spring/queue',
       'POST /api/sales/spring/queue',

@@ -65,8 +65,9 @@ export class HttpShopper {
         });
         const payload = (await response.body.json().catch(() => ({}))) as { orderId?: string; reason?: string };
         const status = response.statusCode;
-        if (status === 403 && this.options.waitingRoom && !inLine && payload.reason === 'not_admitted') {
-          // The room was turned on after this person came: the line, once, then the order again.
+        if (status === 403 && !inLine && payload.reason === 'not_admitted') {
+          // The room was turned on (by the operator, or by itself) after this person came: the line, once, then
+          // the order again.
           inLine = true;
           if (!(await this.waitInLine(headers, tally))) return;
           attempt--;

@@ -27,6 +27,8 @@ describe('launchOptions', () => {
       admitPerSecond: 500,
     });
     expect(launchOptions([], { ADMIT_PER_SECOND: '40' }).admitPerSecond).toBe(40);
+    expect(launchOptions(['--waiting-room', 'auto'], {}).waitingRoom).toBe('auto');
+    expect(() => launchOptions(['--waiting-room', 'sometimes'], {})).toThrow(ConfigError);
   });
 
   it('plays several sales, named after --sale, ids that fit a hash tag', () => {

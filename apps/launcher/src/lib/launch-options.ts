@@ -14,8 +14,11 @@ export interface LaunchOptions {
   readonly replicas: number;
   /** Sales played at once, each with `units`, `customers` and `rate` of its own (ids: {@link saleIdsOf}). */
   readonly sales: number;
-  /** The sale's waiting room on, the crowd queueing in it (docs/waiting-room.md). */
-  readonly waitingRoom: boolean;
+  /**
+   * The sale's waiting room (docs/waiting-room.md): on, the crowd queueing in it; `auto`, off until arrivals pass
+   * the admission rate, the crowd ordering and sent to the line once it is on; or off.
+   */
+  readonly waitingRoom: boolean | 'auto';
   /** Its admissions per second; 0 derives them from the decisions measured. */
   readonly admitPerSecond: number;
   readonly saleId: string;
@@ -93,10 +96,10 @@ const settings = {
     schema: count,
   },
   waitingRoom: {
-    flag: '--waiting-room',
-    help: "turn the sale's waiting room on: the crowd joins the line and orders with its pass once admitted",
+    flag: '--waiting-room [auto]',
+    help: "turn the sale's waiting room on (the crowd joins the line and orders with its pass once admitted), or with auto let it turn itself on once arrivals pass the admission rate",
     fallback: 'false',
-    schema: z.union([z.boolean(), z.literal('false').transform(() => false)]),
+    schema: z.union([z.boolean(), z.literal('auto'), z.literal('false').transform(() => false)]),
   },
   admitPerSecond: {
     flag: '--admit-per-second <n>',

@@ -62,7 +62,8 @@ export async function runSales(plan: SalePlan, { terminal, signal }: SaleIo): Pr
       await gears.configure({ stock: plan.units, startsAt: opensAt, endsAt: opensAt + plan.durationMs });
       await gears.configureRoom({
         ...ROOM_DEFAULTS,
-        on: plan.waitingRoom,
+        on: plan.waitingRoom === true,
+        auto: plan.waitingRoom === 'auto',
         admitPerSecond: plan.admitPerSecond,
         reset: true,
       });
@@ -71,7 +72,7 @@ export async function runSales(plan: SalePlan, { terminal, signal }: SaleIo): Pr
       terminal.line(
         `Sale ${sale.saleId}: ${deleted} keys of an earlier run deleted; ${plan.units} units, open for ${plan.durationMs / 1000} s` +
           (plan.waitingRoom
-            ? `; waiting room on, admitting ${plan.admitPerSecond || 'as many as are decided (derived)'} a second`
+            ? `; waiting room ${plan.waitingRoom === 'auto' ? 'on once arrivals pass its rate' : 'on'}, admitting ${plan.admitPerSecond || 'as many as are decided (derived)'} a second`
             : ''),
       );
     }
@@ -125,7 +126,8 @@ export async function runSales(plan: SalePlan, { terminal, signal }: SaleIo): Pr
           summaryFile: join(plan.dataDir, `${name}-summary.json`),
           logFile: logFile(logDir, name),
           identity: services.identity,
-          waitingRoom: plan.waitingRoom,
+          // With auto, the crowd orders at once; a 403 not_admitted sends a shopper to the line.
+          waitingRoom: plan.waitingRoom === true,
           signal,
         });
       }),
