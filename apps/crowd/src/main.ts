@@ -127,6 +127,7 @@ async function main(): Promise<void> {
     networkErrors: tally.networkErrors,
     statuses: tally.statuses,
     latencyMs: tally.latency(),
+    responseMs: tally.responses(),
     durationMs: Math.round(durationMs),
     answersPerSecond: Math.round(tally.answered / (durationMs / 1000)),
     acceptedCount: tally.accepted.length,

@@ -56,6 +56,8 @@ describe('HttpShopper', () => {
     expect(tally.statuses).toEqual({ 202: 3 });
     expect(tally.retries).toBe(2);
     expect(tally.sent).toBe(5);
+    // Each request's own answer time, the two refused ones too.
+    expect(tally.responses().count).toBe(5);
     expect(tally.accepted).toHaveLength(3);
     expect(requests).toContainEqual({
       path: '/api/sales/popup/orders',
@@ -132,5 +134,6 @@ describe('HttpShopper', () => {
     ]);
     expect(tally.statuses).toEqual({ 202: 1 });
     expect(tally.line()).toMatchObject({ admitted: 1 });
+    expect(tally.responses().count).toBe(asked.length);
   });
 });

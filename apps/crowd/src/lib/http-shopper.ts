@@ -57,6 +57,7 @@ export class HttpShopper {
     for (let attempt = 0; ; attempt++) {
       tally.sent++;
       let retryAfterMs = 200;
+      const sentAt = performance.now();
       try {
         const response = await this.pool.request({
           method: 'POST',
@@ -64,6 +65,7 @@ export class HttpShopper {
           headers,
         });
         const payload = (await response.body.json().catch(() => ({}))) as { orderId?: string; reason?: string };
+        tally.responded(performance.now() - sentAt);
         const status = response.statusCode;
         if (status === 403 && !inLine && payload.reason === 'not_admitted') {
           // The room was turned on (by the operator, or by itself) after this person came: the line, once, then
@@ -80,6 +82,7 @@ export class HttpShopper {
         }
         retryAfterMs = Number(response.headers['retry-after'] ?? 0.2) * 1000;
       } catch {
+        tally.responded(performance.now() - sentAt);
         tally.networkErrors++;
         if (attempt >= this.options.maxRetries) return;
       }
@@ -98,6 +101,7 @@ export class HttpShopper {
     const joinedAt = performance.now();
     for (let failures = 0; ;) {
       let waitMs = LINE_POLL_MIN_MS;
+      const sentAt = performance.now();
       try {
         const response = await this.pool.request({ method: 'POST', path, headers });
         const line = (await response.body.json().catch(() => ({}))) as {
@@ -105,6 +109,7 @@ export class HttpShopper {
           pass?: string;
           estimatedWaitMs?: number;
         };
+        tally.responded(performance.now() - sentAt);
         if (response.statusCode === 200) {
           failures = 0;
           if (line.where === 'admitted' && line.pass) {
@@ -122,6 +127,7 @@ export class HttpShopper {
           waitMs = Number(response.headers['retry-after'] ?? 1) * 1000;
         }
       } catch {
+        tally.responded(performance.now() - sentAt);
         if (++failures > this.options.maxRetries) {
           tally.networkErrors++;
           return false;

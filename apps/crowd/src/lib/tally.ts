@@ -10,10 +10,23 @@ export class Tally {
   private latencies: number[] = [];
   /** How long each person admitted by the waiting room waited in its line, ms. */
   private lineWaits: number[] = [];
+  /** How long each HTTP request took to be answered (an order, a retry, a join or a look at the line), ms. */
+  private responseTimes: number[] = [];
 
   answer(status: number | string, latencyMs: number): void {
     this.statuses[status] = (this.statuses[status] ?? 0) + 1;
     this.latencies.push(latencyMs);
+  }
+
+  /** One HTTP request answered (or failed) after `ms`: the store's answer time, whatever the person does next. */
+  responded(ms: number): void {
+    this.responseTimes.push(ms);
+  }
+
+  /** Nearest-rank percentiles over every HTTP request's answer time, and how many there were. */
+  responses(): { count: number; p50: number; p95: number; p99: number; max: number } {
+    const { count, p50, p95, p99, max } = percentiles(this.responseTimes);
+    return { count, p50: round(p50), p95: round(p95), p99: round(p99), max: round(max) };
   }
 
   /** A person the waiting room admitted after `waitedMs` in line. */

@@ -36,7 +36,10 @@ const crowdSummary = z.object({
   retries: z.number(),
   networkErrors: z.number(),
   statuses: z.record(z.string(), z.number()),
+  /** From each person's arrival to their last answer: retries and any wait in line included. */
   latencyMs: percentiles,
+  /** Every HTTP request's own answer time (orders, retries, the line), and how many requests there were. */
+  responseMs: percentiles.extend({ count: z.number() }),
   durationMs: z.number(),
   answersPerSecond: z.number(),
   acceptedCount: z.number(),
