@@ -4,7 +4,9 @@
 # Needs root (apt-get, /etc/containers). Why each setting: deploy/README.md, "Without Docker Hub".
 set -euo pipefail
 
-packages=(podman runc catatonit debootstrap podman-compose)
+# Debian's podman 4.3 networks through CNI, whose bridge resolves no container name without the dnsname plugin
+# (a network made without it says "dns_enabled": false, and the services find no `redis`).
+packages=(podman runc catatonit debootstrap podman-compose golang-github-containernetworking-plugin-dnsname)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -34,14 +34,29 @@ const BUILT = [
     serviceList.filter(([, spec]) => spec['build']).map(([name, spec]) => [str(spec['image']), name]),
   ).entries(),
 ];
+/**
+ * Built first, alone: it makes the `npm ci` layer every build stage shares (started together, each build would run
+ * its own). The crowd's image has the least to build after that layer (customer-intake's, built first before,
+ * also builds the storefront), so the other builds wait least for it.
+ */
+const FIRST_BUILT = str(dict(dict(core.model['services'])['crowd'])['image']);
 /** A service whose crash loses work in flight: its pending entries wait RECLAIM_IDLE_MS (15 s) for a new reader. */
 const KILLED = 'fulfilment-auditing';
 const sale = saleKeys(env['SALE_ID']);
 const adminToken = randomBytes(24).toString('hex');
 
-/** The sales: small, so the whole suite stays within minutes on two cores. */
-const DEMO = { units: 1200, customers: 800, rate: 200 };
-const CROWD = { customers: 1000, rate: 250, seed: 2 };
+/**
+ * The sales: small, so the whole suite stays within minutes on two cores. The demo's crowd is one client address,
+ * and intake lets MAX_CUSTOMERS_PER_ADDRESS (30) customers of one address order in a minute (more would wait out
+ * their 429s): fewer than that. The crowd profile forwards an address per customer (TRUSTED_PROXIES below), goes
+ * through the waiting room and sells the rest of the stock.
+ */
+const DEMO = { units: 1200, customers: 25, rate: 50 };
+const CROWD = { customers: 1500, rate: 250, seed: 2 };
+/** Admitted faster than the crowd arrives, as the dashboard e2e has it, so the line never closes before the sell-out. */
+const ROOM = { on: true, admitPerSecond: 1000 };
+/** The compose network's addresses (podman's 10.89.x.0/24, Docker's 172.16.0.0/12): the crowd is a trusted proxy. */
+const TRUSTED_PROXIES = '10.0.0.0/8,172.16.0.0/12';
 
 const suiteStartedAt = performance.now();
 const figures: { step: string; seconds: number; detail?: string }[] = [];
@@ -69,6 +84,7 @@ beforeAll(async () => {
   // Free host ports: the machine may run its own Redis on 6379, or another stack.
   ports = {
     INTAKE_PORT: String(await freePort()),
+    IDENTITY_PORT: String(await freePort()),
     REDIS_PORT: String(await freePort()),
     METRICS_EXPORT_PORT: String(await freePort()),
     PROMETHEUS_PORT: String(await freePort()),
@@ -76,6 +92,7 @@ beforeAll(async () => {
   composeEnv = {
     ...ports,
     ADMIN_TOKEN: adminToken,
+    TRUSTED_PROXIES,
     DEMO_UNITS: String(DEMO.units),
     DEMO_CUSTOMERS: String(DEMO.customers),
     DEMO_RATE: String(DEMO.rate),
@@ -176,8 +193,9 @@ describe('service images, built unchanged from their Dockerfiles by the compose 
       );
       built.set(image ?? '', config);
     };
-    const [first, ...others] = BUILT;
-    if (!first) throw new Error('no image to build');
+    const first = BUILT.find(([image]) => image === FIRST_BUILT);
+    const others = BUILT.filter((entry) => entry !== first);
+    if (!first) throw new Error(`${FIRST_BUILT} is not built from compose.yaml`);
     await timed('every service image', async () => {
       await build(first);
       const queue = [...others];
@@ -226,6 +244,34 @@ describe('the core stack on podman', () => {
     redis = await operatorRedis();
   }, 300_000);
 
+  it('serves the storefront from customer-intake at `/`: the page, and its hashed assets cached for a year', async () => {
+    const intake = `http://127.0.0.1:${ports['INTAKE_PORT']}`;
+    const page = await fetch(`${intake}/`);
+    const html = await page.text();
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    // The page itself names the current build's assets: asked again each time.
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    // The sale this intake sells, written into the page as it is served.
+    expect(html).toContain(`&quot;sale&quot;:&quot;${env['SALE_ID']}&quot;`);
+    // Vite's names: <name>-<content hash>.<ext>, a script and a stylesheet at least.
+    const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[\w.-]+-[\w-]{8,}\.(js|css))"/g)];
+    expect(assets.map(([, , ext]) => ext).sort()).toEqual(expect.arrayContaining(['css', 'js']));
+    for (const [, path, ext] of assets) {
+      const asset = await fetch(`${intake}${path}`);
+      const body = await asset.text();
+      expect([path, asset.status, asset.headers.get('cache-control')]).toEqual([
+        path,
+        200,
+        'public, max-age=31536000, immutable',
+      ]);
+      expect([path, asset.headers.get('content-type')]).toEqual([
+        path,
+        expect.stringMatching(ext === 'js' ? /^(text|application)\/javascript/ : /^text\/css/),
+      ]);
+      expect([path, body.length > 0]).toEqual([path, true]);
+    }
+  });
+
   it('plays the demo: `up` with the demo profile opens a sale and a crowd plays it', async () => {
     const summary = await timed(
       'demo sale (open + crowd)',
@@ -244,10 +290,12 @@ describe('the core stack on podman', () => {
     expect(Number(summary['acceptedCount'])).toBeGreaterThan(0);
   }, 300_000);
 
-  it(`plays the crowd profile into the same sale while ${KILLED} is killed with SIGKILL; restarted, every invariant holds`, async () => {
+  it(`plays the crowd profile through the waiting room into the same sale while ${KILLED} is killed with SIGKILL; restarted, every invariant holds`, async () => {
     if (!redis) throw new Error('no stack');
     const client = redis;
     const decidedBefore = await client.hlen(sale.decisions);
+    // The waiting room on, so its panels (admissions, the wait estimates' error) have a sale to show too.
+    await admin(`sales/${env['SALE_ID']}/room`, ROOM);
     const crowd = background(
       join(PODMAN_DIR, 'compose.py'),
       [
@@ -263,6 +311,12 @@ describe('the core stack on podman', () => {
         'main.js',
         '--url',
         'http://customer-intake:3000',
+        '--identity',
+        'http://identity-dev:4000',
+        '--forwarded-for',
+        '--waiting-room',
+        '--sale',
+        env['SALE_ID'] ?? '',
         '--quiet',
         '--summary',
         '/dev/stdout',
@@ -311,7 +365,12 @@ describe('the core stack on podman', () => {
   }, 300_000);
 
   it('ran every service as its own Redis user, each allowed all it did', async () => {
-    for (const name of CORE_SERVICES.filter((service) => service !== 'redis')) {
+    // The services compose.yaml gives a REDIS_URL (identity-dev needs no Redis).
+    const redisClients = serviceList
+      .filter(([name, spec]) => CORE_SERVICES.includes(name) && dict(spec['environment'])['REDIS_URL'])
+      .map(([name]) => name);
+    expect(redisClients.length).toBeGreaterThan(0);
+    for (const name of redisClients) {
       const environment = (field(await inspect('container', containerOf(name)), 'Config.Env') as string[]) ?? [];
       const url = environment.find((entry) => entry.startsWith('REDIS_URL='))?.slice('REDIS_URL='.length);
       expect([name, new URL(url ?? 'redis://none@x').username]).toEqual([name, name]);
