@@ -72,9 +72,6 @@ describe('renderReport', () => {
     expect(row(table, 'decision latency')).toBe('decision latency p50 43 ms p95 190 ms p99 263 ms max 640 ms');
     expect(row(table, 'answers')).toBe('answers 202 ticket 13,912, 409 already bought 402, 410 sold out 2,353, 418 1');
     expect(row(table, 'HTTP latency')).toBe('HTTP latency p50 2.4 ms p95 9.8 ms p99 31 ms max 141 ms');
-    expect(row(table, 'each HTTP answer')).toBe(
-      'each HTTP answer p50 2.1 ms p95 8.2 ms p99 31 ms max 139 ms (17,020 requests)',
-    );
     expect(row(table, 'fulfilment-auditing')).toBe('fulfilment-auditing 1 restarts');
     expect(table.trimEnd().endsWith('Every invariant held (31.4 s).')).toBe(true);
   });

@@ -80,7 +80,6 @@ function saleSections(outcome: SaleOutcome): Section[] {
         ['requests', `${n(crowd.sent)} sent, ${n(crowd.retries)} retries, ${n(crowd.networkErrors)} network errors`],
         ['answers', answers(crowd.statuses)],
         ['HTTP latency', percentiles(crowd.latencyMs)],
-        ['each HTTP answer', `${percentiles(crowd.responseMs)} (${n(crowd.responseMs.count)} requests)`],
         ...(crowd.line
           ? [
               [
