@@ -12,7 +12,8 @@
 -- ARGV[3] endsAt     its window end, ms
 -- ARGV[4] left       units left
 -- ARGV[5] decided    orders decided so far (every outcome)
--- ARGV[6] customerId the customer (the token's sub), non-empty
+-- ARGV[6] backlog    customer entries waiting to become orders (XLEN of the customers stream), -1 if not known
+-- ARGV[7] customerId the customer (the token's sub), non-empty
 -- Returns: { where, value, rate, phase, now } where is 'off' (no room: order directly), 'closed' (the line
 --   closed: sold out or ended), 'admitted' (value: when the admission lapses, ms), 'waiting' (value: customers ahead) or 'early'
 --   (value: -1); rate is admissions per second now; now is Redis TIME in ms.
@@ -25,13 +26,13 @@
 
 local function room_join(keys, args)
   if #keys ~= 6 or #args ~= SALE_ARGS + 1 then
-    return fail(ERR_BAD_ARG, 'popup_room_join takes 6 keys and 6 arguments')
+    return fail(ERR_BAD_ARG, 'popup_room_join takes 6 keys and 7 arguments')
   end
-  local sale, problem = sale_from_args(args[1], args[2], args[3], args[4], args[5])
+  local sale, problem = sale_from_args(args[1], args[2], args[3], args[4], args[5], args[6])
   if not sale then
     return fail(ERR_BAD_ARG, problem)
   end
-  local customer = args[6]
+  local customer = args[7]
   if customer == '' then
     return fail(ERR_BAD_ARG, 'customerId must not be empty')
   end

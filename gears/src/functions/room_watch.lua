@@ -11,9 +11,10 @@
 -- ARGV[3] endsAt     its window end, ms
 -- ARGV[4] left       units left
 -- ARGV[5] decided    orders decided so far (every outcome)
--- ARGV[6] arrivals   order requests for the sale the caller saw since its last watch, integer >= 0: with auto on,
+-- ARGV[6] backlog    customer entries waiting to become orders (XLEN of the customers stream), -1 if not known
+-- ARGV[7] arrivals   order requests for the sale the caller saw since its last watch, integer >= 0: with auto on,
 --                    the room turns itself on once the arrivals of every caller pass the admission rate
--- ARGV[7..] customerId 0 to 1000 customers listening (none: only bring the room up to date)
+-- ARGV[8..] customerId 0 to 1000 customers listening (none: only bring the room up to date)
 -- Returns: { on, closed, rate, phase, now, waiting, early, then per customer: where, value } with where and
 --   value as popup_room_join's ('none', -1 for a customer not in the line: it lost its place or never joined);
 --   waiting and early count the line and the early arrivals.
@@ -31,14 +32,14 @@ local function room_watch(keys, args)
     return fail(ERR_BAD_ARG,
       'popup_room_watch takes 6 keys, the sale, the arrivals and at most ' .. MAX_WATCHED .. ' customers')
   end
-  local sale, problem = sale_from_args(args[1], args[2], args[3], args[4], args[5])
+  local sale, problem = sale_from_args(args[1], args[2], args[3], args[4], args[5], args[6])
   if not sale then
     return fail(ERR_BAD_ARG, problem)
   end
-  -- args[6]: right after the SALE_ARGS (5) sale arguments.
-  local arrivals = to_int(args[6])
+  -- args[7]: right after the SALE_ARGS (6) sale arguments.
+  local arrivals = to_int(args[7])
   if not arrivals or arrivals < 0 then
-    return fail(ERR_BAD_ARG, 'arrivals must be an integer >= 0, got ' .. args[6])
+    return fail(ERR_BAD_ARG, 'arrivals must be an integer >= 0, got ' .. args[7])
   end
   local k = { room = keys[1], line = keys[2], seen = keys[3], early = keys[4], admitted = keys[5], estimates = keys[6] }
   local now = now_ms()

@@ -21,10 +21,16 @@ local ADMIT_PER_TICK = 1000
 -- pipeline keeps up, and follows it down when it does not.
 local AUTO_HEADROOM = 1.1
 local RATE_SAMPLE_MS = 1000
+-- While the line waits and the pipeline keeps up (its backlog under a quarter second of decisions, or 100), the
+-- derived rate doubles each second instead: it is derived from the decisions its own admissions cause, so by the
+-- headroom alone it would grow a tenth a second and take a minute to find the pipeline's pace.
+local SLOW_START = 2
+local KEPT_UP_BACKLOG = 100
+local KEPT_UP_SHARE = 0.25
 
 local ROOM_FIELDS = { 'on', 'rate', 'timeoutMs', 'admitMs', 'autoFloor', 'seq', 'lastTickAt', 'credit', 'shuffled',
   'shuffleNext', 'closed', 'autoRate', 'lastDecided', 'lastRateAt', 'joined', 'admitted', 'abandoned', 'estErrSum',
-  'estSamples', 'auto', 'arrivals', 'arrivalsSince', 'autoOnAt' }
+  'estSamples', 'auto', 'arrivals', 'arrivalsSince', 'autoOnAt', 'lastAdmitted' }
 
 local function read_room(room_key)
   local values = rcall('HMGET', room_key, unpack(ROOM_FIELDS))
@@ -49,13 +55,17 @@ local function effective_rate(room)
 end
 
 -- The number of sale arguments popup_room_join and popup_room_watch take first.
-local SALE_ARGS = 5
+local SALE_ARGS = 6
 
--- The sale from its arguments (state, startsAt, endsAt, left, decided; startsAt -1: not configured), as read_sale
--- gives it, or nil and the problem.
-local function sale_from_args(state, starts_at_text, ends_at_text, left_text, decided_text)
+-- The sale from its arguments (state, startsAt, endsAt, left, decided, backlog; startsAt -1: not configured;
+-- backlog -1: not known), as read_sale gives it, or nil and the problem.
+local function sale_from_args(state, starts_at_text, ends_at_text, left_text, decided_text, backlog_text)
   local starts_at, ends_at, left, decided = to_int(starts_at_text), to_int(ends_at_text), to_int(left_text),
     to_int(decided_text)
+  local backlog = to_int(backlog_text)
+  if not backlog or backlog < -1 then
+    return nil, "the sale's backlog must be an integer >= -1, got " .. tostring(backlog_text)
+  end
   if state ~= 'open' and state ~= 'closed' then
     return nil, "the sale's state must be 'open' or 'closed', got " .. tostring(state)
   end
@@ -64,7 +74,7 @@ local function sale_from_args(state, starts_at_text, ends_at_text, left_text, de
   end
   local configured = starts_at >= 0
   return { configured = configured, state = state, startsAt = configured and starts_at or nil,
-    endsAt = configured and ends_at or nil, left = left, decided = decided }
+    endsAt = configured and ends_at or nil, left = left, decided = decided, backlog = backlog >= 0 and backlog or nil }
 end
 
 -- Places `customer` at `position` with the estimate of when it will be admitted.
@@ -76,19 +86,31 @@ local function place(k, room, customer, position, now)
 end
 
 -- Measures the decisions per second once a second, for a rate derived from them; adds the fields to `updates`.
-local function sample_rate(room, sale, now, updates)
+-- A tenth above the decisions; doubled instead while customers wait, the last second's admissions used most of
+-- the rate, and the sale's backlog (when the caller knows it) says the pipeline keeps up.
+local function sample_rate(k, room, sale, now, updates)
   if room.autoRate ~= 0 and now - room.lastRateAt < RATE_SAMPLE_MS then
     return
   end
   local decided = sale.decided
   if room.lastRateAt > 0 then
-    local measured = (decided - room.lastDecided) * 1000 / (now - room.lastRateAt)
-    room.autoRate = math.ceil(measured * AUTO_HEADROOM)
+    local seconds = (now - room.lastRateAt) / 1000
+    local measured = (decided - room.lastDecided) / seconds
+    local following = math.ceil(measured * AUTO_HEADROOM)
+    local rate = effective_rate(room)
+    local admitted = (room.admitted - room.lastAdmitted) / seconds
+    local kept_up = sale.backlog ~= nil and sale.backlog <= math.max(KEPT_UP_BACKLOG, measured * KEPT_UP_SHARE)
+    if kept_up and admitted >= rate * 0.8 and rcall('ZCARD', k.line) > 0 then
+      room.autoRate = math.max(following, rate * SLOW_START)
+    else
+      room.autoRate = following
+    end
   end
-  room.lastDecided, room.lastRateAt = decided, now
+  room.lastDecided, room.lastRateAt, room.lastAdmitted = decided, now, room.admitted
   table.insert(updates, 'autoRate'); table.insert(updates, room.autoRate)
   table.insert(updates, 'lastDecided'); table.insert(updates, decided)
   table.insert(updates, 'lastRateAt'); table.insert(updates, now)
+  table.insert(updates, 'lastAdmitted'); table.insert(updates, room.admitted)
 end
 
 -- With `auto` set, a room that is off adds up the order requests every intake reports (`arrivals`, since its last
@@ -103,7 +125,7 @@ local function auto_switch(k, room, sale, arrivals, now)
     return
   end
   local updates = {}
-  sample_rate(room, sale, now, updates)
+  sample_rate(k, room, sale, now, updates)
   local since = room.arrivalsSince > 0 and room.arrivalsSince or now
   local count = room.arrivals + arrivals
   local elapsed = now - since
@@ -141,7 +163,7 @@ local function room_tick(k, room, sale, now)
   end
 
   local updates = {}
-  sample_rate(room, sale, now, updates)
+  sample_rate(k, room, sale, now, updates)
 
   local shuffling = false
   if phase ~= 'scheduled' and phase ~= 'unconfigured' then

@@ -1,5 +1,5 @@
 import { HttpStatus, Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { MAX_WATCHED, SaleGears, type Whereabouts } from '@popup-store/gears-client';
+import { MAX_WATCHED, SaleGears, type RoomSale, type Whereabouts } from '@popup-store/gears-client';
 import type { SaleKeys } from '@popup-store/keys';
 import type { Redis } from 'ioredis';
 import { BehaviorSubject, distinctUntilChanged, Observable, type Subscriber, type Subscription } from 'rxjs';
@@ -214,11 +214,11 @@ export class WaitingRoom implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** The sale as this process last read it (every STATUS_REFRESH_MS): the room functions take it as arguments. */
-  private saleAsRead(sale: SaleKeys) {
+  /** The sale as this process last read it (every STATUS_REFRESH_MS), with its backlog: the room functions take it as arguments. */
+  private saleAsRead(sale: SaleKeys): RoomSale {
     const snapshot = this.snapshot.current(sale);
     if (!snapshot) throw redisAway();
-    return snapshot.status;
+    return { ...snapshot.status, backlog: snapshot.backlog };
   }
 
   private send(line: Line, customer: string, update: LineUpdate): void {

@@ -240,6 +240,35 @@ describe('the waiting room (popup_room_*)', () => {
     await expect(gears.watchRoom(await gears.status(), [], -1)).rejects.toThrow(/arrivals/);
   });
 
+  /**
+   * A line of 1,000 and a pipeline that decides each admission at once, for 4.5 s, its backlog as given: the derived
+   * rate at the end.
+   */
+  async function derivedRateAfterARush(backlog: number): Promise<number> {
+    const gears = await roomSale({ admitPerSecond: 0, autoFloor: 10 }, 0, 100_000);
+    const sale = await gears.status();
+    await Promise.all(customers('rush', 1000).map((customer) => gears.joinRoom(sale, customer)));
+    let decided = 0;
+    const until = Date.now() + 4500;
+    while (Date.now() < until) {
+      await gears.watchRoom({ ...(await gears.status()), backlog }, []);
+      const { admitted } = await gears.roomStatus();
+      await client.hincrby(gears.sale.state, 'completed', admitted - decided);
+      decided = admitted;
+      await sleep(100);
+    }
+    return (await gears.roomStatus()).rate;
+  }
+
+  it('doubles a derived rate each second while the line waits and the pipeline keeps up', async () => {
+    // From 10: 20, 40, 80, 160 by doubling; a tenth a second, following the decisions alone, would be about 15.
+    expect(await derivedRateAfterARush(0)).toBeGreaterThanOrEqual(60);
+  }, 20_000);
+
+  it('follows the decisions, a tenth above, while the backlog says the pipeline does not keep up', async () => {
+    expect(await derivedRateAfterARush(10_000)).toBeLessThan(30);
+  }, 20_000);
+
   it('refuses bad settings with a clear error and changes nothing', async () => {
     const gears = await roomSale({ on: false });
     for (const bad of [{ admitPerSecond: -1 }, { timeoutMs: 10 }, { admitMs: 0 }, { autoFloor: 0 }]) {

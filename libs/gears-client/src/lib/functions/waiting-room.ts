@@ -83,16 +83,20 @@ export const MAX_WATCHED = 1000;
 
 /**
  * The sale as popup_sale_status read it: the room functions take it as arguments, since an FCALL needs write
- * access to every key it names and customer-intake may only read the sale's state.
+ * access to every key it names and customer-intake may only read the sale's state. `backlog`, the customer entries
+ * not yet orders, when the caller knows it: a derived rate grows fast only while it says the pipeline keeps up.
  */
-export type RoomSale = Pick<SaleStatus, 'state' | 'startsAt' | 'endsAt' | 'left' | 'counts'>;
+export type RoomSale = Pick<SaleStatus, 'state' | 'startsAt' | 'endsAt' | 'left' | 'counts'> & {
+  readonly backlog?: number;
+};
 
-const saleArgs = ({ state, startsAt, endsAt, left, counts }: RoomSale) => [
+const saleArgs = ({ state, startsAt, endsAt, left, counts, backlog }: RoomSale) => [
   state,
   String(startsAt ?? -1),
   String(endsAt ?? -1),
   String(left),
   String(counts.completed + counts.closed + counts.duplicate + counts.sold_out),
+  String(backlog ?? -1),
 ];
 
 const roomKeys = (sale: SaleKeys) => [
