@@ -50,16 +50,23 @@ export class FaultSale {
     const redis = await startTestRedis({ owned: true, appendfsync: plan.appendfsync });
     const client = redis.client();
     const dataDir = await mkdtemp(join(tmpdir(), `popup-chaos-${plan.name}-`));
-    const sale = await openSale(client, plan.name, plan.units);
-    const services = await startServices({
-      redisUrl: redis.url,
-      saleId: plan.name,
-      dataDir,
-      observer: client,
-      env: plan.env,
-      replicas: plan.replicas,
-    });
-    return new FaultSale({ redis }, client, sale, services, dataDir);
+    // A sale that cannot start leaves nothing running behind it: a Redis left up keeps jest from ever exiting.
+    try {
+      const sale = await openSale(client, plan.name, plan.units);
+      const services = await startServices({
+        redisUrl: redis.url,
+        saleId: plan.name,
+        dataDir,
+        observer: client,
+        env: plan.env,
+        replicas: plan.replicas,
+      });
+      return new FaultSale({ redis }, client, sale, services, dataDir);
+    } catch (error) {
+      await redis.dispose();
+      await rm(dataDir, { recursive: true, force: true });
+      throw error;
+    }
   }
 
   /** The same on a 3-master cluster of its own, each master with a replica and a 1 s cluster-node-timeout. */
@@ -67,18 +74,24 @@ export class FaultSale {
     const cluster = await startTestCluster({ owned: true });
     const client = cluster.client();
     const dataDir = await mkdtemp(join(tmpdir(), `popup-chaos-${plan.name}-`));
-    const sale = await openSale(client, plan.name, plan.units);
-    const services = await startServices({
-      // Only the user and password of every node (none here): the processes reach the cluster by its nodes.
-      redisUrl: `redis://${cluster.nodes.split(',')[0]}`,
-      redisClusterNodes: cluster.nodes,
-      saleId: plan.name,
-      dataDir,
-      observer: client,
-      env: plan.env,
-      replicas: plan.replicas,
-    });
-    return new FaultSale({ cluster }, client, sale, services, dataDir);
+    try {
+      const sale = await openSale(client, plan.name, plan.units);
+      const services = await startServices({
+        // Only the user and password of every node (none here): the processes reach the cluster by its nodes.
+        redisUrl: `redis://${cluster.nodes.split(',')[0]}`,
+        redisClusterNodes: cluster.nodes,
+        saleId: plan.name,
+        dataDir,
+        observer: client,
+        env: plan.env,
+        replicas: plan.replicas,
+      });
+      return new FaultSale({ cluster }, client, sale, services, dataDir);
+    } catch (error) {
+      await cluster.dispose();
+      await rm(dataDir, { recursive: true, force: true });
+      throw error;
+    }
   }
 
   /** The sale's Redis, when it runs on one. */

@@ -181,19 +181,21 @@ export class RedisServerProcess {
   }
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
+/**
+ * Ports from 2000 to 9999: below the cluster's ({@link freeClusterPort}) and below Linux's ephemeral range (32768
+ * and up), from which the kernel also picks the local port of every outgoing connection. A port the kernel gave
+ * out as free (`listen(0)`) could be taken by another test's connection between this check and the server's
+ * bind: a chaos run's identity-dev failed to start on EADDRINUSE so.
+ */
+const SERVER_PORTS = { from: 2_000, to: 9_999 };
+
+/** A port that was free a moment ago on 127.0.0.1, for a server a test or the launcher starts. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = SERVER_PORTS.from + Math.floor(Math.random() * (SERVER_PORTS.to - SERVER_PORTS.from));
+    if (await portFree(port)) return port;
+  }
+  throw new Error(`no free port from ${SERVER_PORTS.from} to ${SERVER_PORTS.to}`);
 }
 
 /** The cluster bus listens on port + 10000, so a cluster node's port must leave room for it. */
