@@ -42,6 +42,10 @@ describe('Supervisor', () => {
     expect(supervisor.restarts()).toEqual({ a: 1 });
     const second = supervisor.pid('a');
     await supervisor.stopAll();
-    expect(await readFile(logFile, 'utf8')).toContain(`graceful ${second}`);
+    // The process has exited; its last line may still be on its way from the pipe into the log file.
+    await eventually(
+      async () => (await readFile(logFile, 'utf8')).includes(`graceful ${second}`),
+      'the graceful goodbye of the restarted service',
+    );
   });
 });
