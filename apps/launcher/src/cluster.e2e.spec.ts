@@ -62,6 +62,7 @@ describe('a whole sale on a Redis Cluster', () => {
         rate: 800,
         durationMs: 600_000,
         seed: 3,
+        connections: 64,
         reportFile: undefined,
         distDir: resolve(__dirname, '../../../dist'),
         dataDir: join(dataDir, saleId),

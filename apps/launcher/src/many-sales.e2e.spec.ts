@@ -44,6 +44,7 @@ describe('many sales at once (npm start -- --sales)', () => {
         rate: 400,
         durationMs: 600_000,
         seed: 5,
+        connections: 64,
         reportFile: undefined,
         distDir: resolve(__dirname, '../../../dist'),
         dataDir,

@@ -50,6 +50,7 @@ describe('a whole sale (npm start)', () => {
         rate: 1_500,
         durationMs: 600_000,
         seed: 7,
+        connections: 64,
         reportFile: undefined,
         distDir: resolve(__dirname, '../../../dist'),
         dataDir,

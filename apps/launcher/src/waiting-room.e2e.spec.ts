@@ -44,6 +44,7 @@ describe('a sale played through the waiting room', () => {
         rate: 1_000,
         durationMs: 600_000,
         seed: 3,
+        connections: 64,
         reportFile: undefined,
         distDir: resolve(__dirname, '../../../dist'),
         dataDir,

@@ -15,6 +15,8 @@ export interface CrowdPlan {
   readonly customers: number;
   readonly rate: number;
   readonly seed: number;
+  /** HTTP connections to each intake (the crowd's default, 64, when absent). */
+  readonly connections?: number;
   readonly summaryFile: string;
   readonly logFile: string;
   /** Customers sign in with the identity provider's key, each from an address of its own. */
@@ -64,6 +66,7 @@ export async function playCrowd(plan: CrowdPlan): Promise<CrowdSummary> {
     ['--customers', String(plan.customers)],
     ['--rate', String(plan.rate)],
     ['--seed', String(plan.seed)],
+    plan.connections ? ['--connections', String(plan.connections)] : [],
     ['--summary', plan.summaryFile],
     ['--issuer', plan.identity.issuer],
     ['--audience', plan.identity.audience],

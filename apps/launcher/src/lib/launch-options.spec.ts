@@ -17,6 +17,7 @@ describe('launchOptions', () => {
       rate: 2_000,
       durationMs: 600_000,
       seed: 1,
+      connections: 64,
       reportFile: undefined,
     });
   });
@@ -54,7 +55,10 @@ describe('launchOptions', () => {
 
   it('takes the environment, and a flag over its variable', () => {
     const env = { UNITS: '500', CUSTOMERS: '900', SALE_ID: 'spring', REDIS_URL: 'redis://cache:6380', DURATION: '30s' };
-    const options = launchOptions(['--units=700', '--report', 'out.json', '--seed', '7'], env);
+    const options = launchOptions(['--units=700', '--report', 'out.json', '--seed', '7'], {
+      ...env,
+      CONNECTIONS: '2000',
+    });
     expect(options).toMatchObject({
       units: 700,
       customers: 900,
@@ -62,6 +66,7 @@ describe('launchOptions', () => {
       redisUrl: 'redis://cache:6380',
       durationMs: 30_000,
       seed: 7,
+      connections: 2000,
       reportFile: 'out.json',
     });
   });

@@ -29,6 +29,8 @@ export interface LaunchOptions {
   /** The sale window, from when the sale is configured. */
   readonly durationMs: number;
   readonly seed: number;
+  /** HTTP connections of each crowd (to each intake). */
+  readonly connections: number;
   /** Where to write the outcome as JSON. */
   readonly reportFile: string | undefined;
 }
@@ -137,6 +139,13 @@ const settings = {
     help: "seed of the crowd's schedule",
     fallback: '1',
     schema: z.coerce.number().int().min(0),
+  },
+  connections: {
+    flag: '--connections <n>',
+    env: 'CONNECTIONS',
+    help: "the crowd's HTTP connections to each intake (a real crowd has one a shopper: more meet intake's shedding)",
+    fallback: '64',
+    schema: count,
   },
   reportFile: {
     flag: '--report <file>',

@@ -123,6 +123,7 @@ export async function runSales(plan: SalePlan, { terminal, signal }: SaleIo): Pr
           rate: plan.rate,
           // Each sale's crowd its own schedule; the same customer names, who may each buy once in every sale.
           seed: plan.seed + index,
+          connections: plan.connections,
           summaryFile: join(plan.dataDir, `${name}-summary.json`),
           logFile: logFile(logDir, name),
           identity: services.identity,
