@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -15,7 +15,7 @@ import { HealthListener } from '../health/health-listener';
 import { RedisHealthIndicator } from '../health/redis-health.indicator';
 import { Throttle } from '../orders/customer-throttler.guard';
 import { OrderDeskService } from '../orders/order-desk.service';
-import { OrdersController } from '../orders/orders.controller';
+import { ORDER_ROUTES, OrdersController } from '../orders/orders.controller';
 import { RefusalFilter } from '../orders/refusal.filter';
 import { SaleDoor } from '../orders/sale-door';
 import { TicketIds } from '../orders/ticket-ids';
@@ -75,6 +75,10 @@ export class AppModule {
       imports: [
         LoggerModule.forRoot({
           pinoHttp: { level: config.LOG_LEVEL, autoLogging: false },
+          // Not on taking an order: per request, pino-http makes a child logger and serialises the request into it,
+          // and the binding middleware runs the rest in an AsyncLocalStorage, for log lines none of them writes (the
+          // one a failure writes carries the request itself: RefusalFilter).
+          exclude: ORDER_ROUTES.map((path) => ({ path, method: RequestMethod.POST })),
         }),
         TerminusModule,
         ThrottlerModule.forRoot({

@@ -4,6 +4,7 @@ import { callGears, takeOrderFunction, toGearsError } from '@popup-store/gears-c
 import { producerContracts, type SaleKeys } from '@popup-store/keys';
 import type { RedisConnection } from '@popup-store/redis-connection';
 import { RedisStreamsClient, type FlatFields } from '@popup-store/streams-transport';
+import type { Writable } from 'node:stream';
 import { INTAKE_CONFIG, type IntakeConfig } from './intake-config';
 import { REDIS } from './redis.provider';
 
@@ -18,6 +19,7 @@ export class CustomerStreams implements OnApplicationShutdown {
   private readonly client: RedisStreamsClient;
   private readonly replicas: number;
   private readonly waitMs: number;
+  private corked = false;
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisConnection,
@@ -43,6 +45,7 @@ export class CustomerStreams implements OnApplicationShutdown {
   private async send(sale: SaleKeys, customer: Customer, fields: FlatFields): Promise<string | null> {
     const fn = takeOrderFunction;
     const input = { customerId: customer.customerId, fields };
+    this.corkForThisTurn();
     if (this.replicas === 0) return callGears(this.redis, fn, sale, input);
     const call = ['FCALL', fn.name, 2, ...fn.keys(sale), ...fn.args(input)] as const;
     // WAIT in the same pipeline: a cluster client sends it to the node of the call's slot, the one that wrote.
@@ -64,6 +67,23 @@ export class CustomerStreams implements OnApplicationShutdown {
       );
     }
     return id;
+  }
+
+  /**
+   * Holds the connection's writes until the end of this turn of the event loop, so the orders of every request
+   * taken in the turn leave in one socket write: one write per order was the largest cost of a 202 in the bench's
+   * profile. Unlike ioredis's auto-pipelining, each command is still sent from its own request, so its span stays in
+   * that request's trace. A cluster client (no one socket) writes as it goes.
+   */
+  private corkForThisTurn(): void {
+    const socket = (this.redis as { stream?: Writable }).stream;
+    if (this.corked || !socket?.writable || typeof socket.cork !== 'function') return;
+    this.corked = true;
+    socket.cork();
+    setImmediate(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
