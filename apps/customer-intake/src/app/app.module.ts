@@ -1,4 +1,4 @@
-import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -15,7 +15,7 @@ import { HealthListener } from '../health/health-listener';
 import { RedisHealthIndicator } from '../health/redis-health.indicator';
 import { Throttle } from '../orders/customer-throttler.guard';
 import { OrderDeskService } from '../orders/order-desk.service';
-import { ORDER_ROUTES, OrdersController } from '../orders/orders.controller';
+import { OrdersController } from '../orders/orders.controller';
 import { RefusalFilter } from '../orders/refusal.filter';
 import { SaleDoor } from '../orders/sale-door';
 import { TicketIds } from '../orders/ticket-ids';
@@ -75,10 +75,11 @@ export class AppModule {
       imports: [
         LoggerModule.forRoot({
           pinoHttp: { level: config.LOG_LEVEL, autoLogging: false },
-          // Not on taking an order: per request, pino-http makes a child logger and serialises the request into it,
-          // and the binding middleware runs the rest in an AsyncLocalStorage, for log lines none of them writes (the
-          // one a failure writes carries the request itself: RefusalFilter).
-          exclude: ORDER_ROUTES.map((path) => ({ path, method: RequestMethod.POST })),
+          // On no route: per request, pino-http made a child logger and serialised the request into it, and the
+          // binding middleware ran the rest in an AsyncLocalStorage (with an exclusion list, Nest still runs both
+          // wrappers to skip them), for log lines no request writes (with autoLogging off, the one log line of a
+          // request is a 500's, which names the request itself: RefusalFilter). The logger itself is kept.
+          forRoutes: [],
         }),
         TerminusModule,
         ThrottlerModule.forRoot({

@@ -13,11 +13,8 @@ import { idempotencyKeyHeader, OrderRequestDto, ticketId } from './order-request
 import { refusal } from './refusal';
 import { SALE_DOOR } from './sale-door';
 
-/** The controller's paths, under the global prefix `api`. */
-export const ORDER_ROUTES = ['sales/:sale/orders', 'orders'];
-
 /** `/api/sales/:sale/orders`, and `/api/orders` for the default sale. */
-@Controller(ORDER_ROUTES)
+@Controller(['sales/:sale/orders', 'orders'])
 export class OrdersController {
   constructor(private readonly desk: OrderDeskService) {}
 
