@@ -14,6 +14,7 @@ end
 --- @include "functions/set_sale_state"
 --- @include "functions/sale_status"
 --- @include "functions/decide_orders"
+--- @include "functions/take_order"
 --- @include "functions/room_configure"
 --- @include "functions/room_join"
 --- @include "functions/room_watch"

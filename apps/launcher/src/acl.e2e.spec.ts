@@ -186,6 +186,30 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
     await expect(intake.redis.hset(sale.state, 'left', 99)).rejects.toThrow(/NOPERM/);
   });
 
+  it('lets customer-intake take an order in one call that only reads the buyers hash', async () => {
+    const operator = as('operator');
+    const sale = await openSale(operator, 'acl-take', 5);
+    const intake = as('customer-intake');
+    const gears = new SaleGears(intake, sale);
+    const entry = (customerId: string) =>
+      entryFields(customerContract, JSON.stringify({ orderId: `o-${customerId}`, customerId, submittedAt: 1 }));
+    const id = await gears.takeOrder({ customerId: 'ada', fields: entry('ada') });
+    expect(await operator.xrange(sale.customers, '-', '+')).toEqual([[id, entry('ada')]]);
+    await operator.hset(sale.buyers, 'bob', 'o-0:1');
+    await expect(gears.takeOrder({ customerId: 'bob', fields: entry('bob') })).resolves.toBeNull();
+    // FCALL's write access to the buyers hash is the function's only: the commands inside are checked against the
+    // user's rights, so with the keys named the other way round the XADD to buyers is refused, and nothing else
+    // writes the hash.
+    const fresh = await openSale(operator, 'acl-take-swapped', 5);
+    const swapped = ['FCALL', 'popup_take_order', '2', fresh.customers, fresh.buyers, 'eve', ...entry('eve')];
+    await expect(intake.call(...(swapped as [string, ...string[]]))).rejects.toThrow(/can't access/);
+    expect(await operator.exists(fresh.buyers, fresh.customers)).toBe(0);
+    await expect(intake.hset(sale.buyers, 'eve', 'o:1')).rejects.toThrow(/NOPERM/);
+    await expect(intake.hdel(sale.buyers, 'bob')).rejects.toThrow(/NOPERM/);
+    expect(await operator.hgetall(sale.buyers)).toEqual({ bob: 'o-0:1' });
+    expect(await operator.xlen(sale.customers)).toBe(1);
+  });
+
   it('lets the operator register a sale and start it over as a new run, and customer-intake read both', async () => {
     const operator = as('operator');
     const sale = await openSale(operator, 'acl-runs', 5);
@@ -255,6 +279,9 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
         ['XADD', `${sale}:completed`, '*', 'field', 'value'],
         ['XDEL', `${sale}:customers`, '1-0'],
         ['FCALL', 'popup_set_sale_state', '1', `${sale}:state`, 'closed'],
+        // The one function it may call with write access, on any key but the two it takes.
+        ['FCALL', 'popup_take_order', '2', `${sale}:buyers`, `${sale}:state`, 'mallory', 'v', '1', 'data', '{}'],
+        ['FCALL', 'popup_take_order', '2', `${sale}:buyers`, `${sale}:orders`, 'mallory', 'v', '1', 'data', '{}'],
         ['FUNCTION', 'LOAD', 'REPLACE', '#!lua name=x\nredis.register_function("x", function() end)'],
       ],
       'order-generation': [

@@ -4,6 +4,7 @@ export * from './lib/functions/configure-sale';
 export * from './lib/functions/decide-orders';
 export * from './lib/functions/sale-status';
 export * from './lib/functions/set-sale-state';
+export * from './lib/functions/take-order';
 export * from './lib/functions/waiting-room';
 export * from './lib/gears-error';
 export * from './lib/gears-function';

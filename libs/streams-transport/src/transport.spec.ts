@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { RedisStreamsClient } from './lib/client';
-import { entryFields } from './lib/codec';
+import { ContractViolationError, decodeEntry, entryFields } from './lib/codec';
 import { readPayloads } from './lib/record-reader';
 import type { RedisStreamsBatchContext, RedisStreamsContext } from './lib/context';
 import type { RedisStreamsServerOptions } from './lib/options';
@@ -324,6 +324,42 @@ describe('Redis Streams transport', () => {
     });
     expect(forwarded?.parentSpanContext?.spanId).toBe(processed?.spanContext().spanId);
     for (const span of [send, processed, forwarded]) expect(span?.spanContext().traceId).toBe(traceId);
+  });
+
+  it('writes through a command of the caller (emitThrough) with the same encoding, span and trace context', async () => {
+    const { customers } = freshSale();
+    const producer = client({ [customers]: customerContract });
+    const tracer = trace.getTracer('transport.spec');
+    tracing.reset();
+    const request = tracer.startSpan('POST /api/orders', { kind: SpanKind.SERVER });
+    const sent: string[][] = [];
+    const [id, skipped] = await context.with(trace.setSpan(context.active(), request), () =>
+      Promise.all([
+        producer.emitThrough(customers, customer(1), (fields) => {
+          sent.push(fields);
+          return admin.xadd(customers, '*', ...fields) as Promise<string>;
+        }),
+        producer.emitThrough(customers, customer(2), async () => null, { trusted: true }),
+      ]),
+    );
+    request.end();
+    await expect(
+      producer.emitThrough(customers, { ...customer(3), submittedAt: 'now' }, async () => '1-1'),
+    ).rejects.toThrow(ContractViolationError);
+
+    expect(skipped).toBeNull();
+    const entries = await admin.xrange(customers, '-', '+');
+    expect(entries).toEqual([[id, sent[0]]]);
+    const decoded = decodeEntry(customerContract, entries[0]?.[1] ?? []);
+    expect(decoded).toMatchObject({ ok: true, data: customer(1) });
+    const sends = tracing.spans().filter((span) => span.name === `send ${customers}`);
+    expect(sends).toHaveLength(2);
+    for (const span of sends) expect(span.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+    const written = sends.find((span) => span.attributes['messaging.message.id'] === id);
+    expect(sends.filter((span) => span !== written).map((span) => span.attributes['messaging.message.id'])).toEqual([
+      undefined,
+    ]);
+    expect(decoded.carrier.traceparent).toContain(written?.spanContext().spanId);
   });
 
   it('gives a batch handler every entry of a read, in one span linked to each producer', async () => {

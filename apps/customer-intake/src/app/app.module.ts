@@ -75,6 +75,11 @@ export class AppModule {
       imports: [
         LoggerModule.forRoot({
           pinoHttp: { level: config.LOG_LEVEL, autoLogging: false },
+          // On no route: per request, pino-http made a child logger and serialised the request into it, and the
+          // binding middleware ran the rest in an AsyncLocalStorage (with an exclusion list, Nest still runs both
+          // wrappers to skip them), for log lines no request writes (with autoLogging off, the one log line of a
+          // request is a 500's, which names the request itself: RefusalFilter). The logger itself is kept.
+          forRoutes: [],
         }),
         TerminusModule,
         ThrottlerModule.forRoot({

@@ -101,13 +101,9 @@ export class OrderDeskService {
         );
         if (set === null) return replay(await this.redis.get(recordKey), idempotency);
         recorded = true;
+        // The customer may have been served since the check above: the write checks again, atomically.
         await this.write(sale, ticket, customerId);
       } else {
-        // The buyer check before the XADD, not beside it: sent together, a customer who holds a unit was told 409
-        // while an order was written for them anyway (decided `duplicate`, but counted as accepted with no ticket
-        // given: the report's accepted orders no longer matched the tickets). One atomic call for both needs a
-        // function naming the buyers hash, which customer-intake's Redis user may only read.
-        if (await this.redis.hexists(sale.buyers, customerId)) throw alreadyServed(customerId);
         await this.write(sale, ticket, customerId);
       }
     } catch (error) {
@@ -119,8 +115,19 @@ export class OrderDeskService {
     return ticket;
   }
 
+  /**
+   * The buyer check and the XADD in one atomic call (`popup_take_order`): one round trip, and a customer told 409
+   * never has an order written. Sent side by side as two commands, Redis could run the XADD first, and a customer
+   * told 409 had an order written anyway (decided `duplicate`, counted as accepted with no ticket given: the report's
+   * accepted orders no longer matched the tickets).
+   */
   private async write(sale: SaleKeys, ticket: Ticket, customerId: string): Promise<void> {
-    await this.streams.write(sale, { orderId: ticket.orderId, customerId, submittedAt: ticket.submittedAt });
+    const written = await this.streams.take(sale, {
+      orderId: ticket.orderId,
+      customerId,
+      submittedAt: ticket.submittedAt,
+    });
+    if (!written) throw alreadyServed(customerId);
   }
 
   /**

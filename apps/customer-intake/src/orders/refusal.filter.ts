@@ -1,5 +1,5 @@
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { refusalBody, RetryLaterException, SignInRequired } from './refusal';
 
 /** The `reason` of a refusal raised without one: Nest's 404, Fastify's body parser (400, 413, 415), guards. */
@@ -25,7 +25,9 @@ export class RefusalFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (reply.sent) return;
     if (!(exception instanceof HttpException)) {
-      this.logger.error(exception);
+      // The request named here: taking an order runs without pino-http's per-request logger (AppModule).
+      const request = host.switchToHttp().getRequest<FastifyRequest>();
+      this.logger.error({ err: exception, req: { id: request.id, method: request.method, url: request.url } });
       const status = HttpStatus.INTERNAL_SERVER_ERROR;
       void reply.status(status).send(refusalBody(status, 'internal', 'the store failed to answer; retry shortly'));
       return;

@@ -4,6 +4,7 @@ import { configureSaleFunction, type ConfiguredSale, type SaleConfig } from './f
 import { decideOrdersFunction, type DecidedOrder, type OrderToDecide } from './functions/decide-orders';
 import { saleStatusFunction, type SaleStatus } from './functions/sale-status';
 import { setSaleStateFunction, type SaleState } from './functions/set-sale-state';
+import { takeOrderFunction, type OrderToTake } from './functions/take-order';
 import {
   roomConfigureFunction,
   roomJoinFunction,
@@ -45,6 +46,11 @@ export class SaleGears {
   /** Decides orders read by `group` (fulfilment by default), each exactly once. */
   decide(orders: readonly OrderToDecide[], group?: string): Promise<DecidedOrder[]> {
     return callGears(this.redis, decideOrdersFunction, this.sale, { orders, group }, this.options);
+  }
+
+  /** Appends the order's customers entry unless its customer holds a unit: the entry's id, or null (nothing written). */
+  takeOrder(order: OrderToTake): Promise<string | null> {
+    return callGears(this.redis, takeOrderFunction, this.sale, order, this.options);
   }
 
   /** The waiting room's settings; whether it was on before. */

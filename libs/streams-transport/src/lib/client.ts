@@ -61,6 +61,36 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
     return this.write(stream, payloads, options.trusted ?? false);
   }
 
+  /**
+   * Appends the payload's entry through `send` instead of the client's XADD: the same codec and contract, and the
+   * same PRODUCER span with its trace context in the entry, for a write a Redis function makes after a check of its
+   * own (customer-intake's `popup_take_order`, which writes nothing for a customer holding a unit). `send` gets the
+   * encoded fields and answers the entry's id, or null when it wrote nothing. `trusted` as for emitBatch.
+   */
+  async emitThrough(
+    stream: string,
+    payload: unknown,
+    send: (fields: FlatFields) => Promise<string | null>,
+    options: { trusted?: boolean } = {},
+  ): Promise<string | null> {
+    const fields = encodeEntry(this.contractOf(stream), payload, {
+      stream,
+      maxDataBytes: this.settings.maxDataBytes,
+      trusted: options.trusted ?? false,
+    });
+    const span = this.traced(stream, fields);
+    try {
+      const id = await send(fields);
+      if (id !== null) setMessageId(span, id);
+      return id;
+    } catch (error) {
+      recordFailure(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
   override on<K extends keyof RedisStreamsEvents>(event: K, listener: RedisStreamsEvents[K]): void {
     this.events.on(event, listener);
   }
