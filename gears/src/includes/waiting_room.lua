@@ -23,17 +23,14 @@ local AUTO_HEADROOM = 1.1
 local RATE_SAMPLE_MS = 1000
 -- While the line waits and the pipeline keeps up (its backlog under a quarter second of decisions, or 100), the
 -- derived rate doubles each second instead: it is derived from the decisions its own admissions cause, so by the
--- headroom alone it would grow a tenth a second and take a minute to find the pipeline's pace. It doubles only
--- once the admitted have ordered at the rate (the decisions reach most of it): admitted shoppers order at their
--- next look at the line, seconds later, and doubling on the admissions alone let 92,056 in for 10,000 units.
--- Until they have, it holds.
+-- headroom alone it would grow a tenth a second and take a minute to find the pipeline's pace.
 local SLOW_START = 2
 local KEPT_UP_BACKLOG = 100
 local KEPT_UP_SHARE = 0.25
 
 local ROOM_FIELDS = { 'on', 'rate', 'timeoutMs', 'admitMs', 'autoFloor', 'seq', 'lastTickAt', 'credit', 'shuffled',
   'shuffleNext', 'closed', 'autoRate', 'lastDecided', 'lastRateAt', 'joined', 'admitted', 'abandoned', 'estErrSum',
-  'estSamples', 'auto', 'arrivals', 'arrivalsSince', 'autoOnAt' }
+  'estSamples', 'auto', 'arrivals', 'arrivalsSince', 'autoOnAt', 'lastAdmitted' }
 
 local function read_room(room_key)
   local values = rcall('HMGET', room_key, unpack(ROOM_FIELDS))
@@ -89,8 +86,8 @@ local function place(k, room, customer, position, now)
 end
 
 -- Measures the decisions per second once a second, for a rate derived from them; adds the fields to `updates`.
--- While the sale's backlog (when the caller knows it) says the pipeline keeps up and customers wait: doubled once
--- the last second's decisions reach most of the rate, held until then. Otherwise a tenth above the decisions.
+-- A tenth above the decisions; doubled instead while customers wait, the last second's admissions used most of
+-- the rate, and the sale's backlog (when the caller knows it) says the pipeline keeps up.
 local function sample_rate(k, room, sale, now, updates)
   if room.autoRate ~= 0 and now - room.lastRateAt < RATE_SAMPLE_MS then
     return
@@ -101,17 +98,19 @@ local function sample_rate(k, room, sale, now, updates)
     local measured = (decided - room.lastDecided) / seconds
     local following = math.ceil(measured * AUTO_HEADROOM)
     local rate = effective_rate(room)
+    local admitted = (room.admitted - room.lastAdmitted) / seconds
     local kept_up = sale.backlog ~= nil and sale.backlog <= math.max(KEPT_UP_BACKLOG, measured * KEPT_UP_SHARE)
-    if kept_up and rcall('ZCARD', k.line) > 0 then
-      room.autoRate = math.max(following, measured >= rate * 0.8 and rate * SLOW_START or rate)
+    if kept_up and admitted >= rate * 0.8 and rcall('ZCARD', k.line) > 0 then
+      room.autoRate = math.max(following, rate * SLOW_START)
     else
       room.autoRate = following
     end
   end
-  room.lastDecided, room.lastRateAt = decided, now
+  room.lastDecided, room.lastRateAt, room.lastAdmitted = decided, now, room.admitted
   table.insert(updates, 'autoRate'); table.insert(updates, room.autoRate)
   table.insert(updates, 'lastDecided'); table.insert(updates, decided)
   table.insert(updates, 'lastRateAt'); table.insert(updates, now)
+  table.insert(updates, 'lastAdmitted'); table.insert(updates, room.admitted)
 end
 
 -- With `auto` set, a room that is off adds up the order requests every intake reports (`arrivals`, since its last
