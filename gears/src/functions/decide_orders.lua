@@ -4,7 +4,8 @@
 -- unit may order again (after 'closed' before the start, or 'sold_out'): the rule is one unit per customer.
 -- Each decision is recorded in the decisions hash with the order's entry acknowledged and deleted in the same
 -- atomic call, so an order delivered again (a retried FCALL, a producer's duplicate) changes nothing and gets
--- its first decision back. An order whose customer entry is older than the run (the state's runFrom: a reader
+-- its first decision back; its customer entry is deleted all the same (an intake that retried a write whose
+-- WAIT failed in a failover left two customer entries for one order: the second would stay forever). An order whose customer entry is older than the run (the state's runFrom: a reader
 -- carried it across a start-over) is an earlier run's: it is not decided from this run's stock; its entry is
 -- acknowledged and deleted, nothing else written, and it is answered 'rejected:closed' among the replayed.
 -- KEYS[1] state      {sale:<id>}:state hash (left, soldOutAt and the counters are updated)
@@ -112,6 +113,7 @@ local function decide_orders(keys, args)
     end
     if decision then
       replayed[#replayed + 1] = k
+      customer_entries[#customer_entries + 1] = args[2 + (k - 1) * ORDER_FIELDS + 4]
     else
       local base = 2 + (k - 1) * ORDER_FIELDS
       local reason
@@ -150,14 +152,14 @@ local function decide_orders(keys, args)
       new_decisions[decision_fields + 2] = decision
       decision_fields = decision_fields + 2
       fresh = fresh + 1
-      customer_entries[fresh] = args[base + 4]
+      customer_entries[#customer_entries + 1] = args[base + 4]
     end
     decisions[k] = decision
   end
 
+  rcall('XDEL', customers_key, unpack(customer_entries))
   if fresh > 0 then
     rcall('HSET', decisions_key, unpack(new_decisions))
-    rcall('XDEL', customers_key, unpack(customer_entries))
     rcall('HSET', state_key, 'left', left, 'completed', completed, 'closed', tallies.closed,
       'duplicate', tallies.duplicate, 'sold_out', tallies.sold_out)
     if sold_out_at and not sale.soldOutAt then

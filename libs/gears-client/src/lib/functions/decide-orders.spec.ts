@@ -105,6 +105,22 @@ describe('popup_decide_orders', () => {
     expect(await snapshot(client, sale)).toEqual(before);
   });
 
+  it('deletes the customer entry of an order decided before: two entries of one order (a retried write) leave none', async () => {
+    const { sale, gears, orders } = await openSale(5, ['ann']);
+    await gears.decide(orders);
+    // The intake's retry of a write whose WAIT failed: a second customer entry, and its order, for the same ticket.
+    await addOrders(client, sale, [{ orderId: 'o1', customerId: 'ann' }]);
+    expect(await client.xlen(sale.customers)).toBe(1);
+    const read = (await client.xreadgroup('GROUP', 'fulfilment', 'c', 'STREAMS', sale.orders, '>')) as [
+      string,
+      [string, string[]][],
+    ][];
+    const again = await gears.decide(ordersOf(read[0]?.[1] ?? []));
+    expect(again.map((d) => d.replayed)).toEqual([true]);
+    expect(await client.xlen(sale.customers)).toBe(0);
+    expect(await client.hget(sale.state, 'completed')).toBe('1');
+  });
+
   it('writes v1 entries that carry the order’s trace context', async () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const { sale, gears, orders } = await openSale(1, ['ann', 'bob'], { traceparent });
