@@ -152,6 +152,29 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
     }
   });
 
+  it('lets fulfilment-auditing decide a second customer entry of a decided order, delete it and count it', async () => {
+    const operator = as('operator');
+    const sale = await openSale(operator, 'acl-replayed', 5);
+    const submittedAt = Date.now();
+    // The two entries an intake leaves when it retries a write whose WAIT failed, and the order read from each.
+    const entry = () =>
+      operator.xadd(
+        sale.customers,
+        '*',
+        ...entryFields(customerContract, JSON.stringify({ orderId: 'acl-r1', customerId: 'ann', submittedAt })),
+      ) as Promise<string>;
+    const first = await entry();
+    const second = await entry();
+    const order = (entryId: string, customerEntryId: string) => ({
+      entryId, orderId: 'acl-r1', customerId: 'ann', submittedAt, customerEntryId,
+    });
+    const gears = new SaleGears(as('fulfilment-auditing'), sale);
+    await gears.decide([order('1-1', first)]);
+    await expect(gears.decide([order('1-2', second)])).resolves.toEqual([expect.objectContaining({ replayed: true })]);
+    expect(await operator.xlen(sale.customers)).toBe(0);
+    expect((await gears.status()).replayed).toBe(1);
+  });
+
   it("lets each consumer read what LiveSales needs: the registry, a sale's status, its groups on the streams read", async () => {
     const operator = as('operator');
     for (const user of ['order-generation', 'fulfilment-auditing', 'metrics-export'] as const) {

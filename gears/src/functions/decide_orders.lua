@@ -5,10 +5,12 @@
 -- Each decision is recorded in the decisions hash with the order's entry acknowledged and deleted in the same
 -- atomic call, so an order delivered again (a retried FCALL, a producer's duplicate) changes nothing and gets
 -- its first decision back; its customer entry is deleted all the same (an intake that retried a write whose
--- WAIT failed in a failover left two customer entries for one order: the second would stay forever). An order whose customer entry is older than the run (the state's runFrom: a reader
+-- WAIT failed in a failover left two customer entries for one order: the second would stay forever), and the
+-- state's replayed counter counts each one deleted, so the auditor can tell it from a lost order. An order whose
+-- customer entry is older than the run (the state's runFrom: a reader
 -- carried it across a start-over) is an earlier run's: it is not decided from this run's stock; its entry is
 -- acknowledged and deleted, nothing else written, and it is answered 'rejected:closed' among the replayed.
--- KEYS[1] state      {sale:<id>}:state hash (left, soldOutAt and the counters are updated)
+-- KEYS[1] state      {sale:<id>}:state hash (left, soldOutAt and the counters, replayed too, are updated)
 -- KEYS[2] buyers     {sale:<id>}:buyers hash (customerId -> '<orderId>:<unit>')
 -- KEYS[3] decisions  {sale:<id>}:decisions hash (orderId -> decision)
 -- KEYS[4] orders     {sale:<id>}:orders stream (each entry acked in ARGV[1]'s group and deleted: XACKDEL on
@@ -101,7 +103,7 @@ local function decide_orders(keys, args)
   local sold_out_at = sale.soldOutAt
   local tallies = { closed = sale.closed, duplicate = sale.duplicate, sold_out = sale.sold_out }
   local decided = {}
-  local new_decisions, new_buyers, customer_entries = {}, {}, {}
+  local new_decisions, new_buyers, customer_entries, replayed_entries = {}, {}, {}, {}
   local decision_fields, buyer_fields, fresh = 0, 0, 0
   local decisions, replayed = {}, {}
 
@@ -113,7 +115,7 @@ local function decide_orders(keys, args)
     end
     if decision then
       replayed[#replayed + 1] = k
-      customer_entries[#customer_entries + 1] = args[2 + (k - 1) * ORDER_FIELDS + 4]
+      replayed_entries[#replayed_entries + 1] = args[2 + (k - 1) * ORDER_FIELDS + 4]
     else
       local base = 2 + (k - 1) * ORDER_FIELDS
       local reason
@@ -157,7 +159,17 @@ local function decide_orders(keys, args)
     decisions[k] = decision
   end
 
-  rcall('XDEL', customers_key, unpack(customer_entries))
+  if fresh > 0 then
+    rcall('XDEL', customers_key, unpack(customer_entries))
+  end
+  -- Only the entries still there count: an order delivered again with the same customer entry (a retried FCALL)
+  -- found that entry deleted by its first decision, and it was added to the stream once.
+  if #replayed_entries > 0 then
+    local deleted = rcall('XDEL', customers_key, unpack(replayed_entries))
+    if deleted > 0 then
+      rcall('HINCRBY', state_key, 'replayed', deleted)
+    end
+  end
   if fresh > 0 then
     rcall('HSET', decisions_key, unpack(new_decisions))
     rcall('HSET', state_key, 'left', left, 'completed', completed, 'closed', tallies.closed,

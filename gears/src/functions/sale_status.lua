@@ -4,7 +4,8 @@
 -- ARGV: none.
 -- Returns: a flat field/value array: phase ('unconfigured', 'closed', 'scheduled', 'open', 'sold_out' or
 --   'ended'), state, stock, left, startsAt, endsAt, soldOutAt (-1 when not sold out), now, completed, closed,
---   duplicate, sold_out, run (1, then one more per start-over).
+--   duplicate, sold_out, run (1, then one more per start-over), replayed (customer entries deleted as second entries
+--   of an order decided before).
 -- Errors: ERR_POPUP_BAD_ARG (wrong number of keys or arguments).
 --- @include "../includes/errors"
 --- @include "../includes/now_ms"
@@ -31,6 +32,7 @@ local function sale_status(keys, args)
     'duplicate', sale.duplicate,
     'sold_out', sale.sold_out,
     'run', sale.run,
+    'replayed', sale.replayed,
   }
 end
 

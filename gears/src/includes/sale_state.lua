@@ -2,7 +2,7 @@
 --- @include "args"
 
 local SALE_FIELDS = { 'stock', 'left', 'startsAt', 'endsAt', 'state', 'soldOutAt',
-  'completed', 'closed', 'duplicate', 'sold_out', 'run', 'runFrom' }
+  'completed', 'closed', 'duplicate', 'sold_out', 'run', 'runFrom', 'replayed' }
 
 -- The sale as a table; configured is false when the hash has never been set up by popup_configure_sale.
 local function read_sale(state_key)
@@ -22,6 +22,8 @@ local function read_sale(state_key)
     run = tonumber(values[11]) or 1,
     -- When the run began (ms, Redis TIME; nil in a first run): a customer entry older than that is an earlier run's.
     runFrom = tonumber(values[12]),
+    -- Customer entries deleted without a decision of their own: second entries of an order decided before.
+    replayed = tonumber(values[13]) or 0,
   }
   sale.configured = sale.startsAt ~= nil
   return sale

@@ -9,7 +9,8 @@ const PAGE = 5000;
 
 /**
  * The sale's report from what Redis holds: the completed and rejected streams, the decisions, the customers
- * stream's count of entries ever added, and the sale's state. It trusts no service's counters, its own included.
+ * stream's count of entries ever added, and the sale's state (with the gears' count of replayed entries). It
+ * trusts no service's counters, its own included: the state is kept by the gears, in the same atomic calls.
  */
 export async function computeSaleReport(redis: Redis, sale: SaleKeys): Promise<SaleReport> {
   const status = await new SaleGears(redis, sale).status();
@@ -36,7 +37,9 @@ export async function computeSaleReport(redis: Redis, sale: SaleKeys): Promise<S
       c.completedAt < status.startsAt ||
       c.completedAt >= status.endsAt,
   ).length;
-  const lost = Math.max(0, accepted - decided - pending - deadLettered);
+  // A second customer entry of an order decided before is deleted by the gears and counted there (replayed): it
+  // added one to accepted, and none to decided.
+  const lost = Math.max(0, accepted - decided - status.replayed - pending - deadLettered);
   const rejected = { closed: 0, duplicate: 0, sold_out: 0 };
   for (const r of rejections) rejected[r.reason]++;
 
@@ -73,6 +76,7 @@ export async function computeSaleReport(redis: Redis, sale: SaleKeys): Promise<S
     decided,
     pending,
     deadLettered,
+    replayed: status.replayed,
     rejected,
     latencyMs: {
       completion: percentiles(completions.map((c) => c.completedAt - c.submittedAt)),

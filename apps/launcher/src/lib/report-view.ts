@@ -56,7 +56,8 @@ function saleSections(outcome: SaleOutcome): Section[] {
         ['time to sell out', report.timeToSellOutMs === null ? 'did not sell out' : seconds(report.timeToSellOutMs)],
         [
           'orders accepted',
-          `${n(report.accepted)}: ${n(report.decided)} decided, ${n(report.pending)} pending, ${n(report.deadLettered)} dead-lettered`,
+          `${n(report.accepted)}: ${n(report.decided)} decided, ${n(report.replayed)} replayed, ${n(report.pending)} pending, ` +
+            `${n(report.deadLettered)} dead-lettered`,
         ],
         ['rejected: sold out', n(report.rejected.sold_out)],
         ['rejected: already bought', n(report.rejected.duplicate)],

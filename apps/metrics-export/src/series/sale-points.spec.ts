@@ -18,6 +18,7 @@ function sample(now: number, counts: SaleStatus['counts'], customersAdded: numbe
     now,
     counts,
     run: 1,
+    replayed: 0,
   };
   const room = {
     on: false,

@@ -26,11 +26,19 @@ export const saleReportContract = defineContract(
     lost: count,
     /** Completions outside the sale's window; must be 0. */
     outsideWindow: count,
-    /** Orders accepted, decided, still waiting, and refused as malformed (dead-lettered) when the report was made. */
+    /**
+     * Customer entries accepted, orders decided, entries still waiting, and entries refused as malformed
+     * (dead-lettered) when the report was made: accepted = decided + replayed + pending + deadLettered + lost.
+     */
     accepted: count,
     decided: count,
     pending: count,
     deadLettered: count,
+    /**
+     * Accepted entries that were second entries of an order decided before (an intake retried a write whose WAIT
+     * failed in a failover), deleted by the decision: counted apart, they are not lost. Absent in earlier reports.
+     */
+    replayed: count.default(0),
     rejected: z.strictObject({ closed: count, duplicate: count, sold_out: count }),
     /** Submission → completion, and submission → any decision, in ms. */
     latencyMs: z.strictObject({ completion: percentiles, decision: percentiles }),

@@ -71,6 +71,8 @@ export const SaleStateField = {
   closed: 'closed',
   duplicate: 'duplicate',
   soldOut: 'sold_out',
+  /** Customer entries deleted with no decision of their own: second entries of an order decided before. */
+  replayed: 'replayed',
 } as const;
 
 /** Consumer groups; which streams each reads, and in which service, is `TOPOLOGY` (topology.ts). */

@@ -105,7 +105,7 @@ describe('popup_decide_orders', () => {
     expect(await snapshot(client, sale)).toEqual(before);
   });
 
-  it('deletes the customer entry of an order decided before: two entries of one order (a retried write) leave none', async () => {
+  it('deletes the customer entry of an order decided before, and counts it once: two entries of one order (a retried write) leave none', async () => {
     const { sale, gears, orders } = await openSale(5, ['ann']);
     await gears.decide(orders);
     // The intake's retry of a write whose WAIT failed: a second customer entry, and its order, for the same ticket.
@@ -115,10 +115,16 @@ describe('popup_decide_orders', () => {
       string,
       [string, string[]][],
     ][];
-    const again = await gears.decide(ordersOf(read[0]?.[1] ?? []));
+    const second = ordersOf(read[0]?.[1] ?? []);
+    const again = await gears.decide(second);
     expect(again.map((d) => d.replayed)).toEqual([true]);
     expect(await client.xlen(sale.customers)).toBe(0);
     expect(await client.hget(sale.state, 'completed')).toBe('1');
+    // The auditor tells this entry from a lost order by the count: one entry added, none decided, one replayed.
+    expect((await gears.status()).replayed).toBe(1);
+    // The same second entry delivered again (a retried FCALL) finds it deleted: it was added once, counted once.
+    await gears.decide(second);
+    expect((await gears.status()).replayed).toBe(1);
   });
 
   it('writes v1 entries that carry the order’s trace context', async () => {

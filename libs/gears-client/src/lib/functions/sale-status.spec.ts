@@ -11,11 +11,12 @@ describe('saleStatusFunction', () => {
     expect(saleStatusFunction.keys(saleKeys('s'))).toEqual(['{sale:s}:state']);
     expect(saleStatusFunction.args()).toEqual([]);
     const reply = ['phase', 'unconfigured', 'state', 'closed', 'stock', 0, 'left', 0, 'startsAt', -1, 'endsAt', -1,
-      'soldOutAt', -1, 'now', 7, 'completed', 0, 'closed', 2, 'duplicate', 0, 'sold_out', 0, 'run', 1];
+      'soldOutAt', -1, 'now', 7, 'completed', 0, 'closed', 2, 'duplicate', 0, 'sold_out', 0, 'run', 1, 'replayed', 3];
     expect(saleStatusFunction.parse(reply)).toEqual({
       phase: 'unconfigured', state: 'closed', stock: 0, left: 0, startsAt: null, endsAt: null, soldOutAt: null, now: 7,
       counts: { completed: 0, closed: 2, duplicate: 0, sold_out: 0 },
       run: 1,
+      replayed: 3,
     });
   });
 });
@@ -47,6 +48,7 @@ describe('popup_sale_status', () => {
     expect(status).toEqual({
       phase: 'sold_out', state: 'open', stock: 1, left: 0, startsAt: now - 60_000, endsAt: now + 60_000,
       soldOutAt: expect.any(Number), now: expect.any(Number), counts: { completed: 1, closed: 0, duplicate: 1, sold_out: 0 }, run: 1,
+      replayed: 0,
     });
     expect(status.now).toBeGreaterThanOrEqual(status.soldOutAt as number);
     await expect(client.call('FCALL_RO', 'popup_sale_status', 1, gears.sale.state)).resolves.toBeDefined();

@@ -25,6 +25,11 @@ export interface SaleStatus {
   };
   /** The run: 1, then one more per start-over (`configure` with force); earlier runs are archived (docs/keys.md). */
   readonly run: number;
+  /**
+   * Customer entries deleted without a decision of their own, each a second entry of an order decided before (an
+   * intake retried a write whose WAIT failed in a failover, and the first had reached the replica after all).
+   */
+  readonly replayed: number;
 }
 
 /** `popup_sale_status` (read-only): the whole status in one round trip. */
@@ -55,6 +60,7 @@ export const saleStatusFunction: GearsFunction<void, SaleStatus> = {
         sold_out: num('sold_out'),
       },
       run: num('run'),
+      replayed: num('replayed'),
     };
   },
 };
