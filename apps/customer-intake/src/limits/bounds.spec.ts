@@ -13,6 +13,9 @@ import { SaleEventStreams } from '../sale/event-streams';
 import { testIdentity, type TestIdentity } from '../test/test-identity';
 import { startTestIntake, type TestIntake } from '../test/test-intake';
 
+// Each test starts an intake and waits for what it provokes: seconds on a loaded runner, past jest's default 5 s.
+jest.setTimeout(60_000);
+
 /**
  * The bounds of intake over real sockets and a real Redis: connections, event streams, the time a request may
  * take to arrive, shedding, and the memory of what clients invent. Every refusal has its reason, and the health
@@ -256,7 +259,9 @@ describe('customer-intake: bounded whatever clients hold open', () => {
   });
 
   it('while the event loop lags past MAX_EVENT_LOOP_DELAY_MS, orders are shed 503 and health still answers', async () => {
-    await start({ MAX_EVENT_LOOP_DELAY_MS: '50' });
+    // The default bound, not a tighter one: on a loaded 2-core runner a starved process lags 50 ms for seconds on
+    // end by itself, and the calm this spec waits for at the end never came (one fresh-clone CI run).
+    await start({ MAX_EVENT_LOOP_DELAY_MS: '200' });
     expect((await order('before')).status).toBe(202);
     const block = (ms: number) => {
       const until = Date.now() + ms;
@@ -264,7 +269,7 @@ describe('customer-intake: bounded whatever clients hold open', () => {
     };
     let shed: Awaited<ReturnType<typeof ask>> | undefined;
     await eventually(async () => {
-      block(400);
+      block(1000);
       const answer = await order(`lagging-${Date.now()}`);
       if (answer.status === 503) shed = answer;
       return shed !== undefined;
@@ -272,7 +277,11 @@ describe('customer-intake: bounded whatever clients hold open', () => {
     expect(shed?.body).toMatchObject({ reason: 'overloaded', message: expect.stringContaining('event loop') });
     expect(shed?.headers['retry-after']).toBe('1');
     expect((await health()).status).toBe(200);
-    await eventually(async () => (await order(`calm-${Date.now()}`)).status === 202, 'orders taken once it is calm');
+    await eventually(
+      async () => (await order(`calm-${Date.now()}`)).status === 202,
+      'orders taken once it is calm',
+      30_000,
+    );
   });
 
   it('memory stays bounded whatever tokens and customer ids arrive: the caches hold at most their bound', async () => {
