@@ -15,6 +15,7 @@ end
 --- @include "functions/sale_status"
 --- @include "functions/decide_orders"
 --- @include "functions/take_order"
+--- @include "functions/audit_claims"
 --- @include "functions/room_configure"
 --- @include "functions/room_join"
 --- @include "functions/room_watch"

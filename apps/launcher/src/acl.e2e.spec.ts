@@ -129,6 +129,8 @@ describe('least-privilege Redis users (deploy/redis/users.acl)', () => {
       await eventually(async () => (await operator.get(sale.report)) !== null, 'the report', 30_000);
       const report = saleReportContract.schema.parse(JSON.parse((await operator.get(sale.report)) as string));
       expect(report).toMatchObject({ ok: true, sold: 30, lost: 0, oversold: 0, duplicates: 0, deadLettered: 1 });
+      // The auditor's ledger entered every completion (popup_audit_claims, under its own user).
+      await eventually(async () => (await operator.hlen(sale.auditUnits)) === 30, 'every completion in the ledger');
       expect(await operator.xlen(deadLetterStream(sale.completed))).toBe(2);
       await eventually(async () => (await operator.exists(`${sale.tag}:ts:stock:left`)) === 1, 'a metrics series');
       expect(services.restartLog).toEqual([]);

@@ -1,4 +1,5 @@
 export * from './lib/cluster-masters';
+export * from './lib/functions/audit-claims';
 export * from './lib/decision';
 export * from './lib/functions/configure-sale';
 export * from './lib/functions/decide-orders';

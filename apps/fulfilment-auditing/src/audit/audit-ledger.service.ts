@@ -1,15 +1,20 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Alert, Completion } from '@popup-store/contracts';
-import { runArchive, type SaleKeys } from '@popup-store/keys';
-import type { RedisStreamsClient } from '@popup-store/streams-transport';
+import type { SaleKeys } from '@popup-store/keys';
+import type { RedisStreamsClient, StreamMessage } from '@popup-store/streams-transport';
 import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
-import { ALERTS_CLIENT, AUDIT_REDIS } from '../app/audit-connections';
+import { ALERTS_CLIENT, AUDIT_REDIS, SalesGears } from '../app/audit-connections';
+
+/** popup_audit_claims takes at most this many completions per call (a Lua unpack limit, as popup_decide_orders). */
+const MAX_CLAIMS = 1000;
 
 /**
  * The auditor's own record of every completion of each sale, kept in Redis so it survives restarts: which order got each unit
  * and which order served each customer. A second order for the same unit or customer is a violation; the same
- * order seen again (a re-delivery) is not.
+ * order seen again (a re-delivery) is not. Claims are made by `popup_audit_claims`, on the node that holds the
+ * completion, and only while it is there: a completion of an earlier run (a start-over archived its stream, and
+ * its ledger, after the batch was read) or one lost with a master in a failover claims nothing.
  */
 @Injectable()
 export class AuditLedgerService {
@@ -18,25 +23,30 @@ export class AuditLedgerService {
   constructor(
     @Inject(AUDIT_REDIS) private readonly redis: Redis,
     @Inject(ALERTS_CLIENT) private readonly alerts: RedisStreamsClient,
+    private readonly gears: SalesGears,
   ) {}
 
-  async recordCompletions(sale: SaleKeys, completions: readonly Completion[]): Promise<void> {
-    const claims = this.redis.pipeline();
-    for (const { orderId, customerId, unit } of completions) {
-      claims.hsetnx(sale.auditBuyers, customerId, orderId).hsetnx(sale.auditUnits, String(unit), orderId);
-    }
-    const replies = await claims.exec();
-    // A claim that failed (a master failing over, a connection lost mid-pipeline) is not a claim taken by another
-    // order: the batch fails and is delivered again. Read as "taken", it was alerted as a unit sold "after order
-    // null" in the failover chaos spec.
-    const failed = replies?.find(([error]) => error !== null)?.[0];
-    if (!replies || failed) throw failed ?? new Error('the audit claims got no reply');
+  async recordCompletions(sale: SaleKeys, completions: readonly StreamMessage<Completion>[]): Promise<void> {
     const taken: { completion: Completion; buyer: boolean; unit: boolean }[] = [];
-    completions.forEach((completion, index) => {
-      const buyerNew = replies?.[2 * index]?.[1] === 1;
-      const unitNew = replies?.[2 * index + 1]?.[1] === 1;
-      if (!buyerNew || !unitNew) taken.push({ completion, buyer: !buyerNew, unit: !unitNew });
-    });
+    for (let from = 0; from < completions.length; from += MAX_CLAIMS) {
+      const batch = completions.slice(from, from + MAX_CLAIMS);
+      // A failed call (a master failing over, a connection lost) throws: the batch fails and is delivered again.
+      const claims = await this.gears
+        .of(sale)
+        .claimForAudit(batch.map(({ id, data }) => ({ entryId: id, ...data })));
+      claims.forEach((claim, index) => {
+        const completion = batch[index]?.data;
+        if (!completion) return;
+        if (claim.absent) {
+          this.logger.warn(
+            `audit of ${sale.saleId}: completion ${batch[index]?.id} (order ${completion.orderId}, unit ` +
+              `${completion.unit}) is no longer in its stream; not entered (a start-over, or a failover that lost it)`,
+          );
+        } else if (!claim.buyer || !claim.unit) {
+          taken.push({ completion, buyer: !claim.buyer, unit: !claim.unit });
+        }
+      });
+    }
     for (const violation of await this.violationsAmong(sale, taken)) await this.violated(sale, violation);
   }
 
@@ -47,17 +57,10 @@ export class AuditLedgerService {
     await lastValueFrom(this.alerts.emit(sale.alerts, { ...alert, at: Date.now() }));
   }
 
-  /**
-   * Among completions whose customer or unit was already claimed, those claimed by another order of the same run.
-   * A start-over (a new run) archives the ledger with the completed stream, but a batch of the earlier run read
-   * just before may still be entered after it. An order the live run never decided and the run before did is of
-   * that earlier run: its claim is no evidence (the later order takes it over) and it raises nothing itself. A
-   * record of no run at all (forged) is still a violation.
-   */
+  /** Among completions whose customer or unit was already claimed, those claimed by another order. */
   private async violationsAmong(sale: SaleKeys, taken: { completion: Completion; buyer: boolean; unit: boolean }[]) {
     const violations: Omit<Alert, 'at'>[] = [];
-    for (const { completion, ...claimed } of taken) {
-      let { buyer, unit } = claimed;
+    for (const { completion, buyer, unit } of taken) {
       const [buyerOrder, unitOrder] = await this.redis
         .multi()
         .hget(sale.auditBuyers, completion.customerId)
@@ -68,20 +71,6 @@ export class AuditLedgerService {
           if (!replies || failed) throw failed ?? new Error('the audit read got no reply');
           return replies.map(([, value]) => value as string | null);
         });
-      const earlier = await this.ofEarlierRun(sale, [completion.orderId, buyerOrder, unitOrder]);
-      if (earlier.has(completion.orderId)) continue;
-      if (earlier.size > 0) {
-        const takeOver = this.redis.multi();
-        if (buyerOrder !== null && earlier.has(buyerOrder)) {
-          takeOver.hset(sale.auditBuyers, completion.customerId, completion.orderId);
-          buyer = false;
-        }
-        if (unitOrder !== null && earlier.has(unitOrder)) {
-          takeOver.hset(sale.auditUnits, String(completion.unit), completion.orderId);
-          unit = false;
-        }
-        await takeOver.exec();
-      }
       if (buyer && buyerOrder !== completion.orderId) {
         violations.push({
           kind: 'customer_served_twice',
@@ -98,18 +87,5 @@ export class AuditLedgerService {
       }
     }
     return violations;
-  }
-
-  /** Which of `orders` the run before the live one decided and the live one did not (none in a first run). */
-  private async ofEarlierRun(sale: SaleKeys, orders: (string | null)[]): Promise<Set<string>> {
-    const named = [...new Set(orders.filter((order): order is string => order !== null))];
-    const [run] = await this.redis.hmget(sale.state, 'run');
-    const previous = Number(run ?? 1) - 1;
-    if (previous < 1) return new Set();
-    const [live, before] = await Promise.all([
-      this.redis.hmget(sale.decisions, ...named),
-      this.redis.hmget(runArchive(sale, previous).decisions, ...named),
-    ]);
-    return new Set(named.filter((_, i) => live[i] === null && before[i] !== null));
   }
 }

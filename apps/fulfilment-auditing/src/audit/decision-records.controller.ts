@@ -1,8 +1,8 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, Payload } from '@nestjs/microservices';
+import { Ctx } from '@nestjs/microservices';
 import type { Completion } from '@popup-store/contracts';
 import { saleKeys, type StreamName } from '@popup-store/keys';
-import { BatchEventPattern, type RedisStreamsBatchContext } from '@popup-store/streams-transport';
+import { BatchEventPattern, type RedisStreamsBatchContext, type StreamMessage } from '@popup-store/streams-transport';
 import { AuditLedgerService } from './audit-ledger.service';
 
 const COMPLETED: StreamName = 'completed';
@@ -16,7 +16,9 @@ export class DecisionRecordsController {
   constructor(private readonly ledger: AuditLedgerService) {}
 
   @BatchEventPattern(COMPLETED)
-  async completed(@Payload() completions: Completion[], @Ctx() batch: RedisStreamsBatchContext): Promise<void> {
-    await this.ledger.recordCompletions(saleKeys(batch.getSource()), completions);
+  async completed(@Ctx() batch: RedisStreamsBatchContext): Promise<void> {
+    // The entries with their ids: the ledger claims each where its entry is (AuditLedgerService).
+    const entries = batch.getMessages() as readonly StreamMessage<Completion>[];
+    await this.ledger.recordCompletions(saleKeys(batch.getSource()), entries);
   }
 }

@@ -1,5 +1,6 @@
 import type { SaleKeys } from '@popup-store/keys';
 import { orderDecision, type Decision } from './decision';
+import { auditClaimsFunction, type AuditClaim, type CompletionToClaim } from './functions/audit-claims';
 import { configureSaleFunction, type ConfiguredSale, type SaleConfig } from './functions/configure-sale';
 import { decideOrdersFunction, type DecidedOrder, type OrderToDecide } from './functions/decide-orders';
 import { saleStatusFunction, type SaleStatus } from './functions/sale-status';
@@ -46,6 +47,11 @@ export class SaleGears {
   /** Decides orders read by `group` (fulfilment by default), each exactly once. */
   decide(orders: readonly OrderToDecide[], group?: string): Promise<DecidedOrder[]> {
     return callGears(this.redis, decideOrdersFunction, this.sale, { orders, group }, this.options);
+  }
+
+  /** Enters completions in the auditor's ledger where they are (1 to 1000 per call): what each claimed. */
+  claimForAudit(completions: readonly CompletionToClaim[]): Promise<AuditClaim[]> {
+    return callGears(this.redis, auditClaimsFunction, this.sale, completions, this.options);
   }
 
   /** Appends the order's customers entry unless its customer holds a unit: the entry's id, or null (nothing written). */
