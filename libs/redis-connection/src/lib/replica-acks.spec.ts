@@ -32,7 +32,11 @@ describe('execWithReplicaAcks', () => {
 
   it('resolves with the replies of the pipeline’s own commands once the replica holds the writes', async () => {
     const key = freshKey();
-    const replies = await execWithReplicaAcks(redis.pipeline().set(key, 'v').incr(`${key}:n`), { replicas: 1, timeoutMs: 5000 }, key);
+    const replies = await execWithReplicaAcks(
+      redis.pipeline().set(key, 'v').incr(`${key}:n`),
+      { replicas: 1, timeoutMs: 5000 },
+      key,
+    );
     expect(replies).toEqual([
       [null, 'OK'],
       [null, 1],
@@ -64,15 +68,17 @@ describe('execWithReplicaAcks', () => {
 
   it('throws the WAIT’s own error when Redis refuses it', async () => {
     const key = freshKey();
-    await expect(execWithReplicaAcks(onReplica.pipeline().get(key), { replicas: 1, timeoutMs: 100 }, key)).rejects.toThrow(
-      /WAIT cannot be used with replica instances/,
-    );
+    await expect(
+      execWithReplicaAcks(onReplica.pipeline().get(key), { replicas: 1, timeoutMs: 100 }, key),
+    ).rejects.toThrow(/WAIT cannot be used with replica instances/);
   });
 
   it('sends no WAIT with 0 replicas', async () => {
     const key = freshKey();
     await redis.config('RESETSTAT');
-    expect(await execWithReplicaAcks(redis.pipeline().set(key, 'v'), { replicas: 0, timeoutMs: 0 }, key)).toEqual([[null, 'OK']]);
+    expect(await execWithReplicaAcks(redis.pipeline().set(key, 'v'), { replicas: 0, timeoutMs: 0 }, key)).toEqual([
+      [null, 'OK'],
+    ]);
     expect(await redis.info('commandstats')).not.toMatch(/^cmdstat_wait:/m);
   });
 });
