@@ -1,1 +1,3 @@
 export * from './lib/redis-connection';
+export * from './lib/replica-acks';
+export * from './lib/cork';

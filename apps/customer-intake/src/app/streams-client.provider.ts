@@ -1,10 +1,14 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Customer } from '@popup-store/contracts';
-import { callGears, takeOrderFunction, toGearsError } from '@popup-store/gears-client';
+import { gearsCommand, takeOrderFunction, toGearsError } from '@popup-store/gears-client';
 import { producerContracts, type SaleKeys } from '@popup-store/keys';
-import type { RedisConnection } from '@popup-store/redis-connection';
+import {
+  corkUntilNextTurn,
+  execWithReplicaAcks,
+  type RedisConnection,
+  type ReplicaAcks,
+} from '@popup-store/redis-connection';
 import { RedisStreamsClient, type FlatFields } from '@popup-store/streams-transport';
-import type { Writable } from 'node:stream';
 import { INTAKE_CONFIG, type IntakeConfig } from './intake-config';
 import { REDIS } from './redis.provider';
 
@@ -17,17 +21,14 @@ import { REDIS } from './redis.provider';
 @Injectable()
 export class CustomerStreams implements OnApplicationShutdown {
   private readonly client: RedisStreamsClient;
-  private readonly replicas: number;
-  private readonly waitMs: number;
-  private corked = false;
+  private readonly acks: ReplicaAcks;
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisConnection,
     @Inject(INTAKE_CONFIG) config: IntakeConfig,
   ) {
     this.client = new RedisStreamsClient({ connection: redis, streams: producerContracts('customer-intake') });
-    this.replicas = config.REDIS_WAIT_REPLICAS;
-    this.waitMs = config.REDIS_WAIT_TIMEOUT_MS;
+    this.acks = { replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT_MS };
   }
 
   /**
@@ -45,45 +46,15 @@ export class CustomerStreams implements OnApplicationShutdown {
   private async send(sale: SaleKeys, customer: Customer, fields: FlatFields): Promise<string | null> {
     const fn = takeOrderFunction;
     const input = { customerId: customer.customerId, fields };
-    this.corkForThisTurn();
-    if (this.replicas === 0) return callGears(this.redis, fn, sale, input);
-    const call = ['FCALL', fn.name, 2, ...fn.keys(sale), ...fn.args(input)] as const;
-    // WAIT in the same pipeline: a cluster client sends it to the node of the call's slot, the one that wrote.
-    const replies =
-      (await this.redis
-        .pipeline()
-        .call(...call)
-        .call('WAIT', this.replicas, this.waitMs)
-        .exec()) ?? [];
-    const [[callError, reply] = [new Error(`${fn.name} got no reply`), null], [waitError, acknowledged] = [null, 0]] =
-      replies;
-    if (callError) throw toGearsError(callError, fn.name);
-    const id = fn.parse(reply, input);
-    if (id === null) return null;
-    if (waitError) throw waitError;
-    if (Number(acknowledged) < this.replicas) {
-      throw new Error(
-        `${sale.customers}: written on the master, but ${acknowledged} of ${this.replicas} replicas had it after ${this.waitMs} ms`,
-      );
-    }
-    return id;
-  }
-
-  /**
-   * Holds the connection's writes until the end of this turn of the event loop, so the orders of every request
-   * taken in the turn leave in one socket write: one write per order was the largest cost of a 202 in the bench's
-   * profile. Unlike ioredis's auto-pipelining, each command is still sent from its own request, so its span stays in
-   * that request's trace. A cluster client (no one socket) writes as it goes.
-   */
-  private corkForThisTurn(): void {
-    const socket = (this.redis as { stream?: Writable }).stream;
-    if (this.corked || !socket?.writable || typeof socket.cork !== 'function') return;
-    this.corked = true;
-    socket.cork();
-    setImmediate(() => {
-      this.corked = false;
-      socket.uncork();
+    // The orders of every request taken in this turn leave in one socket write (one per order cost the most).
+    corkUntilNextTurn(this.redis);
+    const pipeline = this.redis.pipeline().call(...gearsCommand(fn, sale, input));
+    const [[error, reply]] = await execWithReplicaAcks(pipeline, this.acks, sale.customers, {
+      // A customer who holds a unit, or a call that failed, wrote nothing: there is nothing for replicas to hold.
+      wrote: ([[error, reply]]) => !error && fn.parse(reply, input) !== null,
     });
+    if (error) throw toGearsError(error, fn.name);
+    return fn.parse(reply, input);
   }
 
   async onApplicationShutdown(): Promise<void> {

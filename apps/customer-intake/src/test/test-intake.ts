@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { SaleGears } from '@popup-store/gears-client';
 import { saleKeys, type SaleKeys } from '@popup-store/keys';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@popup-store/redis-connection';
 import { AppModule } from '../app/app.module';
 import { intakeHttpAdapter } from '../app/http-adapter';
 import { intakeConfig } from '../app/intake-config';
@@ -14,7 +14,7 @@ export interface TestIntake {
 
 /** intake as main.ts builds it, on a sale of its own opened with `stock` units (Redis's clock) before it starts. */
 export async function startTestIntake(
-  client: Redis,
+  client: RedisConnection,
   redisUrl: string,
   saleId: string,
   stock: number,

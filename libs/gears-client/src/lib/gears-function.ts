@@ -48,16 +48,25 @@ export async function callGears<Input, Output>(
   }
 }
 
+/** The FCALL (FCALL_RO when read-only) of one popup function for one sale, as `call` takes it (client or pipeline). */
+export function gearsCommand<Input>(
+  fn: GearsFunction<Input, unknown>,
+  sale: SaleKeys,
+  input: Input,
+): [command: string, ...args: Array<string | number>] {
+  const keys = fn.keys(sale);
+  return [fn.readOnly ? 'FCALL_RO' : 'FCALL', fn.name, keys.length, ...keys, ...fn.args(input)];
+}
+
 async function callOnce<Input, Output>(
   redis: RedisConnection,
   fn: GearsFunction<Input, Output>,
   sale: SaleKeys,
   input: Input,
 ): Promise<Output> {
-  const keys = fn.keys(sale);
   let reply: unknown;
   try {
-    reply = await redis.call(fn.readOnly ? 'FCALL_RO' : 'FCALL', fn.name, keys.length, ...keys, ...fn.args(input));
+    reply = await redis.call(...gearsCommand(fn, sale, input));
   } catch (error) {
     throw toGearsError(error, fn.name);
   }

@@ -1,4 +1,5 @@
 import type { Contract } from '@popup-store/contracts';
+import type { ReplicaAcks } from '@popup-store/redis-connection';
 import { hostname } from 'node:os';
 import { DEFAULT_MAX_DATA_BYTES } from './codec';
 import type { RedisConnection } from './connection';
@@ -81,11 +82,6 @@ export interface RedisStreamsClientOptions {
    * and may be lost with it in a failover). Default 0: no WAIT, a write is done once the master has it.
    */
   replicaAcks?: ReplicaAcks;
-}
-
-export interface ReplicaAcks {
-  readonly replicas: number;
-  readonly timeoutMs: number;
 }
 
 export type ServerSettings = Required<Omit<RedisStreamsServerOptions, 'sources'>> &

@@ -1,6 +1,6 @@
+import { execWithReplicaAcks, type PipelineReplies, type ReplicaAcks } from '@popup-store/redis-connection';
 import type { RedisClient } from './connection';
 import type { FlatFields } from './codec';
-import type { ReplicaAcks } from './options';
 
 interface Write {
   readonly entries: readonly FlatFields[];
@@ -11,8 +11,8 @@ interface Write {
 /**
  * Gathers the XADDs issued during one turn of the event loop and sends each stream's as one pipeline: a handler
  * that emits per message, run for a whole batch at once, costs one round trip instead of one per message.
- * One pipeline per stream, because a cluster pipeline must stay within one slot. With `acks`, the pipeline ends
- * with a WAIT, which a cluster client sends to the node of the pipeline's slot, the one that took the XADDs.
+ * One pipeline per stream, because a cluster pipeline must stay within one slot. With `acks`, the writes count once
+ * that many replicas hold them (`execWithReplicaAcks`).
  */
 export class PipelinedWriter {
   private queued = new Map<string, Write[]>();
@@ -56,32 +56,18 @@ export class PipelinedWriter {
   private async send(stream: string, writes: Write[]): Promise<void> {
     const pipeline = this.redis.pipeline();
     for (const write of writes) for (const fields of write.entries) pipeline.xadd(stream, '*', ...fields);
-    const { replicas, timeoutMs } = this.acks;
-    if (replicas > 0) pipeline.call('WAIT', replicas, timeoutMs);
-    let replies: Array<[Error | null, unknown]>;
+    let replies: PipelineReplies;
     try {
-      replies = (await pipeline.exec()) ?? [];
+      replies = await execWithReplicaAcks(pipeline, this.acks, stream);
     } catch (error) {
       for (const write of writes) write.reject(error);
       return;
-    }
-    if (replicas > 0) {
-      const [waitError, acknowledged] = replies.pop() ?? [new Error('WAIT got no reply'), 0];
-      if (waitError || Number(acknowledged) < replicas) {
-        const error =
-          waitError ??
-          new Error(
-            `${stream}: written on the master, but ${acknowledged} of ${replicas} replicas had it after ${timeoutMs} ms`,
-          );
-        for (const write of writes) write.reject(error);
-        return;
-      }
     }
     let next = 0;
     for (const write of writes) {
       const mine = replies.slice(next, (next += write.entries.length));
       const failure = mine.find(([error]) => error)?.[0];
-      if (failure || mine.length < write.entries.length) write.reject(failure ?? new Error('XADD got no reply'));
+      if (failure) write.reject(failure);
       else write.resolve(mine.map(([, id]) => id as string));
     }
   }
