@@ -73,15 +73,25 @@ describe('the Dockerfiles', () => {
     expect(sharedBuildProblems([...deployment.dockerfiles.values()])).toEqual([]);
     // One changed line in one file: reported at that line, in both files.
     const changed = text('metrics-export').replace('npm ci --no-audit --no-fund', 'npm ci --no-fund');
-    const lineOf = (app: string) => text(app).split('\n').findIndex((candidate) => candidate.includes('npm ci --no-audit')) + 1;
-    const dockerfiles = [deployment.dockerfiles.get('crowd'), parseDockerfileText(changed, dockerfilePath('metrics-export'))];
+    const lineOf = (app: string) =>
+      text(app)
+        .split('\n')
+        .findIndex((candidate) => candidate.includes('npm ci --no-audit')) + 1;
+    const dockerfiles = [
+      deployment.dockerfiles.get('crowd'),
+      parseDockerfileText(changed, dockerfilePath('metrics-export')),
+    ];
     expect(sharedBuildProblems(dockerfiles.filter((dockerfile) => dockerfile !== undefined))).toEqual([
       `${dockerfilePath('metrics-export')}:${lineOf('metrics-export')}: the stages before the runtime differ from ${dockerfilePath('crowd')}'s (line ${lineOf('crowd')}), so its build shares no layer with the other images`,
     ]);
     // A stage more before the runtime in one of them is a difference too.
     const longer = text('crowd').replace('\n# 2. runtime', 'FROM build AS extra\nRUN true\n\n# 2. runtime');
     expect(
-      sharedBuildProblems([deployment.dockerfiles.get('crowd'), parseDockerfileText(longer, 'longer.Dockerfile')].filter((d) => d !== undefined)),
+      sharedBuildProblems(
+        [deployment.dockerfiles.get('crowd'), parseDockerfileText(longer, 'longer.Dockerfile')].filter(
+          (d) => d !== undefined,
+        ),
+      ),
     ).toHaveLength(1);
   });
 
@@ -129,9 +139,12 @@ describe('the Dockerfiles against the Nx targets', () => {
       const dockerfile = deployment.dockerfiles.get(app);
       if (!dockerfile) throw new Error(app);
       const calls = dockerfile.stages.flatMap(nxInvocations);
-      expect(calls.filter(({ target }) => target === 'build').map(({ project }) => project).sort()).toEqual(
-        [...SERVICE_APPS].sort(),
-      );
+      expect(
+        calls
+          .filter(({ target }) => target === 'build')
+          .map(({ project }) => project)
+          .sort(),
+      ).toEqual([...SERVICE_APPS].sort());
       for (const { project, target } of calls) {
         expect(graph.nodes[project]?.type).toBe('app');
         expect(graph.nodes[project]?.data.targets?.[target]).toBeDefined();
@@ -175,13 +188,19 @@ describe('the Dockerfiles against the Nx targets', () => {
       /copies apps\/crowd\/src, which no nx target it ran outputs/,
     );
 
-    const withoutApp = parseDockerfileText(text('crowd').replace(' identity-dev crowd ', ' identity-dev '), dockerfilePath('crowd'));
+    const withoutApp = parseDockerfileText(
+      text('crowd').replace(' identity-dev crowd ', ' identity-dev '),
+      dockerfilePath('crowd'),
+    );
     const withoutProblems = checkDockerfileAgainstNx(withoutApp, graph, 'crowd').join('\n');
     expect(withoutProblems).toMatch(/never builds crowd, the app the file is for/);
     expect(withoutProblems).toMatch(/copies dist\/apps\/crowd, which no nx target it ran outputs/);
 
     const otherApp = parseDockerfileText(
-      text('crowd').replace('COPY --from=build /repo/dist/apps/crowd/', 'COPY --from=build /repo/dist/apps/customer-intake/'),
+      text('crowd').replace(
+        'COPY --from=build /repo/dist/apps/crowd/',
+        'COPY --from=build /repo/dist/apps/customer-intake/',
+      ),
       dockerfilePath('crowd'),
     );
     expect(checkDockerfileAgainstNx(otherApp, graph, 'crowd').join('\n')).toMatch(
@@ -219,7 +238,9 @@ describe('the Dockerfiles against the Nx targets', () => {
       ].join('\n'),
       'x.Dockerfile',
     );
-    expect(nxInvocations(dockerfile.stages[0]).map(({ project, target, configuration }) => [project, target, configuration])).toEqual([
+    expect(
+      nxInvocations(dockerfile.stages[0]).map(({ project, target, configuration }) => [project, target, configuration]),
+    ).toEqual([
       ['crowd', 'build', undefined],
       ['crowd', 'lint', undefined],
       ['identity-dev', 'build', undefined],
