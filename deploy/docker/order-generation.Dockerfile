@@ -9,30 +9,31 @@
 ARG NODE_VERSION=24.21.0
 ARG DEBIAN_RELEASE=bookworm
 
-# 1. build: the whole workspace. `nx build order-generation` bundles the app with webpack into
-#    dist/apps/order-generation/main.js and, beside it (generatePackageJson), the package.json and
-#    package-lock.json of its runtime dependencies.
+# 1. build: the same in all six Dockerfiles, byte for byte (tested), so that the engine's layer cache runs it once
+#    for the six images (a Dockerfile cannot include another). It bundles every service with webpack into
+#    dist/apps/<app>/main.js beside the package.json and package-lock.json of its runtime dependencies
+#    (generatePackageJson), puts the storefront's build (the page shoppers buy from, served by customer-intake at
+#    /) into dist/apps/customer-intake/storefront, and installs each app's runtime dependencies from its lockfile.
 FROM node:${NODE_VERSION}-${DEBIAN_RELEASE} AS build
 ENV CI=true NX_DAEMON=false NX_NO_CLOUD=true
 WORKDIR /repo
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY . .
-# Nx's cache (and its project graph) is kept between builds: the libraries this app shares with the other
-# images are built once, whichever image is built first (one build at a time uses it: Nx keeps state there).
-RUN --mount=type=cache,target=/repo/.nx,sharing=locked npx nx build order-generation --outputStyle=static
+# Nx's cache is kept between builds: after a change, only what it affects is built again.
+RUN --mount=type=cache,target=/repo/.nx,sharing=locked npx nx run-many -t build --outputStyle=static \
+    -p customer-intake order-generation fulfilment-auditing metrics-export identity-dev crowd \
+  && npx nx run customer-intake:bundle-storefront --outputStyle=static
+RUN --mount=type=cache,target=/root/.npm for lockfile in dist/apps/*/package-lock.json; do \
+    (cd "$(dirname "$lockfile")" && npm ci --omit=dev --no-audit --no-fund) || exit 1; \
+  done
 
-# 2. deps: only those runtime dependencies, installed from that lockfile.
-FROM node:${NODE_VERSION}-${DEBIAN_RELEASE} AS deps
-WORKDIR /app
-COPY --from=build /repo/dist/apps/order-generation/ ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
-
-# 3. runtime: slim Node, the bundle and its node_modules (owned by root, read-only to the app), run as node.
+# 2. runtime: slim Node, this app's bundle and its node_modules from the build stage (owned by root, read-only to
+#    the app), run as node.
 FROM node:${NODE_VERSION}-${DEBIAN_RELEASE}-slim AS runtime
 ENV NODE_ENV=production NODE_OPTIONS=--enable-source-maps
 WORKDIR /app
-COPY --from=deps /app ./
+COPY --from=build /repo/dist/apps/order-generation/ ./
 USER node
 # No HTTP endpoint: Docker sees it alive while the process runs (restart: unless-stopped in compose).
 CMD ["node", "main.js"]

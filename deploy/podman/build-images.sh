@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds on podman everything `npm run test:images` runs, without running it: the engine (install-engine.sh), the
 # base images (base-images.sh) and every image compose.yaml builds, from its Dockerfile, by the compose tool. The
-# images suite then finds each layer built and its own build step takes seconds (the GitHub workflow's images job
-# runs the two as steps of their own). Needs root. Prints the time each part took.
+# images suite then finds each layer built and its own build step takes seconds. Needs root. Prints the time each
+# part took.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 deploy="$(dirname "$here")"

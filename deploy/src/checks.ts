@@ -11,6 +11,7 @@ import {
   isRoot,
   parseDockerfile,
   runtimeUser,
+  textBeforeRuntime,
   unpinned,
 } from './dockerfile.ts';
 import { checkDashboardProvisioning, checkDatasources } from './grafana.ts';
@@ -197,7 +198,29 @@ export function dockerfileProblems(deployment: Deployment): string[] {
     }
   }
   if (new Set(ignores.values()).size > 1) problems.push(`the *.Dockerfile.dockerignore files differ: ${[...ignores.keys()].join(', ')}`);
+  problems.push(...sharedBuildProblems([...deployment.dockerfiles.values()]));
   return problems;
+}
+
+/**
+ * Everything before the runtime stage is the same text in every Dockerfile: the engine's layer cache then builds it
+ * once for all the images. A difference would not break an image, only make every build run it again.
+ */
+export function sharedBuildProblems(dockerfiles: Dockerfile[]): string[] {
+  const [first, ...others] = dockerfiles;
+  if (!first) return [];
+  const expected = textBeforeRuntime(first).split('\n');
+  return others.flatMap((dockerfile) => {
+    const lines = textBeforeRuntime(dockerfile).split('\n');
+    const at = lines.findIndex((line, index) => line !== expected[index]);
+    const differs = at >= 0 ? at : lines.length !== expected.length ? Math.min(lines.length, expected.length) : -1;
+    return differs < 0
+      ? []
+      : [
+          `${dockerfile.path}:${dockerfile.firstLine + differs}: the stages before the runtime differ from ${first.path}'s ` +
+            `(line ${first.firstLine + differs}), so its build shares no layer with the other images`,
+        ];
+  });
 }
 
 export async function nxProblems(deployment: Deployment, graph?: ProjectGraph): Promise<string[]> {

@@ -21,10 +21,15 @@ export interface Stage {
   /** The base image with variables expanded, e.g. node:24.21.0-bookworm-slim, or an earlier stage's name. */
   image: string;
   steps: Step[];
+  /** The line of its FROM and the last line of its last instruction (1-based). */
+  lines: { first: number; last: number };
 }
 
 export interface Dockerfile {
   path: string;
+  text: string;
+  /** The line of the first instruction (an ARG before FROM, or the first FROM). */
+  firstLine: number;
   /** ARGs declared before the first FROM, with their defaults. */
   args: Record<string, string | undefined>;
   stages: Stage[];
@@ -57,12 +62,15 @@ export function parseDockerfileText(text: string, path: string): Dockerfile {
     if (keyword === 'FROM') {
       const as = expanded.findIndex((word) => word.toUpperCase() === 'AS');
       const image = expanded.find((word, index) => !word.startsWith('--') && (as < 0 || index < as)) ?? '';
-      stages.push({ index: stages.length, name: as >= 0 ? expanded[as + 1] : undefined, image, steps: [] });
+      const line = instruction.getRange().start.line + 1;
+      const name = as >= 0 ? expanded[as + 1] : undefined;
+      stages.push({ index: stages.length, name, image, steps: [], lines: { first: line, last: line } });
       workdir = '/';
       continue;
     }
     const stage = stages[stages.length - 1];
     if (!stage) continue; // ARGs before the first FROM
+    stage.lines.last = instruction.getRange().end.line + 1;
     const flags = flagsOf(instruction);
     // dockerfile-ast leaves the flags (--from, --mount, --interval...) out of both.
     const content = instruction.getArgumentsContent() ?? '';
@@ -70,7 +78,14 @@ export function parseDockerfileText(text: string, path: string): Dockerfile {
     stage.steps.push({ keyword, line: instruction.getRange().start.line + 1, content, args: expanded, flags, workdir });
   }
   const diagnostics = validate(text).map((problem) => `${path}:${problem.range.start.line + 1}: ${problem.message}`);
-  return { path, args, stages, diagnostics };
+  const firstLine = (parsed.getInstructions()[0]?.getRange().start.line ?? 0) + 1;
+  return { path, text, firstLine, args, stages, diagnostics };
+}
+
+/** The text from the first instruction to the end of the last stage before the runtime stage, comments included. */
+export function textBeforeRuntime(dockerfile: Dockerfile): string {
+  const last = dockerfile.stages.at(-2)?.lines.last ?? dockerfile.firstLine - 1;
+  return dockerfile.text.split('\n').slice(dockerfile.firstLine - 1, last).join('\n');
 }
 
 export function finalStage(dockerfile: Dockerfile): Stage {
@@ -121,7 +136,38 @@ export interface NxInvocation {
   line: number;
 }
 
-/** `nx build <app>`, `nx run <app>:<target>[:<configuration>]` and `nx <target> <app>` in RUN steps. */
+const RUN_MANY_LISTS: Record<string, 'targets' | 'projects'> = {
+  '-t': 'targets',
+  '--target': 'targets',
+  '--targets': 'targets',
+  '-p': 'projects',
+  '--projects': 'projects',
+};
+
+/** `nx run-many -t <targets> -p <projects>`'s words after `run-many`: every project with every target. */
+function runManyInvocations(words: string[], line: number, configuration?: string): NxInvocation[] {
+  const lists = { targets: [] as string[], projects: [] as string[] };
+  let into: string[] | undefined;
+  for (const word of words) {
+    if (word.startsWith('-')) {
+      const [flag, value] = word.split(/=(.*)/s);
+      const list = RUN_MANY_LISTS[flag];
+      into = list && value === undefined ? lists[list] : undefined;
+      if (list && value) lists[list].push(...value.split(','));
+    } else if (into) {
+      into.push(...word.split(','));
+    }
+  }
+  const named = (list: string[]) => list.filter(Boolean);
+  return named(lists.projects).flatMap((project) =>
+    named(lists.targets).map((target) => ({ project, target, configuration, line })),
+  );
+}
+
+/**
+ * `nx build <app>`, `nx run <app>:<target>[:<configuration>]`, `nx <target> <app>` and
+ * `nx run-many -t <targets> -p <projects>` in RUN steps.
+ */
 export function nxInvocations(stage: Stage): NxInvocation[] {
   const found: NxInvocation[] = [];
   for (const step of steps(stage, 'RUN')) {
@@ -131,10 +177,12 @@ export function nxInvocations(stage: Stage): NxInvocation[] {
       if (at < 0) continue;
       const [verb, subject] = words.slice(at + 1).filter((word) => !word.startsWith('-'));
       const configuration = words.find((word) => word.startsWith('--configuration='))?.split('=')[1];
-      if (verb === 'run' && subject) {
+      if (verb === 'run-many') {
+        found.push(...runManyInvocations(words.slice(words.indexOf(verb, at + 1) + 1), step.line, configuration));
+      } else if (verb === 'run' && subject) {
         const [project, target, config] = subject.split(':');
         found.push({ project, target, configuration: config ?? configuration, line: step.line });
-      } else if (verb && subject && !['run-many', 'affected', 'show', 'graph', 'reset'].includes(verb)) {
+      } else if (verb && subject && !['affected', 'show', 'graph', 'reset'].includes(verb)) {
         found.push({ project: subject, target: verb, configuration, line: step.line });
       }
     }

@@ -44,7 +44,8 @@ function within(path: string, dir: string): boolean {
 /**
  * A Dockerfile's build steps against the Nx project graph: every `nx` invocation names an application and a
  * target (and configuration) that exist, and every path a later stage copies out of the build stage is one
- * those targets write (their `outputs`). `app` is the application the Dockerfile is for.
+ * those targets write (their `outputs`) for `app`, the application the Dockerfile is for. The build stage may
+ * build other apps too (the six Dockerfiles share one that builds them all); the image takes only its own.
  */
 export function checkDockerfileAgainstNx(dockerfile: Dockerfile, graph: ProjectGraph, app: string): string[] {
   const problems: string[] = [];
@@ -74,8 +75,8 @@ export function checkDockerfileAgainstNx(dockerfile: Dockerfile, graph: ProjectG
     if (stageOutputs.length > 0) outputs.set(stage.name ?? String(stage.index), stageOutputs);
   }
 
-  if (invoked.size === 0) problems.push(`${at}: no stage runs nx (nx build ${app} or nx run ${app}:<target>)`);
-  for (const project of invoked) if (project !== app) problems.push(`${at}: builds ${project}, but the file is for ${app}`);
+  if (invoked.size === 0) problems.push(`${at}: no stage runs nx (nx build ${app} or nx run-many -t build -p ${app} ...)`);
+  else if (!invoked.has(app)) problems.push(`${at}: never builds ${app}, the app the file is for`);
 
   for (const copy of copiesFrom(dockerfile)) {
     const produced = outputs.get(copy.from);

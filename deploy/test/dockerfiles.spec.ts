@@ -6,6 +6,7 @@ import {
   loadDeployment,
   nodeVersionProblems,
   nxProblems,
+  sharedBuildProblems,
 } from '../src/checks.ts';
 import {
   command,
@@ -47,7 +48,7 @@ describe('the Dockerfiles', () => {
     const dockerfile = deployment.dockerfiles.get(app);
     if (!dockerfile) throw new Error(app);
     expect(dockerfile.diagnostics).toEqual([]);
-    expect(dockerfile.stages.map((stage) => stage.name)).toEqual(['build', 'deps', 'runtime']);
+    expect(dockerfile.stages.map((stage) => stage.name)).toEqual(['build', 'runtime']);
     expect(stageByName(dockerfile, 'build')?.image).toBe(`node:${deployment.stack.env['NODE_VERSION']}-bookworm`);
     expect(finalStage(dockerfile).image).toBe(`node:${deployment.stack.env['NODE_VERSION']}-bookworm-slim`);
     expect(runtimeUser(dockerfile)).toBe('node');
@@ -66,6 +67,32 @@ describe('the Dockerfiles', () => {
 
   it('use the Node version package.json pins', () => {
     expect(nodeVersionProblems(deployment)).toEqual([]);
+  });
+
+  it('share one build stage, the same text in each, so that the layer cache builds it once for all six', () => {
+    expect(sharedBuildProblems([...deployment.dockerfiles.values()])).toEqual([]);
+    // One changed line in one file: reported at that line, in both files.
+    const changed = text('metrics-export').replace('npm ci --no-audit --no-fund', 'npm ci --no-fund');
+    const lineOf = (app: string) =>
+      text(app)
+        .split('\n')
+        .findIndex((candidate) => candidate.includes('npm ci --no-audit')) + 1;
+    const dockerfiles = [
+      deployment.dockerfiles.get('crowd'),
+      parseDockerfileText(changed, dockerfilePath('metrics-export')),
+    ];
+    expect(sharedBuildProblems(dockerfiles.filter((dockerfile) => dockerfile !== undefined))).toEqual([
+      `${dockerfilePath('metrics-export')}:${lineOf('metrics-export')}: the stages before the runtime differ from ${dockerfilePath('crowd')}'s (line ${lineOf('crowd')}), so its build shares no layer with the other images`,
+    ]);
+    // A stage more before the runtime in one of them is a difference too.
+    const longer = text('crowd').replace('\n# 2. runtime', 'FROM build AS extra\nRUN true\n\n# 2. runtime');
+    expect(
+      sharedBuildProblems(
+        [deployment.dockerfiles.get('crowd'), parseDockerfileText(longer, 'longer.Dockerfile')].filter(
+          (d) => d !== undefined,
+        ),
+      ),
+    ).toHaveLength(1);
   });
 
   it('report an image that runs as root, a moving base image and a CMD in shell form', () => {
@@ -107,16 +134,22 @@ describe('pinning', () => {
 });
 
 describe('the Dockerfiles against the Nx targets', () => {
-  it('run `nx build <app>` (and other targets of that app only) for an application and target that exist', () => {
+  it('build every service app, and only apps, with targets that exist, in the build stage', () => {
     for (const app of SERVICE_APPS) {
       const dockerfile = deployment.dockerfiles.get(app);
       if (!dockerfile) throw new Error(app);
       const calls = dockerfile.stages.flatMap(nxInvocations);
-      expect(calls[0] && `${calls[0].project}:${calls[0].target}`).toBe(`${app}:build`);
-      expect(calls.filter(({ project }) => project !== app)).toEqual([]);
-      for (const { target } of calls) expect(graph.nodes[app]?.data.targets?.[target]).toBeDefined();
-      expect(graph.nodes[app]?.type).toBe('app');
-      expect(graph.nodes[app]?.data.targets?.['build']).toBeDefined();
+      expect(
+        calls
+          .filter(({ target }) => target === 'build')
+          .map(({ project }) => project)
+          .sort(),
+      ).toEqual([...SERVICE_APPS].sort());
+      for (const { project, target } of calls) {
+        expect(graph.nodes[project]?.type).toBe('app');
+        expect(graph.nodes[project]?.data.targets?.[target]).toBeDefined();
+      }
+      expect(checkDockerfileAgainstNx(dockerfile, graph, app)).toEqual([]);
     }
   });
 
@@ -134,7 +167,7 @@ describe('the Dockerfiles against the Nx targets', () => {
 
   it('reports an app that does not exist, a target it lacks, and a copy of something nx did not build', () => {
     const wrongApp = parseDockerfileText(
-      text('crowd').replace('npx nx build crowd', 'npx nx build no-such-app'),
+      text('crowd').replace('-p customer-intake', '-p no-such-app customer-intake'),
       dockerfilePath('crowd'),
     );
     expect(checkDockerfileAgainstNx(wrongApp, graph, 'crowd').join('\n')).toMatch(
@@ -142,7 +175,7 @@ describe('the Dockerfiles against the Nx targets', () => {
     );
 
     const wrongTarget = parseDockerfileText(
-      text('crowd').replace('npx nx build crowd', 'npx nx run crowd:package'),
+      text('crowd').replace('run-many -t build', 'run-many -t package'),
       dockerfilePath('crowd'),
     );
     expect(checkDockerfileAgainstNx(wrongTarget, graph, 'crowd').join('\n')).toMatch(/crowd has no target package/);
@@ -155,12 +188,23 @@ describe('the Dockerfiles against the Nx targets', () => {
       /copies apps\/crowd\/src, which no nx target it ran outputs/,
     );
 
+    const withoutApp = parseDockerfileText(
+      text('crowd').replace(' identity-dev crowd ', ' identity-dev '),
+      dockerfilePath('crowd'),
+    );
+    const withoutProblems = checkDockerfileAgainstNx(withoutApp, graph, 'crowd').join('\n');
+    expect(withoutProblems).toMatch(/never builds crowd, the app the file is for/);
+    expect(withoutProblems).toMatch(/copies dist\/apps\/crowd, which no nx target it ran outputs/);
+
     const otherApp = parseDockerfileText(
-      text('crowd').replace('npx nx build crowd', 'npx nx build customer-intake'),
+      text('crowd').replace(
+        'COPY --from=build /repo/dist/apps/crowd/',
+        'COPY --from=build /repo/dist/apps/customer-intake/',
+      ),
       dockerfilePath('crowd'),
     );
     expect(checkDockerfileAgainstNx(otherApp, graph, 'crowd').join('\n')).toMatch(
-      /builds customer-intake, but the file is for crowd/,
+      /copies dist\/apps\/customer-intake, not crowd's build output/,
     );
   });
 
@@ -183,5 +227,26 @@ describe('the Dockerfiles against the Nx targets', () => {
       { project: 'crowd', target: 'build', configuration: 'development', line: 2 },
     ]);
     expect(checkDockerfileAgainstNx(dockerfile, graph, 'crowd')).toEqual([]);
+  });
+
+  it('reads nx run-many with its lists spaced, comma-separated or after =', () => {
+    const dockerfile = parseDockerfileText(
+      [
+        'FROM node:24.21.0 AS build',
+        'RUN npx nx run-many -t build lint -p crowd,identity-dev --parallel 2',
+        'RUN npx nx run-many --projects=crowd --targets=build,test --configuration=production metrics-export',
+      ].join('\n'),
+      'x.Dockerfile',
+    );
+    expect(
+      nxInvocations(dockerfile.stages[0]).map(({ project, target, configuration }) => [project, target, configuration]),
+    ).toEqual([
+      ['crowd', 'build', undefined],
+      ['crowd', 'lint', undefined],
+      ['identity-dev', 'build', undefined],
+      ['identity-dev', 'lint', undefined],
+      ['crowd', 'build', 'production'],
+      ['crowd', 'test', 'production'],
+    ]);
   });
 });

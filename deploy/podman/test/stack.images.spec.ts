@@ -35,9 +35,8 @@ const BUILT = [
   ).entries(),
 ];
 /**
- * Built first, alone: it makes the `npm ci` layer every build stage shares (started together, each build would run
- * its own). The crowd's image has the least to build after that layer (customer-intake's, built first before,
- * also builds the storefront), so the other builds wait least for it.
+ * Built first, alone: it runs the build stage that every Dockerfile shares (started together, each build would run
+ * its own), and the others find it cached and only copy their app out of it. Which image goes first does not matter.
  */
 const FIRST_BUILT = str(dict(dict(core.model['services'])['crowd'])['image']);
 /** A service whose crash loses work in flight: its pending entries wait RECLAIM_IDLE_MS (15 s) for a new reader. */
