@@ -6,10 +6,10 @@
 -- atomic call, so an order delivered again (a retried FCALL, a producer's duplicate) changes nothing and gets
 -- its first decision back; its customer entry is deleted all the same (an intake that retried a write whose
 -- WAIT failed in a failover left two customer entries for one order: the second would stay forever), and the
--- state's replayed counter counts each one deleted, so the auditor can tell it from a lost order. An order whose
--- customer entry is older than the run (the state's runFrom: a reader
--- carried it across a start-over) is an earlier run's: it is not decided from this run's stock; its entry is
--- acknowledged and deleted, nothing else written, and it is answered 'rejected:closed' among the replayed.
+-- state's replayed counter counts each one deleted, so the auditor can tell it from a lost order. An order
+-- whose customer entry is older than the run (the state's runFrom: a reader carried it across a start-over)
+-- is an earlier run's: it is not decided from this run's stock; its entry is acknowledged and deleted, nothing
+-- else written, and it is answered 'rejected:closed' among the replayed.
 -- KEYS[1] state      {sale:<id>}:state hash (left, soldOutAt and the counters, replayed too, are updated)
 -- KEYS[2] buyers     {sale:<id>}:buyers hash (customerId -> '<orderId>:<unit>')
 -- KEYS[3] decisions  {sale:<id>}:decisions hash (orderId -> decision)
@@ -154,14 +154,11 @@ local function decide_orders(keys, args)
       new_decisions[decision_fields + 2] = decision
       decision_fields = decision_fields + 2
       fresh = fresh + 1
-      customer_entries[#customer_entries + 1] = args[base + 4]
+      customer_entries[fresh] = args[base + 4]
     end
     decisions[k] = decision
   end
 
-  if fresh > 0 then
-    rcall('XDEL', customers_key, unpack(customer_entries))
-  end
   -- Only the entries still there count: an order delivered again with the same customer entry (a retried FCALL)
   -- found that entry deleted by its first decision, and it was added to the stream once.
   if #replayed_entries > 0 then
@@ -172,6 +169,7 @@ local function decide_orders(keys, args)
   end
   if fresh > 0 then
     rcall('HSET', decisions_key, unpack(new_decisions))
+    rcall('XDEL', customers_key, unpack(customer_entries))
     rcall('HSET', state_key, 'left', left, 'completed', completed, 'closed', tallies.closed,
       'duplicate', tallies.duplicate, 'sold_out', tallies.sold_out)
     if sold_out_at and not sale.soldOutAt then
