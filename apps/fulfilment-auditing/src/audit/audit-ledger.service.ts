@@ -60,17 +60,18 @@ export class AuditLedgerService {
   /** Among completions whose customer or unit was already claimed, those claimed by another order. */
   private async violationsAmong(sale: SaleKeys, taken: { completion: Completion; buyer: boolean; unit: boolean }[]) {
     const violations: Omit<Alert, 'at'>[] = [];
-    for (const { completion, buyer, unit } of taken) {
-      const [buyerOrder, unitOrder] = await this.redis
-        .multi()
-        .hget(sale.auditBuyers, completion.customerId)
-        .hget(sale.auditUnits, String(completion.unit))
-        .exec()
-        .then((replies) => {
-          const failed = replies?.find(([error]) => error !== null)?.[0];
-          if (!replies || failed) throw failed ?? new Error('the audit read got no reply');
-          return replies.map(([, value]) => value as string | null);
-        });
+    if (taken.length === 0) return violations;
+    // Who holds each claim, read for the whole batch in one round trip (a redelivered batch is all taken).
+    const holders = this.redis.pipeline();
+    for (const { completion } of taken) {
+      holders.hget(sale.auditBuyers, completion.customerId).hget(sale.auditUnits, String(completion.unit));
+    }
+    const replies = await holders.exec();
+    const failed = replies?.find(([error]) => error !== null)?.[0];
+    if (!replies || failed) throw failed ?? new Error('the audit read got no reply');
+    taken.forEach(({ completion, buyer, unit }, index) => {
+      const buyerOrder = replies[2 * index]?.[1] as string | null;
+      const unitOrder = replies[2 * index + 1]?.[1] as string | null;
       if (buyer && buyerOrder !== completion.orderId) {
         violations.push({
           kind: 'customer_served_twice',
@@ -85,7 +86,7 @@ export class AuditLedgerService {
           details: { ...completion, firstOrderId: unitOrder },
         });
       }
-    }
+    });
     return violations;
   }
 }
